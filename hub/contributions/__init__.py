@@ -1,0 +1,1 @@
+"""Contributions: what foundations and agencies delivered, in rupiah, goods or services."""

@@ -1,0 +1,19 @@
+"""Imports every domain's tables so that `Base.metadata` is complete (alembic, tests)."""
+
+from hub.contributions import models as contributions
+from hub.db import Base
+from hub.needs import models as needs
+from hub.organizations import models as organizations
+from hub.programs import models as programs
+from hub.regions import models as regions
+from hub.registry import models as registry
+
+__all__ = [
+    "Base",
+    "contributions",
+    "needs",
+    "organizations",
+    "programs",
+    "regions",
+    "registry",
+]

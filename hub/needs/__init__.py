@@ -1,0 +1,1 @@
+"""Needs: one person's specific problem, its category, lifecycle, pledges and history."""

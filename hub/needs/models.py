@@ -1,0 +1,117 @@
+"""Need category, need, status history and pledge tables.
+
+A need's kecamatan and kelurahan are copied from the citizen's household when it is reported:
+a foundation's feed filters on them with every request, and the place where help is needed
+should not move when the family later moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import Base, BigId, UTCDateTime, utcnow
+
+NEED_STATUSES = ("REPORTED", "VERIFIED", "OPEN", "PLEDGED", "FULFILLED", "REFERRED", "CLOSED")
+CATEGORY_KINDS = ("SERVICE_DOMAIN", "PPKS")
+PLEDGE_STATUSES = ("ACTIVE", "RELEASED", "EXPIRED", "FULFILLED")
+_STATUS_SQL = ", ".join(f"'{s}'" for s in NEED_STATUSES)
+
+
+class NeedCategory(Base):
+    """One entry of the fixed taxonomy: a service domain or a PPKS type (Permensos 5/2019)."""
+
+    __tablename__ = "need_categories"
+    __table_args__ = (CheckConstraint("kind IN ('SERVICE_DOMAIN', 'PPKS')", name="kind"),)
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label_id: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+
+class Need(Base):
+    """One person's specific problem and where it stands."""
+
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
+        CheckConstraint("severity BETWEEN 1 AND 4", name="severity"),
+        Index(None, "status", "kecamatan_code", "category_code"),
+        Index(None, "status", "severity", "reported_at", "id"),
+        Index(None, "citizen_id"),
+        Index(None, "holder_organization_id"),
+        Index(None, "kelurahan_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    category_code: Mapped[str] = mapped_column(ForeignKey("need_categories.code"))
+    ppks_code: Mapped[str | None] = mapped_column(ForeignKey("need_categories.code"))
+    description: Mapped[str] = mapped_column(Text)
+    #: 1 low, 2 medium, 3 high, 4 critical.
+    severity: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(10), default="REPORTED")
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    kelurahan_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    reported_by_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    verified_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    #: Who holds the need now: the pledging foundation, or the agency it was referred to.
+    holder_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class NeedStatusChange(Base):
+    """One step of a need's timeline: who moved it, when, from what, to what."""
+
+    __tablename__ = "need_status_changes"
+    __table_args__ = (Index(None, "need_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Pledge(Base):
+    """A foundation's claim on a need. The database allows one active pledge per need."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        CheckConstraint("status IN ('ACTIVE', 'RELEASED', 'EXPIRED', 'FULFILLED')", name="status"),
+        Index(
+            "uq_pledges_one_active_per_need",
+            "need_id",
+            unique=True,
+            sqlite_where=text("status = 'ACTIVE'"),
+            postgresql_where=text("status = 'ACTIVE'"),
+        ),
+        Index(None, "organization_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    status: Mapped[str] = mapped_column(String(10), default="ACTIVE")
+    pledged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Regions: Kota Bandung, its kecamatan and kelurahan, with Kemendagri codes."""

@@ -1,0 +1,1 @@
+"""Registry: households (keluarga) and citizens (warga), anchored on DTKS."""
