@@ -1,0 +1,35 @@
+"""Fixtures shared by every test: fresh databases on SQLite or PostgreSQL.
+
+Set `HUB_TEST_DATABASE_URL` (for example `postgresql+asyncpg://postgres@127.0.0.1/postgres`)
+to run the suite against PostgreSQL; without it the suite uses SQLite files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.databases import DatabaseFactory
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DatabaseFactory]:
+    """The factory of throw-away databases for this test session."""
+    factory = DatabaseFactory(
+        os.environ.get("HUB_TEST_DATABASE_URL") or None,
+        Path(tmp_path_factory.mktemp("databases")),
+    )
+    yield factory
+    if factory.server_url is not None:
+        await factory.drop_all()
+
+
+@pytest.fixture
+async def empty_database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
+    """A migrated database holding only reference data, private to this test."""
+    url = await databases.fresh("empty")
+    yield url
+    await databases.drop(url)
