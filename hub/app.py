@@ -1,0 +1,62 @@
+"""The ASGI application: GraphQL, health checks, and the request path around them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.db import create_engine, session_factory
+from hub.graphql.http import HubGraphQL
+from hub.graphql.schema import build_schema
+from hub.requests import RequestIdMiddleware
+from hub.settings import Settings
+
+logger = logging.getLogger("hub")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The hub as an ASGI app, configured by `settings` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings.database_url, echo=settings.echo_sql)
+    sessions = session_factory(engine)
+    graphql = HubGraphQL(build_schema(settings), settings, sessions)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any failure means "not ready"; say which
+            logger.warning("readiness check failed: %s", error)
+            return JSONResponse(
+                {"status": "unavailable", "database": type(error).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

@@ -1,0 +1,1 @@
+"""The GraphQL layer: schema assembly, context, scalars, pagination, prefetching, errors."""

@@ -1,0 +1,54 @@
+"""The per-request GraphQL context: settings, the request's session, its dataloaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from strawberry.dataloader import DataLoader
+
+from hub.settings import Settings
+
+BatchLoad = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
+
+
+@dataclass
+class Context:
+    """What every resolver may use; one per request, never shared."""
+
+    settings: Settings
+    session: AsyncSession
+    request_id: str
+    request: Request | None = None
+    #: Root fields resolve concurrently, but one session runs one statement at a time.
+    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(self, load: BatchLoad) -> DataLoader[Hashable, Any]:
+        """The request's dataloader for the batch function `load`, created on first use."""
+        existing = self._loaders.get(load)
+        if existing is None:
+            session = self.session
+
+            async def batch(keys: list[Any]) -> Sequence[Any]:
+                async with self.db_lock:
+                    return await load(session, keys)
+
+            existing = self._loaders[load] = DataLoader(load_fn=batch)
+        return existing
+
+    async def rows(self, statement: Select[Any]) -> list[Row[Any]]:
+        """Run `statement` on the request's session and return all rows."""
+        async with self.db_lock:
+            return list((await self.session.execute(statement)).all())
+
+    async def scalar(self, statement: Select[Any]) -> Any:
+        """Run `statement` on the request's session and return the first column of the first row."""
+        async with self.db_lock:
+            return await self.session.scalar(statement)

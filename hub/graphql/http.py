@@ -1,0 +1,83 @@
+"""GraphQL over HTTP: Strawberry's Starlette view with the hub's session and media types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
+
+from hub.graphql.context import Context
+from hub.settings import Settings
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    """One database session per request, owned by the request and closed after it."""
+
+    def __init__(
+        self, schema: BaseSchema, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            session: AsyncSession | None = state.pop("hub_session", None)
+            if session is not None:
+                # Reads leave nothing to keep; mutations commit inside their resolver.
+                await session.rollback()
+                await session.close()
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        session = self.sessions()
+        request.state.hub_session = session
+        return Context(
+            settings=self.settings,
+            session=session,
+            request_id=getattr(request.state, "request_id", "-"),
+            request=request if isinstance(request, Request) else None,
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # Remember how the client wants the answer; create_response has no request.
+        sub_response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get(  # type: ignore[attr-defined]
+            "accept", ""
+        )
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if not getattr(sub_response, "graphql_response_json", False) or isinstance(
+            response_data, list
+        ):
+            return response
+        # GraphQL over HTTP: a request that failed before execution (no error has a path)
+        # has no `data` entry and a 4xx status under application/graphql-response+json.
+        errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
+        if response_data.get("data") is None and errors and not any(e.get("path") for e in errors):
+            response_data = {k: v for k, v in response_data.items() if k != "data"}  # type: ignore[assignment]
+            encoded = self.encode_json(response_data)
+            response.body = encoded.encode() if isinstance(encoded, str) else encoded
+            response.headers["content-length"] = str(len(response.body))
+            response.status_code = 400
+        response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
+        return response

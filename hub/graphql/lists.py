@@ -1,0 +1,53 @@
+"""The one way a list field becomes a page: filter, keyset page, map, prefetch, count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import Row
+from strawberry.types import Info
+
+from hub.graphql.context import Context
+from hub.graphql.prefetch import prefetch
+from hub.graphql.relay import Connection, SortKey, connection, page_size, paginate, to_page
+
+T = TypeVar("T")
+
+
+async def page_of(
+    info: Info[Context, Any],
+    statement: Select[Any],
+    keys: Sequence[SortKey],
+    to_object: Callable[[Row[Any]], T],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Connection[T]:
+    """One page of `statement` in the order `keys`, relations prefetched per the selection."""
+    context = info.context
+    settings = context.settings
+    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    rows = await context.rows(paginate(statement, keys, first=size, after=after))
+    page = to_page(rows, keys, first=size, after=after)
+    nodes = [to_object(row) for row in page.rows]
+    await prefetch(info, nodes, connection=True)
+
+    async def count() -> int:
+        return int(await context.scalar(select(func.count()).select_from(statement.subquery())))
+
+    return connection(page, nodes, count)
+
+
+async def single(info: Info[Context, Any], obj: T | None) -> T | None:
+    """`obj` with the relations its selection asks for prefetched (None stays None)."""
+    if obj is not None:
+        await prefetch(info, [obj])
+    return obj
+
+
+async def many(info: Info[Context, Any], objects: list[T]) -> list[T]:
+    """`objects` with the relations the selection asks for prefetched."""
+    await prefetch(info, objects)
+    return objects

@@ -1,0 +1,138 @@
+"""Load a page's relations a level at a time, before the executor walks it.
+
+A resolver that returns a page calls `prefetch(info, objects)`. It reads the selection set,
+and for each relation the client asked for (a need's citizen, the citizen's household, the
+household's kelurahan, …) loads it for the whole level through the request's dataloader in
+one statement, and sets it as a plain attribute. The executor then reads attributes only:
+no awaitable per object, and the statement count depends on the depth of the query, not on
+the page size.
+
+Each type declares its relations once, next to its mapping, with `relation(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from hub.graphql.context import BatchLoad, Context
+
+Tree = dict[str, "Tree"]
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """How to load one relation field of a type for many parents at once."""
+
+    attr: str
+    key: Callable[[Any], Hashable | None]
+    load: BatchLoad
+    many: bool
+
+
+_RELATIONS: dict[tuple[type, str], Relation] = {}
+
+
+def relation(
+    owner: type,
+    field: str,
+    *,
+    attr: str,
+    key: Callable[[Any], Hashable | None],
+    load: BatchLoad,
+    many: bool = False,
+) -> None:
+    """Declare that `owner.field` (GraphQL name) is loaded by `load` keyed by `key`."""
+    _RELATIONS[(owner, field)] = Relation(attr=attr, key=key, load=load, many=many)
+
+
+def _merge(into: Tree, selections: Iterable[Selection]) -> Tree:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            _merge(into.setdefault(selection.name, {}), selection.selections)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            # Type conditions are ignored: a field absent from a type is simply skipped.
+            _merge(into, selection.selections)
+    return into
+
+
+def selection_tree(info: Info[Any, Any]) -> Tree:
+    """The fields selected below the current field, fragments merged in."""
+    tree: Tree = {}
+    for field in info.selected_fields:
+        _merge(tree, field.selections)
+    return tree
+
+
+def node_tree(connection_tree: Tree) -> Tree:
+    """The selection below `edges.node` and `nodes` of a connection."""
+    tree: Tree = {}
+    for part in (
+        connection_tree.get("edges", {}).get("node", {}),
+        connection_tree.get("nodes", {}),
+    ):
+        _deep_merge(tree, part)
+    return tree
+
+
+def _deep_merge(into: Tree, other: Tree) -> None:
+    for name, sub in other.items():
+        _deep_merge(into.setdefault(name, {}), sub)
+
+
+async def prefetch_tree(context: Context, objects: Sequence[Any], tree: Tree) -> None:
+    """Load every declared relation in `tree` for `objects`, level by level."""
+    if not objects or not tree:
+        return
+    owner = type(objects[0])
+    for field, subtree in tree.items():
+        rel = _RELATIONS.get((owner, field))
+        if rel is None:
+            continue
+        parents = [o for o in objects if getattr(o, rel.attr, None) is None]
+        keys = list(dict.fromkeys(k for o in parents if (k := rel.key(o)) is not None))
+        if keys:
+            loaded = dict(zip(keys, await context.loader(rel.load).load_many(keys), strict=True))
+        else:
+            loaded = {}
+        children: list[Any] = []
+        for parent in parents:
+            k = rel.key(parent)
+            value = loaded.get(k, [] if rel.many else None) if k is not None else None
+            if rel.many and value is None:
+                value = []
+            setattr(parent, rel.attr, value)
+        for parent in objects:
+            value = getattr(parent, rel.attr)
+            if rel.many:
+                children.extend(value)
+            elif value is not None:
+                children.append(value)
+        # Children of one relation may mix types only through interfaces; group them.
+        by_type: dict[type, list[Any]] = {}
+        for child in _unique(children):
+            by_type.setdefault(type(child), []).append(child)
+        for group in by_type.values():
+            await prefetch_tree(context, group, subtree)
+
+
+def _unique(objects: list[Any]) -> list[Any]:
+    seen: set[int] = set()
+    out = []
+    for o in objects:
+        if id(o) not in seen:
+            seen.add(id(o))
+            out.append(o)
+    return out
+
+
+async def prefetch(
+    info: Info[Context, Any], objects: Sequence[Any], *, connection: bool = False
+) -> None:
+    """Prefetch what the current field's selection asks for on `objects`."""
+    tree = selection_tree(info)
+    await prefetch_tree(info.context, objects, node_tree(tree) if connection else tree)

@@ -1,0 +1,115 @@
+"""GraphQL fields of the needs domain."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from hub.graphql.context import Context
+from hub.graphql.errors import NotFound
+from hub.graphql.lists import many, page_of
+from hub.graphql.nodes import resolve_node
+from hub.graphql.relay import Connection, pk_of
+from hub.needs import service
+from hub.needs.models import NeedCategory as NeedCategoryRow
+from hub.needs.types import CategoryKind, Need, NeedCategory, NeedStatus, Severity, severity_level
+from hub.regions.schema import check_codes
+from hub.regions.types import RegionLevel
+
+
+@strawberry.enum(description="Orders of the needs list.")
+class NeedOrder(Enum):
+    URGENT = strawberry.enum_value(
+        "URGENT", description="Most severe first; within a severity, longest waiting first."
+    )
+    LONGEST_WAITING = strawberry.enum_value(
+        "LONGEST_WAITING", description="Reported earliest first."
+    )
+    NEWEST = strawberry.enum_value("NEWEST", description="Reported most recently first.")
+
+
+@strawberry.input(description="Which needs to list. Every given condition must hold.")
+class NeedFilter:
+    kecamatan: list[str] | None = strawberry.field(
+        default=None, description="Kecamatan codes (`32.73.02`); any of them."
+    )
+    kelurahan: list[str] | None = strawberry.field(
+        default=None, description="Kelurahan codes (`32.73.02.1006`); any of them."
+    )
+    category: list[str] | None = strawberry.field(
+        default=None, description="Service-domain codes (see `needCategories`); any of them."
+    )
+    ppks_type: list[str] | None = strawberry.field(
+        default=None, description="PPKS type codes; any of them."
+    )
+    status: list[NeedStatus] | None = strawberry.field(
+        default=None, description="Statuses; any of them."
+    )
+    min_severity: Severity | None = strawberry.field(
+        default=None, description="Only needs at least this severe."
+    )
+    organization: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of an organisation that reported or holds the need."
+    )
+
+
+@strawberry.type
+class NeedQueries:
+    @strawberry.field(
+        description="The fixed need taxonomy: service domains and the 26 PPKS types, in order."
+    )
+    async def need_categories(
+        self, info: Info[Context, Any], kind: CategoryKind | None = None
+    ) -> list[NeedCategory]:
+        table = NeedCategoryRow.__table__
+        statement = select(table).order_by(table.c.kind.desc(), table.c.position)
+        if kind is not None:
+            statement = statement.where(table.c.kind == kind.name)
+        rows = await info.context.rows(statement)
+        return await many(info, [NeedCategory.from_row(r) for r in rows])
+
+    @strawberry.field(
+        description="Needs, a page at a time (`first` up to the server's maximum, default 20; "
+        "continue with `after: pageInfo.endCursor`)."
+    )
+    async def needs(
+        self,
+        info: Info[Context, Any],
+        filter: NeedFilter | None = None,
+        order_by: NeedOrder = NeedOrder.URGENT,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the last item of the previous page."),
+        ] = None,
+    ) -> Connection[Need]:
+        f = filter or NeedFilter()
+        organization_id = pk_of(f.organization, "Organization") if f.organization else None
+        statement = service.list_statement(
+            kecamatan_codes=check_codes(f.kecamatan, RegionLevel.KECAMATAN),
+            kelurahan_codes=check_codes(f.kelurahan, RegionLevel.KELURAHAN),
+            category_codes=f.category,
+            ppks_codes=f.ppks_type,
+            statuses=[s.name for s in f.status] if f.status else None,
+            min_severity=severity_level(f.min_severity) if f.min_severity else None,
+            organization_id=organization_id,
+        )
+        return await page_of(
+            info,
+            statement,
+            service.NEED_ORDERS[order_by.name],
+            Need.from_row,
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="One need by its global id.")
+    async def need(self, info: Info[Context, Any], id: strawberry.ID) -> Need:
+        need = await resolve_node(info, id)
+        if not isinstance(need, Need):
+            raise NotFound(f"No need has the id {id!r}")
+        return need

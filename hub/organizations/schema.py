@@ -1,0 +1,58 @@
+"""GraphQL fields of the organisations domain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from hub.graphql.context import Context
+from hub.graphql.lists import page_of
+from hub.graphql.relay import Connection
+from hub.organizations import queries
+from hub.organizations.types import Organization, OrganizationKind, OrganizationStatus
+
+
+@strawberry.input(description="Which organisations to list. Every given condition must hold.")
+class OrganizationFilter:
+    kind: OrganizationKind | None = strawberry.field(default=None, description="Only this kind.")
+    status: OrganizationStatus | None = strawberry.field(
+        default=None, description="Only this status."
+    )
+    category: str | None = strawberry.field(
+        default=None, description="Only those serving this need-category code."
+    )
+    kecamatan: str | None = strawberry.field(
+        default=None, description="Only those serving this kecamatan code."
+    )
+
+
+@strawberry.type
+class OrganizationQueries:
+    @strawberry.field(description="Agencies, foundations and auditors, a page at a time.")
+    async def organizations(
+        self,
+        info: Info[Context, Any],
+        filter: OrganizationFilter | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the last item of the previous page."),
+        ] = None,
+    ) -> Connection[Organization]:
+        f = filter or OrganizationFilter()
+        statement = queries.list_statement(
+            kind=f.kind.name if f.kind else None,
+            status=f.status.name if f.status else None,
+            category_code=f.category,
+            kecamatan_code=f.kecamatan,
+        )
+        return await page_of(
+            info,
+            statement,
+            queries.ORGANIZATION_ORDER,
+            Organization.from_row,
+            first=first,
+            after=after,
+        )

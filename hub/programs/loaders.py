@@ -1,0 +1,56 @@
+"""Batch loaders of the programmes domain, and the relations they serve."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.graphql.loaders import many_each, one_each
+from hub.graphql.prefetch import relation
+from hub.needs.loaders import categories_by_code, needs_by_citizen
+from hub.organizations.loaders import organizations_by_code
+from hub.programs.models import Enrolment, Program
+from hub.programs.types import Enrolment as EnrolmentType
+from hub.programs.types import Program as ProgramType
+from hub.registry.types import Citizen as CitizenType
+
+_programs = Program.__table__
+_enrolments = Enrolment.__table__
+
+
+async def programs_by_code(session: AsyncSession, codes: Sequence[Any]) -> list[ProgramType | None]:
+    """Programmes for the given codes, aligned with them."""
+    return await one_each(session, select(_programs), _programs.c.code, codes, ProgramType.from_row)
+
+
+async def enrolments_by_citizen(
+    session: AsyncSession, ids: Sequence[Any]
+) -> list[list[EnrolmentType]]:
+    """For each citizen id, that person's enrolments, newest first."""
+    statement = select(_enrolments).order_by(_enrolments.c.started_on.desc(), _enrolments.c.id)
+    return await many_each(
+        session, statement, _enrolments.c.citizen_id, ids, EnrolmentType.from_row
+    )
+
+
+relation(
+    ProgramType, "agency", attr="agency", key=lambda p: p.agency_code, load=organizations_by_code
+)
+relation(
+    ProgramType, "category", attr="category", key=lambda p: p.category_code, load=categories_by_code
+)
+relation(
+    EnrolmentType, "program", attr="program", key=lambda e: e.program_code, load=programs_by_code
+)
+relation(
+    CitizenType,
+    "enrolments",
+    attr="enrolments",
+    key=lambda c: c.pk,
+    load=enrolments_by_citizen,
+    many=True,
+)
+relation(CitizenType, "needs", attr="needs", key=lambda c: c.pk, load=needs_by_citizen, many=True)
