@@ -33,3 +33,28 @@ async def empty_database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
     url = await databases.fresh("empty")
     yield url
     await databases.drop(url)
+
+
+CITY_CITIZENS = 2000
+CITY_SEED = 7
+
+
+async def populate_city(url: str) -> None:
+    """A small synthetic Bandung: every kelurahan, needs in every status, contributions."""
+    from hub.synthetic import seed_city
+
+    await seed_city(url, citizens=CITY_CITIZENS, seed=CITY_SEED)
+
+
+@pytest.fixture(scope="session")
+async def city_database_url(databases: DatabaseFactory) -> str:
+    """A seeded database shared by read-only tests (never write to it)."""
+    return await databases.fresh("city", populate_city)
+
+
+@pytest.fixture
+async def fresh_city_database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
+    """A seeded database private to this test, for tests that write."""
+    url = await databases.fresh("city", populate_city)
+    yield url
+    await databases.drop(url)

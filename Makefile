@@ -1,0 +1,34 @@
+# Every target creates .venv and installs into it when needed, so a fresh machine with
+# Python 3.11+ and make needs nothing else.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck schema serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hub demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check hub tests bench
+	$(BIN)/ruff format --check hub tests bench
+	$(BIN)/mypy hub
+
+schema: $(STAMP)
+	$(BIN)/hub schema export
+
+serve: $(STAMP)
+	$(BIN)/hub serve
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

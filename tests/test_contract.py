@@ -1,0 +1,37 @@
+"""The committed GraphQL contract matches the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.graphql.schema import schema_sdl
+
+SCHEMA_FILE = Path(__file__).parent.parent / "schema" / "hub.graphql"
+
+
+def test_committed_schema_is_current() -> None:
+    assert SCHEMA_FILE.read_text() == schema_sdl(), (
+        "schema/hub.graphql is stale: run `hub schema export` and commit the result"
+    )
+
+
+def test_every_type_and_field_is_described() -> None:
+    from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+
+    from hub.graphql.schema import build_schema
+    from hub.settings import Settings
+
+    schema = build_schema(Settings())._schema
+    missing = []
+    for name, graphql_type in schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Boolean", "ID", "Float"}:
+            continue
+        if not graphql_type.description and name not in {"Query"}:
+            missing.append(name)
+        if isinstance(
+            graphql_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType
+        ):
+            for field_name, field in graphql_type.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+    assert missing == []
