@@ -1,0 +1,130 @@
+"""The `hub` command: serve, demo, db, seed, schema (and, as they land, orgs, clients, …)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from hub.settings import Settings
+
+app = typer.Typer(
+    help="Satu Pintu Hub: Kota Bandung's social-welfare data hub.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database migrations and checks.", no_args_is_help=True)
+schema_app = typer.Typer(help="The GraphQL contract.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(schema_app, name="schema")
+
+console = Console()
+SCHEMA_FILE = Path("schema/hub.graphql")
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    settings = Settings.from_env()
+    if database_url:
+        from dataclasses import replace
+
+        settings = replace(settings, database_url=database_url)
+    return settings
+
+
+DatabaseUrl = typer.Option(None, "--database-url", help="Overrides HUB_DATABASE_URL.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
+    """Apply every migration and load missing reference data (regions, taxonomy, agencies)."""
+    from hub.database import upgrade
+
+    settings = _settings(database_url)
+    added = asyncio.run(upgrade(settings.database_url))
+    console.print(f"[green]Database is at the latest schema.[/] Reference rows added: {added}")
+
+
+@db_app.command("check")
+def db_check(database_url: str | None = DatabaseUrl) -> None:
+    """Fail when the database schema and the models differ (a migration is missing)."""
+    from hub.database import drift
+
+    differences = asyncio.run(drift(_settings(database_url).database_url))
+    if differences:
+        for difference in differences:
+            console.print(f"[red]drift:[/] {difference}")
+        raise typer.Exit(1)
+    console.print("[green]Models and migrations agree.[/]")
+
+
+@schema_app.command("export")
+def schema_export(
+    output: Path = typer.Option(SCHEMA_FILE, "--output", "-o", help="Where to write the SDL."),
+) -> None:
+    """Write the GraphQL schema (SDL) that clients code against."""
+    from hub.graphql.schema import schema_sdl
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(schema_sdl())
+    console.print(f"Wrote {output}")
+
+
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(None, help="Overrides HUB_HOST."),
+    port: int | None = typer.Option(None, help="Overrides HUB_PORT."),
+    workers: int | None = typer.Option(None, help="Overrides HUB_WORKERS."),
+) -> None:
+    """Serve the hub with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+    )
+
+
+@app.command("demo")
+def demo(
+    citizens: int = typer.Option(3000, help="Citizens to seed when the registry is empty."),
+    seed: int = typer.Option(1, help="Random seed of the synthetic city."),
+) -> None:
+    """Migrate, seed a small synthetic Bandung when empty, and serve GraphiQL on loopback."""
+    import uvicorn
+
+    from hub.cli.demo import prepare_demo
+
+    settings = _settings()
+    asyncio.run(prepare_demo(settings, citizens=citizens, seed=seed, console=console))
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+    )
+
+
+def _register_optional_commands() -> None:
+    from hub.cli.seed import seed_command
+
+    app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
+        seed_command
+    )
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    """Entry point of the `hub` console script."""
+    app()
