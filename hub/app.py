@@ -13,6 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.auth.keys import KeyStore
+from hub.auth.resource import BearerAuthMiddleware
+from hub.auth.routes import auth_routes
+from hub.auth.state import AuthState
 from hub.db import create_engine, session_factory
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema
@@ -22,11 +26,15 @@ from hub.settings import Settings
 logger = logging.getLogger("hub")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The hub as an ASGI app, configured by `settings` (default: from the environment)."""
+def create_app(settings: Settings | None = None, *, key_store: KeyStore | None = None) -> Starlette:
+    """The hub as an ASGI app, configured by `settings` (default: from the environment).
+
+    `key_store` replaces the signing keys the settings name (tests keep theirs in memory).
+    """
     settings = settings or Settings.from_env()
     engine = create_engine(settings.database_url, echo=settings.echo_sql)
     sessions = session_factory(engine)
+    auth = AuthState.from_settings(settings, sessions, key_store=key_store)
     graphql = HubGraphQL(build_schema(settings), settings, sessions)
 
     async def healthz(_: Request) -> JSONResponse:
@@ -53,10 +61,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *auth_routes(auth),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.auth = auth
     return app

@@ -1,5 +1,6 @@
 """Imports every domain's tables so that `Base.metadata` is complete (alembic, tests)."""
 
+from hub.auth import models as auth
 from hub.contributions import models as contributions
 from hub.db import Base
 from hub.needs import models as needs
@@ -10,6 +11,7 @@ from hub.registry import models as registry
 
 __all__ = [
     "Base",
+    "auth",
     "contributions",
     "needs",
     "organizations",

@@ -35,6 +35,62 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
 
 
 @dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """Typed settings of the authorization server and the bearer validation."""
+
+    #: The issuer identifier (RFC 8414): the public base URL of the hub, without a slash.
+    issuer: str = "http://127.0.0.1:8000"
+    #: The `aud` of every access token, checked by the resource side.
+    audience: str = "satu-pintu-hub"
+    #: Lifetime of an access token in seconds.
+    token_ttl_seconds: int = 900
+    #: A PEM file holding the signing key(s); see `hub.auth.keys`.
+    signing_key_file: Path | None = None
+    #: The PEM itself, for deployments that inject secrets as variables (never logged).
+    signing_key_pem: str | None = field(default=None, repr=False)
+    #: How long a client's previous secret keeps working after a rotation.
+    secret_overlap_seconds: int = 86400
+    #: How long a client's status (revoked, organisation suspended) may be served from cache.
+    status_cache_seconds: int = 30
+    #: How long a successfully verified secret may skip the slow hash (0 turns it off).
+    verified_secret_cache_seconds: int = 60
+    #: Clock skew tolerated on `exp`, `nbf` and `iat`.
+    leeway_seconds: int = 30
+
+    @property
+    def token_endpoint(self) -> str:
+        """The absolute URL of the token endpoint, as published in the metadata."""
+        return f"{self.issuer}/oauth/token"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, default_issuer: str = "http://127.0.0.1:8000"
+    ) -> AuthSettings:
+        """Build settings from `HUB_*` variables; raise `SettingsError` on a bad value."""
+        env = os.environ if env is None else env
+        issuer = (env.get("HUB_ISSUER") or default_issuer).rstrip("/")
+        if not issuer.startswith(("https://", "http://")):
+            raise SettingsError(f"HUB_ISSUER={issuer!r} must be an http(s) URL")
+        key_file = env.get("HUB_SIGNING_KEY_FILE") or None
+        return cls(
+            issuer=issuer,
+            audience=env.get("HUB_TOKEN_AUDIENCE") or "satu-pintu-hub",
+            token_ttl_seconds=_int(env, "HUB_TOKEN_TTL_SECONDS", 900, low=60, high=86400),
+            signing_key_file=Path(key_file) if key_file else None,
+            signing_key_pem=env.get("HUB_SIGNING_KEY") or None,
+            secret_overlap_seconds=_int(
+                env, "HUB_SECRET_OVERLAP_SECONDS", 86400, low=0, high=30 * 86400
+            ),
+            # A suspension must bite within a minute, so the cache may not outlive that.
+            status_cache_seconds=_int(env, "HUB_CLIENT_STATUS_CACHE_SECONDS", 30, low=0, high=60),
+            verified_secret_cache_seconds=_int(
+                env, "HUB_VERIFIED_SECRET_CACHE_SECONDS", 60, low=0, high=3600
+            ),
+            leeway_seconds=_int(env, "HUB_TOKEN_LEEWAY_SECONDS", 30, low=0, high=300),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Typed settings of one hub process."""
 
@@ -54,6 +110,8 @@ class Settings:
     #: Echo SQL statements to the log (development aid).
     echo_sql: bool = False
     var_dir: Path = field(default_factory=lambda: Path("var"))
+    #: The authorization server and bearer validation.
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
     def is_production(self) -> bool:
@@ -77,11 +135,13 @@ class Settings:
         max_page = _int(env, "HUB_MAX_PAGE_SIZE", 100, low=1, high=1000)
         if default_page > max_page:
             raise SettingsError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
+        host = env.get("HUB_HOST", "127.0.0.1")
+        port = _int(env, "HUB_PORT", 8000, low=1, high=65535)
         return cls(
             database_url=env.get("HUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
             environment=environment,  # type: ignore[arg-type]
-            host=env.get("HUB_HOST", "127.0.0.1"),
-            port=_int(env, "HUB_PORT", 8000, low=1, high=65535),
+            host=host,
+            port=port,
             workers=_int(env, "HUB_WORKERS", 1, low=1, high=64),
             log_level=env.get("HUB_LOG_LEVEL", "info").lower(),
             default_page_size=default_page,
@@ -91,4 +151,6 @@ class Settings:
             max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, low=50, high=100_000),
             echo_sql=env.get("HUB_ECHO_SQL", "") in ("1", "true", "yes"),
             var_dir=Path(env.get("HUB_VAR_DIR", "var")),
+            # Without HUB_ISSUER the issuer is where this process listens (development).
+            auth=AuthSettings.from_env(env, default_issuer=f"http://{host}:{port}"),
         )

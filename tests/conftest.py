@@ -42,8 +42,10 @@ CITY_SEED = 7
 async def populate_city(url: str) -> None:
     """A small synthetic Bandung: every kelurahan, needs in every status, contributions."""
     from hub.synthetic import seed_city
+    from tests.identities import create_test_clients
 
     await seed_city(url, citizens=CITY_CITIZENS, seed=CITY_SEED)
+    await create_test_clients(url)
 
 
 @pytest.fixture(scope="session")

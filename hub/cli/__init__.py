@@ -1,4 +1,4 @@
-"""The `hub` command: serve, demo, db, seed, schema (and, as they land, orgs, clients, …)."""
+"""The `hub` command: serve, demo, db, seed, schema, orgs, clients."""
 
 from __future__ import annotations
 
@@ -114,15 +114,18 @@ def demo(
     )
 
 
-def _register_optional_commands() -> None:
+def _register_domain_commands() -> None:
+    from hub.cli import clients, orgs
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
         seed_command
     )
+    app.add_typer(orgs.app, name="orgs")
+    app.add_typer(clients.app, name="clients")
 
 
-_register_optional_commands()
+_register_domain_commands()
 
 
 def main() -> None:

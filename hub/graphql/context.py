@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from hub.auth.resource import Principal
 from hub.settings import Settings
 
 BatchLoad = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
@@ -25,6 +26,8 @@ class Context:
     settings: Settings
     session: AsyncSession
     request_id: str
+    #: Who is calling; the bearer middleware guarantees one on every GraphQL request.
+    principal: Principal
     request: Request | None = None
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -31,6 +31,15 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
+        if scope["type"] == "http" and "principal" not in state:
+            # The bearer middleware lets only a browser's GET for the GraphiQL page through
+            # without a token; it needs no context, and without GraphiQL there is nothing here.
+            if self.graphql_ide is None:
+                response: Response = PlainTextResponse("GraphiQL is off in production", 404)
+            else:
+                response = HTMLResponse(self.graphql_ide_html)
+            await response(scope, receive, send)
+            return
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -49,6 +58,7 @@ class HubGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             session=session,
             request_id=getattr(request.state, "request_id", "-"),
+            principal=request.state.principal,
             request=request if isinstance(request, Request) else None,
         )
 

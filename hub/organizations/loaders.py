@@ -14,6 +14,7 @@ from hub.needs.models import NeedCategory
 from hub.needs.types import NeedCategory as NeedCategoryType
 from hub.organizations.models import Organization, OrganizationArea, OrganizationCategory
 from hub.organizations.types import Organization as OrganizationType
+from hub.organizations.types import Viewer
 from hub.regions.models import Region
 from hub.regions.types import Region as RegionType
 
@@ -81,4 +82,11 @@ relation(
     key=lambda o: o.pk,
     load=areas_by_organization,
     many=True,
+)
+relation(
+    Viewer,
+    "organization",
+    attr="organization",
+    key=lambda v: v.organization_id,
+    load=organizations_by_id,
 )

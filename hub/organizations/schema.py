@@ -8,10 +8,16 @@ import strawberry
 from strawberry.types import Info
 
 from hub.graphql.context import Context
-from hub.graphql.lists import page_of
+from hub.graphql.lists import page_of, single
 from hub.graphql.relay import Connection
 from hub.organizations import queries
-from hub.organizations.types import Organization, OrganizationKind, OrganizationStatus
+from hub.organizations.types import (
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    Role,
+    Viewer,
+)
 
 
 @strawberry.input(description="Which organisations to list. Every given condition must hold.")
@@ -30,6 +36,16 @@ class OrganizationFilter:
 
 @strawberry.type
 class OrganizationQueries:
+    @strawberry.field(description="Who you are: your client, its roles and its organisation.")
+    async def me(self, info: Info[Context, Any]) -> Viewer:
+        principal = info.context.principal
+        viewer = Viewer(
+            client_id=principal.client_id,
+            roles=[Role(r) for r in principal.roles],
+            organization_id=principal.organization_id,
+        )
+        return await single(info, viewer)  # type: ignore[return-value]
+
     @strawberry.field(description="Agencies, foundations and auditors, a page at a time.")
     async def organizations(
         self,

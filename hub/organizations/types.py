@@ -59,3 +59,29 @@ class Organization(Node):
             created_at=row.created_at,
             pk=row.id,
         )
+
+
+@strawberry.enum(description="What a client may do; granted by Dinsos, carried in its tokens.")
+class Role(Enum):
+    DINSOS_ADMIN = strawberry.enum_value(
+        "dinsos_admin", description="Dinsos administrator: onboarding, verification, roles."
+    )
+    OPD_OFFICER = strawberry.enum_value(
+        "opd_officer", description="Agency integrator: registry data and referrals."
+    )
+    LKS_PARTNER = strawberry.enum_value(
+        "lks_partner", description="Foundation: open needs, pledges, contributions."
+    )
+    AUDITOR = strawberry.enum_value("auditor", description="Ombudsman or Inspektorat reviewer.")
+
+
+@strawberry.type(description="The caller: the OAuth2 client of this request's token.")
+class Viewer:
+    client_id: str = strawberry.field(description="The OAuth2 client id.")
+    roles: list[Role] = strawberry.field(
+        description="Roles the token carries and the client holds."
+    )
+    organization: Organization | None = strawberry.field(
+        default=None, description="The organisation the client belongs to."
+    )
+    organization_id: strawberry.Private[int]

@@ -1,9 +1,9 @@
-"""A GraphQL client over real HTTP (ASGI) to a hub on a seeded database."""
+"""A GraphQL client over real HTTP (ASGI) to a hub on a seeded database, one token per role."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -12,24 +12,52 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from hub.app import create_app
+from hub.auth.keys import MemoryKeyStore
 from hub.settings import Settings
+from tests.identities import TestIdentity, bearer, load_identities
 
 
 @dataclass
 class Api:
-    """Posts GraphQL documents and counts the SQL statements each one ran."""
+    """Posts GraphQL documents as one test client and counts the SQL statements they ran."""
 
     client: httpx.AsyncClient
     app: Starlette
+    identities: dict[str, TestIdentity]
+    who: str = "dinsos_admin"
+    purpose: str | None = "SERVICE_DELIVERY"
     statements: list[str] = field(default_factory=list)
+
+    def as_(self, who: str, *, purpose: str | None = "SERVICE_DELIVERY") -> Api:
+        """The same hub, called as another test client (`dinsos_admin`, `lks_partner`, …)."""
+        return replace(self, who=who, purpose=purpose)
+
+    @property
+    def identity(self) -> TestIdentity:
+        return self.identities[self.who]
+
+    def headers(self) -> dict[str, str]:
+        """Authorization (a fresh token) and, when set, the purpose of the read."""
+        headers = {"authorization": bearer(self.app.state.auth, self.identity)}
+        if self.purpose is not None:
+            headers["x-purpose"] = self.purpose
+        return headers
+
+    async def post(
+        self, document: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        """POST a document as this client; return the raw response."""
+        return await self.client.post(
+            "/graphql",
+            json={"query": document, "variables": variables or {}},
+            headers={**self.headers(), **headers},
+        )
 
     async def query(
         self, document: str, variables: dict[str, Any] | None = None, **headers: str
     ) -> dict[str, Any]:
         """POST a document; return the decoded body, asserting HTTP 200."""
-        response = await self.client.post(
-            "/graphql", json={"query": document, "variables": variables or {}}, headers=headers
-        )
+        response = await self.post(document, variables, **headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -48,32 +76,37 @@ class Api:
         return len(self.statements)
 
 
-async def make_api(database_url: str) -> tuple[Api, Starlette]:
-    """An `Api` on a new app instance for `database_url`."""
-    app = create_app(Settings(database_url=database_url))
+async def make_api(database_url: str) -> Api:
+    """An `Api` on a new app instance for `database_url`, with in-memory signing keys."""
+    settings = Settings(database_url=database_url)
+    app = create_app(settings, key_store=MemoryKeyStore())
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
-    api = Api(client=client, app=app)
+    api = Api(client=client, app=app, identities=await load_identities(database_url))
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         api.statements.append(statement)
 
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
-    return api, app
+    return api
+
+
+async def close_api(api: Api) -> None:
+    """Close the client and the app's engines."""
+    await api.client.aclose()
+    await api.app.state.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 async def city(city_database_url: str) -> AsyncIterator[Api]:
-    """A client of a hub on the shared seeded city (read-only tests)."""
-    api, app = await make_api(city_database_url)
+    """A client of a hub on the shared seeded city (read-only tests), as Dinsos admin."""
+    api = await make_api(city_database_url)
     yield api
-    await api.client.aclose()
-    await app.state.engine.dispose()
+    await close_api(api)
 
 
 @pytest.fixture
 async def fresh_city(fresh_city_database_url: str) -> AsyncIterator[Api]:
     """A client of a hub on a private seeded city (tests that write or break things)."""
-    api, app = await make_api(fresh_city_database_url)
+    api = await make_api(fresh_city_database_url)
     yield api
-    await api.client.aclose()
-    await app.state.engine.dispose()
+    await close_api(api)

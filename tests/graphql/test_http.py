@@ -10,21 +10,21 @@ from tests.graphql.conftest import Api
 
 async def test_graphql_response_json_media_type_and_400_for_request_errors(city: Api) -> None:
     accept = {"accept": "application/graphql-response+json"}
-    ok = await city.client.post("/graphql", json={"query": "{ programs { code } }"}, headers=accept)
+    ok = await city.post("{ programs { code } }", **accept)
     assert ok.status_code == 200
     assert ok.headers["content-type"].startswith("application/graphql-response+json")
-    bad = await city.client.post(
-        "/graphql", json={"query": "{ programs { nope } }"}, headers=accept
-    )
+    bad = await city.post("{ programs { nope } }", **accept)
     assert bad.status_code == 400
     assert "data" not in bad.json()
-    plain = await city.client.post("/graphql", json={"query": "{ programs { nope } }"})
+    plain = await city.post("{ programs { nope } }")
     assert plain.status_code == 200
     assert plain.headers["content-type"].startswith("application/json")
 
 
 async def test_queries_over_get_but_not_mutations(city: Api) -> None:
-    response = await city.client.get("/graphql", params={"query": "{ programs { code } }"})
+    response = await city.client.get(
+        "/graphql", params={"query": "{ programs { code } }"}, headers=city.headers()
+    )
     assert response.status_code == 200
     assert response.json()["data"]["programs"]
 
@@ -41,10 +41,9 @@ async def test_unexpected_failure_is_masked_with_request_id(fresh_city: Api) -> 
     async with engine.begin() as connection:
         await connection.execute(text("DROP TABLE need_status_changes"))
     await engine.dispose()
-    response = await fresh_city.client.post(
-        "/graphql",
-        json={"query": "{ needs(first: 1) { nodes { history { toStatus } } } }"},
-        headers={"x-request-id": "trace-0001-abcd"},
+    response = await fresh_city.post(
+        "{ needs(first: 1) { nodes { history { toStatus } } } }",
+        **{"x-request-id": "trace-0001-abcd"},
     )
     error = response.json()["errors"][0]
     assert error["extensions"] == {"code": "INTERNAL_ERROR", "requestId": "trace-0001-abcd"}

@@ -1,0 +1,121 @@
+"""Client secrets: generated once, shown once, stored only as an Argon2id hash.
+
+Argon2 is deliberately slow (about 0.1 s and 64 MiB per check with the library's RFC 9106
+defaults), so every hash and check runs in a worker thread, and at most a few at a time: a
+burst of token requests must neither stall the event loop nor take gigabytes of memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+
+import anyio
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+#: 32 random bytes, URL-safe: 43 characters, 256 bits of entropy.
+SECRET_BYTES = 32
+
+
+def generate_secret() -> str:
+    """A new client secret; show it once, store only its hash."""
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def _default_concurrency() -> int:
+    """How many slow hashes may run at once: one per CPU, at least two."""
+    return max(2, os.cpu_count() or 2)
+
+
+class SecretHasher:
+    """Argon2id hashing and checking of client secrets, bounded and off the event loop.
+
+    A check that succeeded may be remembered for `verified_cache_seconds`, as a keyed
+    digest of the secret under the stored hash it matched. Argon2's verdict is a pure
+    function of (stored hash, secret), so remembering it changes no outcome: a rotation
+    or revocation replaces or removes the stored hash and so misses the cache, and client
+    and organisation status are still read for every token request. Only a keyed HMAC
+    with a per-process random key is kept, never the secret, so a memory dump yields
+    nothing that an attacker with that access would not have already (the signing key).
+    """
+
+    def __init__(
+        self,
+        *,
+        hasher: PasswordHasher | None = None,
+        max_concurrency: int | None = None,
+        verified_cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_cached: int = 10_000,
+    ) -> None:
+        self.hasher = hasher or PasswordHasher()
+        self.limiter = anyio.CapacityLimiter(max_concurrency or _default_concurrency())
+        self.verified_cache_seconds = verified_cache_seconds
+        self._clock = clock
+        self._max_cached = max_cached
+        self._cache_key = secrets.token_bytes(32)
+        self._verified: dict[str, tuple[bytes, float]] = {}
+        self._cache_lock = threading.Lock()
+
+    def hash_sync(self, secret: str) -> str:
+        """The Argon2id hash of `secret` (blocking: call from a worker thread)."""
+        return self.hasher.hash(secret)
+
+    async def hash(self, secret: str) -> str:
+        """The Argon2id hash of `secret`, computed in a worker thread."""
+        return await anyio.to_thread.run_sync(partial(self.hash_sync, secret), limiter=self.limiter)
+
+    def _digest(self, secret_hash: str, secret: str) -> bytes:
+        """A keyed digest binding `secret` to the stored hash it was checked against."""
+        message = secret_hash.encode() + b"\0" + secret.encode()
+        return hmac.new(self._cache_key, message, hashlib.sha256).digest()
+
+    def verify_sync(self, secret_hash: str, secret: str) -> bool:
+        """Whether `secret` matches `secret_hash` (blocking: call from a worker thread)."""
+        caching = self.verified_cache_seconds > 0
+        digest = self._digest(secret_hash, secret) if caching else b""
+        if caching:
+            cached = self._verified.get(secret_hash)
+            if (
+                cached is not None
+                and cached[1] > self._clock()
+                and hmac.compare_digest(cached[0], digest)
+            ):
+                return True
+        try:
+            ok = self.hasher.verify(secret_hash, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+        if ok and caching:
+            self._remember(secret_hash, digest)
+        return ok
+
+    async def verify(self, secret_hash: str, secret: str) -> bool:
+        """Whether `secret` matches `secret_hash`, checked in a worker thread."""
+        return await anyio.to_thread.run_sync(
+            partial(self.verify_sync, secret_hash, secret), limiter=self.limiter
+        )
+
+    def _remember(self, secret_hash: str, digest: bytes) -> None:
+        """Cache a successful check, dropping expired entries when the cache is full."""
+        now = self._clock()
+        with self._cache_lock:
+            if len(self._verified) >= self._max_cached:
+                for key in [k for k, (_, until) in self._verified.items() if until <= now]:
+                    del self._verified[key]
+                if len(self._verified) >= self._max_cached:
+                    self._verified.clear()
+            self._verified[secret_hash] = (digest, now + self.verified_cache_seconds)
+
+    def forget(self) -> None:
+        """Drop every remembered check (after a rotation in this process, for instance)."""
+        with self._cache_lock:
+            self._verified.clear()

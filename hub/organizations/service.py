@@ -1,0 +1,404 @@
+"""Organisations and their OAuth2 clients: onboarding, standing, credentials, roles.
+
+Plain functions with keyword-only arguments over a session the caller owns: they flush
+when they need a generated id, and never commit. Expected failures raise a subclass of
+`OrganizationError` whose `code` the GraphQL layer and the CLI can show.
+
+Secrets are returned once, in clear, inside `IssuedClient`, and stored only as an Argon2id
+hash. Nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.hashing import SecretHasher, generate_secret
+from hub.auth.models import ClientPreviousSecret, ClientPublicKey
+from hub.db import utcnow
+from hub.organizations.models import (
+    ORGANIZATION_KINDS,
+    Client,
+    ClientRole,
+    Organization,
+)
+
+ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
+#: Which kind of organisation may hold each role; `dinsos_admin` only Dinsos itself.
+ROLE_KINDS = {
+    "dinsos_admin": "OPD",
+    "opd_officer": "OPD",
+    "lks_partner": "LKS",
+    "auditor": "AUDITOR",
+}
+ADMIN_ORGANIZATION = "DINSOS"
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,23}$")
+
+
+class OrganizationError(Exception):
+    """An expected failure of an organisation or client operation.
+
+    OrganizationError
+     ├── NotFound       (NOT_FOUND)      no such organisation or client
+     ├── AlreadyExists  (ALREADY_EXISTS) the code or registration number is taken
+     ├── InvalidInput   (INVALID_INPUT)  a value the hub cannot accept
+     └── InvalidState   (INVALID_STATE)  not allowed in the current status
+    """
+
+    code = "ORGANIZATION_ERROR"
+
+
+class NotFound(OrganizationError):
+    """No such organisation or client."""
+
+    code = "NOT_FOUND"
+
+
+class AlreadyExists(OrganizationError):
+    """The code or registration number is already taken."""
+
+    code = "ALREADY_EXISTS"
+
+
+class InvalidInput(OrganizationError):
+    """A value the hub cannot accept."""
+
+    code = "INVALID_INPUT"
+
+
+class InvalidState(OrganizationError):
+    """The operation is not allowed in the current status."""
+
+    code = "INVALID_STATE"
+
+
+@cache
+def default_hasher() -> SecretHasher:
+    """The process-wide secret hasher, created on first use."""
+    return SecretHasher()
+
+
+# --- organisations ------------------------------------------------------------------------
+
+
+async def get_organization(session: AsyncSession, *, code: str) -> Organization:
+    """The organisation with `code`; raise `NotFound`."""
+    org = await session.scalar(select(Organization).where(Organization.code == code))
+    if org is None:
+        raise NotFound(f"no organisation {code}")
+    return org
+
+
+async def get_all_organizations(
+    session: AsyncSession, *, kind: str | None = None, status: str | None = None
+) -> Sequence[Organization]:
+    """Organisations, optionally of one kind and status, by code."""
+    query = select(Organization).order_by(Organization.code)
+    if kind is not None:
+        query = query.where(Organization.kind == kind)
+    if status is not None:
+        query = query.where(Organization.status == status)
+    return (await session.scalars(query)).all()
+
+
+async def create_organization(
+    session: AsyncSession,
+    *,
+    code: str,
+    kind: str,
+    name: str,
+    registration_number: str | None = None,
+) -> Organization:
+    """A new organisation, pending approval; raise `InvalidInput` or `AlreadyExists`."""
+    code = code.strip().upper()
+    if not _CODE.match(code):
+        raise InvalidInput("the code must be 2-24 capital letters, digits or dashes")
+    if kind not in ORGANIZATION_KINDS:
+        raise InvalidInput(f"the kind must be one of {', '.join(ORGANIZATION_KINDS)}")
+    if not name.strip():
+        raise InvalidInput("the name is required")
+    taken = await session.scalar(select(Organization.id).where(Organization.code == code))
+    if taken is not None:
+        raise AlreadyExists(f"the code {code} is taken")
+    if registration_number is not None:
+        taken = await session.scalar(
+            select(Organization.id).where(Organization.registration_number == registration_number)
+        )
+        if taken is not None:
+            raise AlreadyExists(f"the registration number {registration_number} is taken")
+    org = Organization(
+        code=code,
+        kind=kind,
+        name=name.strip(),
+        registration_number=registration_number,
+        status="PENDING",
+    )
+    session.add(org)
+    await session.flush()  # the caller usually needs the id
+    return org
+
+
+async def approve_organization(session: AsyncSession, *, code: str) -> Organization:
+    """The organisation, now active (from pending or suspended); raise `NotFound`."""
+    org = await get_organization(session, code=code)
+    org.status = "ACTIVE"
+    return org
+
+
+async def suspend_organization(session: AsyncSession, *, code: str) -> Organization:
+    """The organisation, now suspended: its clients get no tokens and live ones stop."""
+    org = await get_organization(session, code=code)
+    org.status = "SUSPENDED"
+    return org
+
+
+# --- clients ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedClient:
+    """A client and its secret in clear, which exists only here: show it once."""
+
+    client: Client
+    organization_code: str
+    roles: tuple[str, ...]
+    secret: str | None
+
+    def __repr__(self) -> str:
+        return f"IssuedClient(client_id={self.client.client_id!r}, secret=<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientView:
+    """A client with its organisation's code and its roles, for listings."""
+
+    client: Client
+    organization_code: str
+    roles: tuple[str, ...]
+
+
+def _check_roles(org: Organization, roles: Iterable[str]) -> tuple[str, ...]:
+    """The roles in canonical order; raise `InvalidInput` for one the organisation can't hold."""
+    wanted = set(roles)
+    for role in wanted:
+        if role not in ROLE_KINDS:
+            raise InvalidInput(f"unknown role {role}; roles: {', '.join(ROLES)}")
+        if ROLE_KINDS[role] != org.kind:
+            raise InvalidInput(f"a {org.kind} organisation cannot hold the role {role}")
+        if role == "dinsos_admin" and org.code != ADMIN_ORGANIZATION:
+            raise InvalidInput(f"only {ADMIN_ORGANIZATION} can hold the role dinsos_admin")
+    return tuple(role for role in ROLES if role in wanted)
+
+
+def _public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
+    """The public JWK, with a `kid`; raise `InvalidInput` for a private or unusable key."""
+    try:
+        key = ECKey.import_key(jwk) if jwk.get("kty") == "EC" else RSAKey.import_key(jwk)
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise InvalidInput("the key must be a public EC (P-256) or RSA JWK") from None
+    if key.is_private:
+        raise InvalidInput("send the public key only; the private key stays with the agency")
+    public = dict(key.as_dict(private=False))
+    public["kid"] = jwk.get("kid") or key.thumbprint()
+    return public
+
+
+async def create_client(
+    session: AsyncSession,
+    *,
+    organization_code: str,
+    roles: Iterable[str],
+    name: str | None = None,
+    public_jwk: dict[str, Any] | None = None,
+    with_secret: bool = True,
+    hasher: SecretHasher | None = None,
+) -> IssuedClient:
+    """A new client with `roles`, a secret (shown once) and/or a public key for JWT auth."""
+    org = await get_organization(session, code=organization_code)
+    if org.status == "SUSPENDED":
+        raise InvalidState(f"the organisation {org.code} is suspended")
+    checked = _check_roles(org, roles)
+    if not checked:
+        raise InvalidInput("a client needs at least one role")
+    if not with_secret and public_jwk is None:
+        raise InvalidInput("a client needs a secret or a public key")
+    jwk = _public_jwk(public_jwk) if public_jwk is not None else None
+    secret = generate_secret() if with_secret else None
+    client = Client(
+        client_id=f"{org.code.lower()}-{secrets.token_hex(6)}",
+        organization_id=org.id,
+        name=(name or f"{org.code} {' '.join(checked)}")[:120],
+        secret_hash=await (hasher or default_hasher()).hash(secret) if secret else None,
+    )
+    session.add(client)
+    await session.flush()  # the roles and the key refer to the new id
+    session.add_all(ClientRole(client_id=client.id, role=role) for role in checked)
+    if jwk is not None:
+        session.add(ClientPublicKey(client_id=client.id, kid=jwk["kid"], jwk=jwk))
+    await session.flush()
+    return IssuedClient(client=client, organization_code=org.code, roles=checked, secret=secret)
+
+
+async def get_client(session: AsyncSession, *, client_id: str) -> Client:
+    """The client with `client_id`; raise `NotFound`."""
+    client = await session.scalar(select(Client).where(Client.client_id == client_id))
+    if client is None:
+        raise NotFound(f"no client {client_id}")
+    return client
+
+
+async def get_all_clients(
+    session: AsyncSession,
+    *,
+    organization_code: str | None = None,
+    include_revoked: bool = False,
+) -> list[ClientView]:
+    """Clients with their organisation's code and roles, by organisation then creation."""
+    query = (
+        select(Client, Organization.code)
+        .join(Organization, Organization.id == Client.organization_id)
+        .order_by(Organization.code, Client.id)
+    )
+    if organization_code is not None:
+        query = query.where(Organization.code == organization_code)
+    if not include_revoked:
+        query = query.where(Client.revoked_at.is_(None))
+    rows = (await session.execute(query)).all()
+    roles: dict[int, list[str]] = {}
+    ids = [client.id for client, _ in rows]
+    if ids:
+        # One query for every client's roles, not one per client.
+        for client_pk, role in await session.execute(
+            select(ClientRole.client_id, ClientRole.role).where(ClientRole.client_id.in_(ids))
+        ):
+            roles.setdefault(client_pk, []).append(role)
+    return [
+        ClientView(
+            client=client,
+            organization_code=code,
+            roles=tuple(r for r in ROLES if r in roles.get(client.id, [])),
+        )
+        for client, code in rows
+    ]
+
+
+async def _client_and_org(session: AsyncSession, client_id: str) -> tuple[Client, Organization]:
+    """The client and its organisation; raise `NotFound`."""
+    client = await get_client(session, client_id=client_id)
+    org = await session.get_one(Organization, client.organization_id)
+    return client, org
+
+
+async def _roles(session: AsyncSession, client: Client) -> tuple[str, ...]:
+    """The client's roles in canonical order."""
+    held = set(
+        await session.scalars(select(ClientRole.role).where(ClientRole.client_id == client.id))
+    )
+    return tuple(role for role in ROLES if role in held)
+
+
+async def rotate_client_secret(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    overlap: dt.timedelta,
+    hasher: SecretHasher | None = None,
+    now: dt.datetime | None = None,
+) -> IssuedClient:
+    """A new secret (shown once); the current one keeps working for `overlap`.
+
+    Give a zero overlap when the secret leaked: the old one then stops at once.
+    """
+    client, org = await _client_and_org(session, client_id)
+    if client.revoked_at is not None:
+        raise InvalidState(f"the client {client_id} is revoked")
+    now = now or utcnow()
+    # Former secrets whose overlap is over are of no use any more.
+    await session.execute(
+        delete(ClientPreviousSecret).where(
+            ClientPreviousSecret.client_id == client.id, ClientPreviousSecret.expires_at <= now
+        )
+    )
+    if client.secret_hash is not None and overlap > dt.timedelta(0):
+        session.add(
+            ClientPreviousSecret(
+                client_id=client.id,
+                secret_hash=client.secret_hash,
+                retired_at=now,
+                expires_at=now + overlap,
+            )
+        )
+    secret = generate_secret()
+    client.secret_hash = await (hasher or default_hasher()).hash(secret)
+    client.rotated_at = now
+    await session.flush()
+    return IssuedClient(
+        client=client,
+        organization_code=org.code,
+        roles=await _roles(session, client),
+        secret=secret,
+    )
+
+
+async def revoke_client(
+    session: AsyncSession, *, client_id: str, now: dt.datetime | None = None
+) -> Client:
+    """The client, revoked: no new tokens, and its live tokens stop within a minute."""
+    client = await get_client(session, client_id=client_id)
+    if client.revoked_at is None:
+        client.revoked_at = now or utcnow()
+        # Its secrets can never be used again, so do not keep even their hashes.
+        client.secret_hash = None
+        await session.execute(
+            delete(ClientPreviousSecret).where(ClientPreviousSecret.client_id == client.id)
+        )
+    return client
+
+
+async def add_client_key(
+    session: AsyncSession, *, client_id: str, public_jwk: dict[str, Any]
+) -> ClientPublicKey:
+    """Register another public key for `private_key_jwt` (an agency rotating its key)."""
+    client = await get_client(session, client_id=client_id)
+    jwk = _public_jwk(public_jwk)
+    taken = await session.scalar(
+        select(ClientPublicKey.id).where(
+            ClientPublicKey.client_id == client.id, ClientPublicKey.kid == jwk["kid"]
+        )
+    )
+    if taken is not None:
+        raise AlreadyExists(f"the client already has a key {jwk['kid']}")
+    key = ClientPublicKey(client_id=client.id, kid=jwk["kid"], jwk=jwk)
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def grant_role(session: AsyncSession, *, client_id: str, role: str) -> tuple[str, ...]:
+    """The client's roles after granting `role`; raise `InvalidInput` if it may not hold it."""
+    client, org = await _client_and_org(session, client_id)
+    _check_roles(org, [role])
+    held = await _roles(session, client)
+    if role not in held:
+        session.add(ClientRole(client_id=client.id, role=role))
+        await session.flush()
+    return tuple(r for r in ROLES if r in {*held, role})
+
+
+async def revoke_role(session: AsyncSession, *, client_id: str, role: str) -> tuple[str, ...]:
+    """The client's roles after withdrawing `role` (live tokens lose it within a minute)."""
+    client = await get_client(session, client_id=client_id)
+    await session.execute(
+        delete(ClientRole).where(ClientRole.client_id == client.id, ClientRole.role == role)
+    )
+    return await _roles(session, client)
