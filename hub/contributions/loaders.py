@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contributions.models import Contribution as ContributionRow
 from hub.contributions.types import Contribution
+from hub.graphql.context import Context
 from hub.graphql.loaders import one_each
 from hub.graphql.prefetch import relation
 from hub.needs.loaders import categories_by_code, needs_by_id
@@ -20,12 +20,10 @@ from hub.registry.loaders import citizens_by_id
 _contributions = ContributionRow.__table__
 
 
-async def contributions_by_id(
-    session: AsyncSession, ids: Sequence[Any]
-) -> list[Contribution | None]:
+async def contributions_by_id(context: Context, ids: Sequence[Any]) -> list[Contribution | None]:
     """Contributions for the given ids, aligned with them."""
     return await one_each(
-        session, select(_contributions), _contributions.c.id, ids, Contribution.from_row
+        context, select(_contributions), _contributions.c.id, ids, Contribution.from_row
     )
 
 

@@ -16,7 +16,8 @@ from strawberry.dataloader import DataLoader
 from hub.auth.resource import Principal
 from hub.settings import Settings
 
-BatchLoad = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
+#: A batch function: the request's context and many keys in, one result per key out.
+BatchLoad = Callable[["Context", Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
 @dataclass
@@ -37,11 +38,10 @@ class Context:
         """The request's dataloader for the batch function `load`, created on first use."""
         existing = self._loaders.get(load)
         if existing is None:
-            session = self.session
 
             async def batch(keys: list[Any]) -> Sequence[Any]:
                 async with self.db_lock:
-                    return await load(session, keys)
+                    return await load(self, keys)
 
             existing = self._loaders[load] = DataLoader(load_fn=batch)
         return existing

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
 from hub.needs.models import Need, NeedCategory, NeedStatusChange
@@ -24,32 +24,30 @@ _changes = NeedStatusChange.__table__
 
 
 async def categories_by_code(
-    session: AsyncSession, codes: Sequence[Any]
+    context: Context, codes: Sequence[Any]
 ) -> list[NeedCategoryType | None]:
     """Need categories for the given codes, aligned with them."""
     return await one_each(
-        session, select(_categories), _categories.c.code, codes, NeedCategoryType.from_row
+        context, select(_categories), _categories.c.code, codes, NeedCategoryType.from_row
     )
 
 
-async def needs_by_id(session: AsyncSession, ids: Sequence[Any]) -> list[NeedType | None]:
+async def needs_by_id(context: Context, ids: Sequence[Any]) -> list[NeedType | None]:
     """Needs for the given ids, aligned with them."""
-    return await one_each(session, select(_needs), _needs.c.id, ids, NeedType.from_row)
+    return await one_each(context, select(_needs), _needs.c.id, ids, NeedType.from_row)
 
 
-async def needs_by_citizen(session: AsyncSession, ids: Sequence[Any]) -> list[list[NeedType]]:
+async def needs_by_citizen(context: Context, ids: Sequence[Any]) -> list[list[NeedType]]:
     """For each citizen id, that person's needs, newest first."""
     statement = select(_needs).order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
-    return await many_each(session, statement, _needs.c.citizen_id, ids, NeedType.from_row)
+    return await many_each(context, statement, _needs.c.citizen_id, ids, NeedType.from_row)
 
 
-async def history_by_need(
-    session: AsyncSession, ids: Sequence[Any]
-) -> list[list[NeedStatusChangeType]]:
+async def history_by_need(context: Context, ids: Sequence[Any]) -> list[list[NeedStatusChangeType]]:
     """For each need id, its status changes, oldest first."""
     statement = select(_changes).order_by(_changes.c.changed_at, _changes.c.id)
     return await many_each(
-        session, statement, _changes.c.need_id, ids, NeedStatusChangeType.from_row
+        context, statement, _changes.c.need_id, ids, NeedStatusChangeType.from_row
     )
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
 from hub.needs.models import NeedCategory
@@ -26,21 +26,21 @@ _regions = Region.__table__
 
 
 async def organizations_by_id(
-    session: AsyncSession, ids: Sequence[Any]
+    context: Context, ids: Sequence[Any]
 ) -> list[OrganizationType | None]:
     """Organisations for the given ids, aligned with them."""
-    return await one_each(session, select(_orgs), _orgs.c.id, ids, OrganizationType.from_row)
+    return await one_each(context, select(_orgs), _orgs.c.id, ids, OrganizationType.from_row)
 
 
 async def organizations_by_code(
-    session: AsyncSession, codes: Sequence[Any]
+    context: Context, codes: Sequence[Any]
 ) -> list[OrganizationType | None]:
     """Organisations for the given codes, aligned with them."""
-    return await one_each(session, select(_orgs), _orgs.c.code, codes, OrganizationType.from_row)
+    return await one_each(context, select(_orgs), _orgs.c.code, codes, OrganizationType.from_row)
 
 
 async def categories_by_organization(
-    session: AsyncSession, ids: Sequence[Any]
+    context: Context, ids: Sequence[Any]
 ) -> list[list[NeedCategoryType]]:
     """For each organisation id, the need categories it serves."""
     statement = (
@@ -49,13 +49,11 @@ async def categories_by_organization(
         .order_by(_categories.c.kind.desc(), _categories.c.position)
     )
     return await many_each(
-        session, statement, _org_categories.c.organization_id, ids, NeedCategoryType.from_row
+        context, statement, _org_categories.c.organization_id, ids, NeedCategoryType.from_row
     )
 
 
-async def areas_by_organization(
-    session: AsyncSession, ids: Sequence[Any]
-) -> list[list[RegionType]]:
+async def areas_by_organization(context: Context, ids: Sequence[Any]) -> list[list[RegionType]]:
     """For each organisation id, the kecamatan it serves."""
     statement = (
         select(_regions, _org_areas.c.organization_id)
@@ -63,7 +61,7 @@ async def areas_by_organization(
         .order_by(_regions.c.code)
     )
     return await many_each(
-        session, statement, _org_areas.c.organization_id, ids, RegionType.from_row
+        context, statement, _org_areas.c.organization_id, ids, RegionType.from_row
     )
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
 from hub.needs.loaders import categories_by_code, needs_by_citizen
@@ -21,18 +21,16 @@ _programs = Program.__table__
 _enrolments = Enrolment.__table__
 
 
-async def programs_by_code(session: AsyncSession, codes: Sequence[Any]) -> list[ProgramType | None]:
+async def programs_by_code(context: Context, codes: Sequence[Any]) -> list[ProgramType | None]:
     """Programmes for the given codes, aligned with them."""
-    return await one_each(session, select(_programs), _programs.c.code, codes, ProgramType.from_row)
+    return await one_each(context, select(_programs), _programs.c.code, codes, ProgramType.from_row)
 
 
-async def enrolments_by_citizen(
-    session: AsyncSession, ids: Sequence[Any]
-) -> list[list[EnrolmentType]]:
+async def enrolments_by_citizen(context: Context, ids: Sequence[Any]) -> list[list[EnrolmentType]]:
     """For each citizen id, that person's enrolments, newest first."""
     statement = select(_enrolments).order_by(_enrolments.c.started_on.desc(), _enrolments.c.id)
     return await many_each(
-        session, statement, _enrolments.c.citizen_id, ids, EnrolmentType.from_row
+        context, statement, _enrolments.c.citizen_id, ids, EnrolmentType.from_row
     )
 
 

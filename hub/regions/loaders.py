@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.graphql.context import Context
 from hub.graphql.loaders import one_each
 from hub.graphql.prefetch import relation
 from hub.regions.models import Region
@@ -16,9 +16,9 @@ from hub.regions.types import Region as RegionType
 _regions = Region.__table__
 
 
-async def regions_by_code(session: AsyncSession, codes: Sequence[Any]) -> list[RegionType | None]:
+async def regions_by_code(context: Context, codes: Sequence[Any]) -> list[RegionType | None]:
     """Regions for the given codes, aligned with them."""
-    return await one_each(session, select(_regions), _regions.c.code, codes, RegionType.from_row)
+    return await one_each(context, select(_regions), _regions.c.code, codes, RegionType.from_row)
 
 
 relation(RegionType, "parent", attr="parent", key=lambda r: r.parent_code, load=regions_by_code)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
 from hub.regions.loaders import regions_by_code
@@ -22,24 +22,22 @@ _households = Household.__table__
 _RELATIONSHIP_ORDER = ("HEAD", "SPOUSE", "PARENT", "CHILD", "IN_LAW", "GRANDCHILD", "OTHER")
 
 
-async def citizens_by_id(session: AsyncSession, ids: Sequence[Any]) -> list[CitizenType | None]:
+async def citizens_by_id(context: Context, ids: Sequence[Any]) -> list[CitizenType | None]:
     """Citizens for the given ids, aligned with them."""
-    return await one_each(session, select(_citizens), _citizens.c.id, ids, CitizenType.from_row)
+    return await one_each(context, select(_citizens), _citizens.c.id, ids, CitizenType.from_row)
 
 
-async def households_by_id(session: AsyncSession, ids: Sequence[Any]) -> list[HouseholdType | None]:
+async def households_by_id(context: Context, ids: Sequence[Any]) -> list[HouseholdType | None]:
     """Households for the given ids, aligned with them."""
     return await one_each(
-        session, select(_households), _households.c.id, ids, HouseholdType.from_row
+        context, select(_households), _households.c.id, ids, HouseholdType.from_row
     )
 
 
-async def members_by_household(
-    session: AsyncSession, ids: Sequence[Any]
-) -> list[list[CitizenType]]:
+async def members_by_household(context: Context, ids: Sequence[Any]) -> list[list[CitizenType]]:
     """For each household id, its members, head first, then by birth date."""
     members = await many_each(
-        session,
+        context,
         select(_citizens).order_by(_citizens.c.birth_date, _citizens.c.id),
         _citizens.c.household_id,
         ids,
