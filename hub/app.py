@@ -17,9 +17,10 @@ from hub.auth.keys import KeyStore
 from hub.auth.resource import BearerAuthMiddleware
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
+from hub.authz.policy import PolicyStore
 from hub.db import create_engine, session_factory
 from hub.graphql.http import HubGraphQL
-from hub.graphql.schema import build_schema
+from hub.graphql.schema import build_schema, operations_of
 from hub.requests import RequestIdMiddleware
 from hub.settings import Settings
 
@@ -35,7 +36,9 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     engine = create_engine(settings.database_url, echo=settings.echo_sql)
     sessions = session_factory(engine)
     auth = AuthState.from_settings(settings, sessions, key_store=key_store)
-    graphql = HubGraphQL(build_schema(settings), settings, sessions)
+    schema = build_schema(settings)
+    policies = PolicyStore(sessions, operations_of(schema))
+    graphql = HubGraphQL(schema, settings, sessions, policies)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -72,4 +75,5 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.auth = auth
+    app.state.policies = policies
     return app

@@ -17,7 +17,8 @@ from hub.reference import load_reference_data
 def _upgrade(connection: Connection, database_url: str) -> None:
     config = alembic_config(database_url)
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    # "heads": branches made in parallel apply side by side until they are merged.
+    command.upgrade(config, "heads")
 
 
 async def upgrade(database_url: str) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """Imports every domain's tables so that `Base.metadata` is complete (alembic, tests)."""
 
 from hub.auth import models as auth
+from hub.authz import models as authz
 from hub.contributions import models as contributions
 from hub.db import Base
 from hub.needs import models as needs
@@ -12,6 +13,7 @@ from hub.registry import models as registry
 __all__ = [
     "Base",
     "auth",
+    "authz",
     "contributions",
     "needs",
     "organizations",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api import Api, close_api, make_api
 from tests.databases import DatabaseFactory
 
 
@@ -60,3 +61,19 @@ async def fresh_city_database_url(databases: DatabaseFactory) -> AsyncIterator[s
     url = await databases.fresh("city", populate_city)
     yield url
     await databases.drop(url)
+
+
+@pytest.fixture(scope="session")
+async def city(city_database_url: str) -> AsyncIterator[Api]:
+    """A client of a hub on the shared seeded city (read-only tests), as Dinsos admin."""
+    api = await make_api(city_database_url)
+    yield api
+    await close_api(api)
+
+
+@pytest.fixture
+async def fresh_city(fresh_city_database_url: str) -> AsyncIterator[Api]:
+    """A client of a hub on a private seeded city (tests that write or break things)."""
+    api = await make_api(fresh_city_database_url)
+    yield api
+    await close_api(api)

@@ -63,6 +63,7 @@ class ContributionQueries:
         )
         return await page_of(
             info,
+            "Contribution",
             statement,
             service.CONTRIBUTION_ORDER,
             Contribution.from_row,

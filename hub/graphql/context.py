@@ -7,13 +7,16 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from hub.auth.resource import Principal
+from hub.authz.catalog import Level, Purpose
+from hub.authz.policy import Access, Policy
+from hub.authz.rows import row_filter
 from hub.settings import Settings
 
 #: A batch function: the request's context and many keys in, one result per key out.
@@ -29,7 +32,16 @@ class Context:
     request_id: str
     #: Who is calling; the bearer middleware guarantees one on every GraphQL request.
     principal: Principal
+    #: The policy in force for this request, and what the caller's roles may do under it.
+    policy: Policy
+    access: Access
+    #: Why personal data is read (X-Purpose), checked before execution.
+    purpose: Purpose | None = None
     request: Request | None = None
+    #: `Type.field` pairs the operation's document selects (filled before execution).
+    selected_fields: frozenset[str] = frozenset()
+    #: Citizen id -> personal fields returned in full, for the audit trail.
+    personal_reads: dict[int, set[str]] = field(default_factory=dict)
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)
@@ -45,6 +57,20 @@ class Context:
 
             existing = self._loaders[load] = DataLoader(load_fn=batch)
         return existing
+
+    def record_personal_read(self, citizen_id: int, levels: dict[str, Level]) -> None:
+        """Note which of a citizen's personal fields this response selects in full."""
+        shown = {
+            name
+            for name, level in levels.items()
+            if level is Level.FULL and f"Citizen.{name}" in self.selected_fields
+        }
+        if shown:
+            self.personal_reads.setdefault(citizen_id, set()).update(shown)
+
+    def row_filter(self, type_name: str) -> ColumnElement[bool]:
+        """The SQL condition for the records of `type_name` the caller may reach."""
+        return row_filter(self.principal, self.access, type_name)
 
     async def rows(self, statement: Select[Any]) -> list[Row[Any]]:
         """Run `statement` on the request's session and return all rows."""

@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 
+from hub.authz.policy import PolicyStore
 from hub.graphql.context import Context
 from hub.settings import Settings
 
@@ -23,11 +24,16 @@ class HubGraphQL(GraphQL[Context, None]):
     """One database session per request, owned by the request and closed after it."""
 
     def __init__(
-        self, schema: BaseSchema, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+        self,
+        schema: BaseSchema,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        policies: PolicyStore,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.sessions = sessions
+        self.policies = policies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -52,13 +58,17 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        principal = request.state.principal
+        policy = await self.policies.current()
         session = self.sessions()
         request.state.hub_session = session
         return Context(
             settings=self.settings,
             session=session,
             request_id=getattr(request.state, "request_id", "-"),
-            principal=request.state.principal,
+            principal=principal,
+            policy=policy,
+            access=policy.access(principal.roles),
             request=request if isinstance(request, Request) else None,
         )
 

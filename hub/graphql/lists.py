@@ -18,6 +18,7 @@ T = TypeVar("T")
 
 async def page_of(
     info: Info[Context, Any],
+    row_type: str,
     statement: Select[Any],
     keys: Sequence[SortKey],
     to_object: Callable[[Row[Any]], T],
@@ -25,8 +26,12 @@ async def page_of(
     first: int | None,
     after: str | None,
 ) -> Connection[T]:
-    """One page of `statement` in the order `keys`, relations prefetched per the selection."""
+    """One page of `statement` in the order `keys`, relations prefetched per the selection.
+
+    `row_type` names the policy's row rules that narrow the statement (`Need`, `Citizen`…).
+    """
     context = info.context
+    statement = statement.where(context.row_filter(row_type))
     settings = context.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     rows = await context.rows(paginate(statement, keys, first=size, after=after))

@@ -1,4 +1,4 @@
-"""`node(id)`: which loader fetches each type of global id."""
+"""`node(id)`: where each type of global id is fetched from, under the row rules."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import FromClause, select
+from sqlalchemy.engine import Row
 from strawberry.types import Info
 
-from hub.graphql.context import BatchLoad, Context
+from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import single
 from hub.graphql.relay import from_global_id
@@ -16,31 +18,50 @@ from hub.graphql.relay import from_global_id
 
 @dataclass(frozen=True, slots=True)
 class NodeSource:
-    """How to turn the key of a global id into an object."""
+    """How to turn the key of a global id into an object a caller may see."""
 
-    load: BatchLoad
+    table: FromClause
+    key_column: str
+    to_object: Callable[[Row[Any]], Any]
     parse_key: Callable[[str], Any]
+    #: The policy's row type narrowing lookups, or None for reference data open to all.
+    row_type: str | None
 
 
 _SOURCES: dict[str, NodeSource] = {}
 
 
-def node_source(type_name: str, load: BatchLoad, parse_key: Callable[[str], Any] = int) -> None:
-    """Declare that global ids of `type_name` are fetched by `load`."""
-    _SOURCES[type_name] = NodeSource(load, parse_key)
+def node_source(
+    type_name: str,
+    table: FromClause,
+    to_object: Callable[[Row[Any]], Any],
+    *,
+    key_column: str = "id",
+    parse_key: Callable[[str], Any] = int,
+    row_type: str | None = None,
+) -> None:
+    """Declare that global ids of `type_name` name rows of `table` by `key_column`."""
+    _SOURCES[type_name] = NodeSource(table, key_column, to_object, parse_key, row_type)
 
 
 async def resolve_node(info: Info[Context, Any], global_id: str) -> Any:
-    """The object a global id names, with its selection prefetched; `NotFound` otherwise."""
+    """The object a global id names, prefetched and masked; `NotFound` otherwise.
+
+    A record the caller may not see is reported exactly like one that does not exist.
+    """
     type_name, raw_key = from_global_id(global_id)
     source = _SOURCES.get(type_name)
     try:
         key = source.parse_key(raw_key) if source else None
     except ValueError:
         key = None
-    obj = (
-        None if key is None or source is None else await info.context.loader(source.load).load(key)
-    )
-    if obj is None:
+    row = None
+    if source is not None and key is not None:
+        statement = select(source.table).where(source.table.c[source.key_column] == key)
+        if source.row_type is not None:
+            statement = statement.where(info.context.row_filter(source.row_type))
+        rows = await info.context.rows(statement)
+        row = rows[0] if rows else None
+    if row is None:
         raise NotFound(f"No object has the id {global_id!r}")
-    return await single(info, obj)
+    return await single(info, source.to_object(row))  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from typing import Any
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from hub.authz.masking import apply_field_access
 from hub.graphql.context import BatchLoad, Context
 
 Tree = dict[str, "Tree"]
@@ -84,8 +85,15 @@ def _deep_merge(into: Tree, other: Tree) -> None:
         _deep_merge(into.setdefault(name, {}), sub)
 
 
-async def prefetch_tree(context: Context, objects: Sequence[Any], tree: Tree) -> None:
-    """Load every declared relation in `tree` for `objects`, level by level."""
+async def prefetch_tree(
+    context: Context, objects: Sequence[Any], tree: Tree, collected: list[Any]
+) -> None:
+    """Load every declared relation in `tree` for `objects`, level by level.
+
+    Every object reached (the given ones and all loaded below them) is appended to
+    `collected`, so that the field layer can mask the whole response in one pass.
+    """
+    collected.extend(objects)
     if not objects or not tree:
         return
     owner = type(objects[0])
@@ -117,7 +125,7 @@ async def prefetch_tree(context: Context, objects: Sequence[Any], tree: Tree) ->
         for child in _unique(children):
             by_type.setdefault(type(child), []).append(child)
         for group in by_type.values():
-            await prefetch_tree(context, group, subtree)
+            await prefetch_tree(context, group, subtree, collected)
 
 
 def _unique(objects: list[Any]) -> list[Any]:
@@ -133,6 +141,9 @@ def _unique(objects: list[Any]) -> list[Any]:
 async def prefetch(
     info: Info[Context, Any], objects: Sequence[Any], *, connection: bool = False
 ) -> None:
-    """Prefetch what the current field's selection asks for on `objects`."""
+    """Prefetch what the current field's selection asks for on `objects`, then apply the
+    field layer of the policy to everything the response will contain."""
     tree = selection_tree(info)
-    await prefetch_tree(info.context, objects, node_tree(tree) if connection else tree)
+    collected: list[Any] = []
+    await prefetch_tree(info.context, objects, node_tree(tree) if connection else tree, collected)
+    await apply_field_access(info.context, collected)

@@ -17,34 +17,50 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 # Loaders register relations and node sources when imported.
-from hub.contributions import loaders as contribution_loaders
+from hub.authz.checks import AuthorizationChecks
+from hub.authz.schema import AuthorizationQueries
+from hub.contributions import loaders as _contribution_loaders  # noqa: F401
+from hub.contributions.models import Contribution
 from hub.contributions.schema import ContributionQueries
-from hub.contributions.types import Contribution
+from hub.contributions.types import Contribution as ContributionType
 from hub.graphql.context import Context
 from hub.graphql.errors import is_expected
 from hub.graphql.nodes import node_source, resolve_node
 from hub.graphql.relay import Node
 from hub.graphql.scalars import SCALARS
-from hub.needs import loaders as need_loaders
+from hub.needs import loaders as _need_loaders  # noqa: F401
+from hub.needs.models import Need
 from hub.needs.schema import NeedQueries
-from hub.organizations import loaders as organization_loaders
+from hub.needs.types import Need as NeedType
+from hub.organizations import loaders as _organization_loaders  # noqa: F401
+from hub.organizations.models import Organization
 from hub.organizations.schema import OrganizationQueries
+from hub.organizations.types import Organization as OrganizationType
 from hub.programs import loaders as _program_loaders  # noqa: F401
 from hub.programs.schema import ProgramQueries
-from hub.regions import loaders as region_loaders
+from hub.regions import loaders as _region_loaders  # noqa: F401
+from hub.regions.models import Region
 from hub.regions.schema import RegionQueries
-from hub.registry import loaders as registry_loaders
+from hub.regions.types import Region as RegionType
+from hub.registry import loaders as _registry_loaders  # noqa: F401
+from hub.registry.models import Citizen, Household
 from hub.registry.schema import RegistryQueries
+from hub.registry.types import Citizen as CitizenType
+from hub.registry.types import Household as HouseholdType
 from hub.settings import Settings
 
 logger = logging.getLogger("hub.graphql")
 
-node_source("Need", need_loaders.needs_by_id)
-node_source("Citizen", registry_loaders.citizens_by_id)
-node_source("Household", registry_loaders.households_by_id)
-node_source("Organization", organization_loaders.organizations_by_id)
-node_source("Region", region_loaders.regions_by_code, str)
-node_source("Contribution", contribution_loaders.contributions_by_id)
+node_source("Need", Need.__table__, NeedType.from_row, row_type="Need")
+node_source("Citizen", Citizen.__table__, CitizenType.from_row, row_type="Citizen")
+node_source("Household", Household.__table__, HouseholdType.from_row, row_type="Household")
+node_source(
+    "Organization", Organization.__table__, OrganizationType.from_row, row_type="Organization"
+)
+node_source(
+    "Contribution", Contribution.__table__, ContributionType.from_row, row_type="Contribution"
+)
+node_source("Region", Region.__table__, RegionType.from_row, key_column="code", parse_key=str)
 
 
 @strawberry.type
@@ -66,6 +82,7 @@ class Query(
     ProgramQueries,
     OrganizationQueries,
     ContributionQueries,
+    AuthorizationQueries,
 ):
     pass
 
@@ -114,15 +131,27 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the limits of `settings` applied before execution."""
     return HubSchema(
         query=Query,
-        types=[Contribution],
+        types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            AuthorizationChecks,
             RequestIdOnErrors,
         ],
     )
+
+
+def operations_of(schema: strawberry.Schema) -> list[str]:
+    """Every root field as the policy names it: `Query.needs`, `Mutation.pledgeNeed`, …"""
+    graphql_schema = schema._schema
+    roots = (
+        graphql_schema.query_type,
+        graphql_schema.mutation_type,
+        graphql_schema.subscription_type,
+    )
+    return [f"{root.name}.{name}" for root in roots if root is not None for name in root.fields]
 
 
 def schema_sdl() -> str:

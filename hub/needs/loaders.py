@@ -39,7 +39,12 @@ async def needs_by_id(context: Context, ids: Sequence[Any]) -> list[NeedType | N
 
 async def needs_by_citizen(context: Context, ids: Sequence[Any]) -> list[list[NeedType]]:
     """For each citizen id, that person's needs, newest first."""
-    statement = select(_needs).order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
+    # The same row rules as the needs list: a foundation sees only the needs it may.
+    statement = (
+        select(_needs)
+        .where(context.row_filter("Need"))
+        .order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
+    )
     return await many_each(context, statement, _needs.c.citizen_id, ids, NeedType.from_row)
 
 

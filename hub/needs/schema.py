@@ -100,6 +100,7 @@ class NeedQueries:
         )
         return await page_of(
             info,
+            "Need",
             statement,
             service.NEED_ORDERS[order_by.name],
             Need.from_row,

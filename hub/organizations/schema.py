@@ -66,6 +66,7 @@ class OrganizationQueries:
         )
         return await page_of(
             info,
+            "Organization",
             statement,
             queries.ORGANIZATION_ORDER,
             Organization.from_row,

@@ -80,7 +80,13 @@ class RegistryQueries:
     ) -> Connection[Household]:
         statement = service.households_statement(**_household_args(filter or HouseholdFilter()))
         return await page_of(
-            info, statement, service.HOUSEHOLD_ORDER, Household.from_row, first=first, after=after
+            info,
+            "Household",
+            statement,
+            service.HOUSEHOLD_ORDER,
+            Household.from_row,
+            first=first,
+            after=after,
         )
 
     @strawberry.field(description="Citizens, a page at a time, in the order they were registered.")
@@ -101,11 +107,20 @@ class RegistryQueries:
             has_chronic_illness=f.has_chronic_illness,
         )
         return await page_of(
-            info, statement, service.CITIZEN_ORDER, Citizen.from_row, first=first, after=after
+            info,
+            "Citizen",
+            statement,
+            service.CITIZEN_ORDER,
+            Citizen.from_row,
+            first=first,
+            after=after,
         )
 
     @strawberry.field(description="One citizen by NIK; null when the hub has no such person.")
     async def citizen(self, info: Info[Context, Any], nik: NIK) -> Citizen | None:
-        async with info.context.db_lock:
-            row = await service.get_citizen_by_nik(info.context.session, nik=nik)
+        context = info.context
+        async with context.db_lock:
+            row = await service.get_citizen_by_nik(
+                context.session, nik=nik, within=context.row_filter("Citizen")
+            )
         return await single(info, Citizen.from_row(row) if row else None)

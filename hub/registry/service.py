@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,6 +81,11 @@ def citizens_statement(
     return statement
 
 
-async def get_citizen_by_nik(session: AsyncSession, *, nik: str) -> Row[Any] | None:
-    """The citizen row with this NIK, or None."""
-    return (await session.execute(select(_citizens).where(_citizens.c.nik == nik))).first()
+async def get_citizen_by_nik(
+    session: AsyncSession, *, nik: str, within: ColumnElement[bool] | None = None
+) -> Row[Any] | None:
+    """The citizen row with this NIK (among those `within` selects), or None."""
+    statement = select(_citizens).where(_citizens.c.nik == nik)
+    if within is not None:
+        statement = statement.where(within)
+    return (await session.execute(statement)).first()

@@ -10,7 +10,6 @@ import strawberry
 from sqlalchemy.engine import Row
 
 from hub.graphql.relay import Node, to_global_id
-from hub.graphql.scalars import NIK
 from hub.regions.types import Region
 
 if TYPE_CHECKING:
@@ -47,15 +46,33 @@ def age_on(birth_date: dt.date, today: dt.date) -> int:
     )
 
 
+_AGE_BANDS = ((4, "0-4"), (17, "5-17"), (29, "18-29"), (44, "30-44"), (59, "45-59"))
+
+
+def age_band(age: int) -> str:
+    """The band an age falls in; bands match the life stages programmes are aimed at."""
+    for upper, label in _AGE_BANDS:
+        if age <= upper:
+            return label
+    return "60+"
+
+
 @strawberry.type(description="A family registered on one KK (Kartu Keluarga).")
 class Household(Node):
-    kk_number: str = strawberry.field(
-        description="Current 16-digit KK number. It changes when a family moves or splits."
+    kk_number: str | None = strawberry.field(
+        description="Current 16-digit KK number; it changes when a family moves or splits. "
+        "Personal: masked (`3273********0012`) or null unless your role sees it in full."
     )
     dtks_id: str | None = strawberry.field(description="Id in DTKS, when the family is in it.")
-    address: str = strawberry.field(description="Street address.")
-    rt: str = strawberry.field(description="Rukun Tetangga number.")
-    rw: str = strawberry.field(description="Rukun Warga number.")
+    address: str | None = strawberry.field(
+        description="Street address. Personal: null unless your role sees it in full (a "
+        "foundation: while it holds a pledge on a member's need, with a purpose); the "
+        "kelurahan is always given."
+    )
+    rt: str | None = strawberry.field(
+        description="Rukun Tetangga number. Personal, like `address`."
+    )
+    rw: str | None = strawberry.field(description="Rukun Warga number. Personal, like `address`.")
     welfare_decile: int | None = strawberry.field(
         description="DTKS welfare decile, 1 (poorest tenth) to 10."
     )
@@ -70,6 +87,8 @@ class Household(Node):
     pk: strawberry.Private[int]
     kelurahan_code: strawberry.Private[str]
     kecamatan_code: strawberry.Private[str]
+    #: Set once the field layer has masked this object for the request.
+    access_applied: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Household:
@@ -93,10 +112,25 @@ class Household(Node):
 
 @strawberry.type(description="A resident of Kota Bandung, identified by NIK.")
 class Citizen(Node):
-    nik: NIK = strawberry.field(description="Nomor Induk Kependudukan.")
-    full_name: str = strawberry.field(description="Full name as on the KTP.")
-    birth_date: dt.date = strawberry.field(description="Date of birth.")
-    age: int = strawberry.field(description="Age in whole years today.")
+    nik: str | None = strawberry.field(
+        description="Nomor Induk Kependudukan (16 digits). Personal: masked as "
+        "`3273********0009` or null unless your role sees it in full."
+    )
+    full_name: str | None = strawberry.field(
+        description="Full name as on the KTP. Personal: initials (`S. N.`) when masked, null "
+        "when your role has no access; a foundation sees it in full only while it holds a "
+        "pledge on the person's need and states a purpose."
+    )
+    birth_date: dt.date | None = strawberry.field(
+        description="Date of birth. Personal: null unless your role sees it in full."
+    )
+    age: int | None = strawberry.field(
+        description="Age in whole years today. Personal: null unless your role sees it in "
+        "full; `ageBand` is always given."
+    )
+    age_band: str = strawberry.field(
+        description="Age band (`0-4`, `5-17`, `18-29`, `30-44`, `45-59`, `60+`): not personal."
+    )
     sex: Sex = strawberry.field(description="Sex.")
     relationship: Relationship = strawberry.field(
         description="Relationship to the head of the household."
@@ -105,7 +139,10 @@ class Citizen(Node):
     has_chronic_illness: bool = strawberry.field(description="Recorded with a chronic illness.")
     education: str | None = strawberry.field(description="Highest education reached.")
     occupation: str | None = strawberry.field(description="Occupation.")
-    phone: str | None = strawberry.field(description="Phone number.")
+    phone: str | None = strawberry.field(
+        description="Phone number. Personal: null unless your role sees it in full (a "
+        "foundation: while it holds a pledge on the person's need, with a purpose)."
+    )
     household: Household | None = strawberry.field(
         default=None, description="The household (KK) the person belongs to."
     )
@@ -117,6 +154,8 @@ class Citizen(Node):
     )
     pk: strawberry.Private[int]
     household_id: strawberry.Private[int]
+    #: Set once the field layer has masked this object for the request.
+    access_applied: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: Row[Any], today: dt.date | None = None) -> Citizen:
@@ -126,7 +165,8 @@ class Citizen(Node):
             nik=row.nik,
             full_name=row.full_name,
             birth_date=row.birth_date,
-            age=age_on(row.birth_date, today or dt.date.today()),
+            age=(age := age_on(row.birth_date, today or dt.date.today())),
+            age_band=age_band(age),
             sex=Sex(row.sex),
             relationship=Relationship(row.relationship),
             has_disability=row.has_disability,

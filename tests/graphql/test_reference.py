@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.graphql.conftest import Api
+from tests.api import Api
 
 
 async def test_thirty_kecamatan_and_151_kelurahan(city: Api) -> None:

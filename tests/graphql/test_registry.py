@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.graphql.conftest import Api
+from tests.api import Api
 
 
 async def first_citizen(api: Api) -> dict[str, str]:

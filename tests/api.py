@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import event
 from starlette.applications import Starlette
 
@@ -94,19 +92,3 @@ async def close_api(api: Api) -> None:
     """Close the client and the app's engines."""
     await api.client.aclose()
     await api.app.state.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-async def city(city_database_url: str) -> AsyncIterator[Api]:
-    """A client of a hub on the shared seeded city (read-only tests), as Dinsos admin."""
-    api = await make_api(city_database_url)
-    yield api
-    await close_api(api)
-
-
-@pytest.fixture
-async def fresh_city(fresh_city_database_url: str) -> AsyncIterator[Api]:
-    """A client of a hub on a private seeded city (tests that write or break things)."""
-    api = await make_api(fresh_city_database_url)
-    yield api
-    await close_api(api)
