@@ -37,8 +37,10 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     sessions = session_factory(engine)
     auth = AuthState.from_settings(settings, sessions, key_store=key_store)
     schema = build_schema(settings)
-    policies = PolicyStore(sessions, operations_of(schema))
-    graphql = HubGraphQL(schema, settings, sessions, policies)
+    policies = PolicyStore(
+        sessions, operations_of(schema), check_every=settings.policy_check_seconds
+    )
+    graphql = HubGraphQL(schema, settings, sessions, policies, auth)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

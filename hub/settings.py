@@ -107,6 +107,8 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 2000
+    #: How often a worker checks whether the policy changed (seconds; 0: every request).
+    policy_check_seconds: float = 2.0
     #: Echo SQL statements to the log (development aid).
     echo_sql: bool = False
     var_dir: Path = field(default_factory=lambda: Path("var"))
@@ -149,6 +151,7 @@ class Settings:
             max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", 10, low=2, high=50),
             max_aliases=_int(env, "HUB_MAX_ALIASES", 30, low=1, high=1000),
             max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, low=50, high=100_000),
+            policy_check_seconds=_int(env, "HUB_POLICY_CHECK_SECONDS", 2, low=0, high=60),
             echo_sql=env.get("HUB_ECHO_SQL", "") in ("1", "true", "yes"),
             var_dir=Path(env.get("HUB_VAR_DIR", "var")),
             # Without HUB_ISSUER the issuer is where this process listens (development).

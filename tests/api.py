@@ -78,7 +78,7 @@ async def make_api(database_url: str) -> Api:
     """An `Api` on a new app instance for `database_url`, with in-memory signing keys."""
     settings = Settings(database_url=database_url)
     app = create_app(settings, key_store=MemoryKeyStore())
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000")
     api = Api(client=client, app=app, identities=await load_identities(database_url))
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

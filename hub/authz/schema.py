@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from hub.authz import matrix
+from hub.authz import matrix, service
+from hub.authz.catalog import Level
 from hub.graphql.context import Context
+from hub.graphql.mutations import attempt
+from hub.organizations.types import Role, role_name
 
 
 @strawberry.type(description="One decision of the permission matrix.")
@@ -51,3 +55,62 @@ class AuthorizationQueries:
                 for c in matrix.cells(policy)
             ],
         )
+
+
+@strawberry.enum(description="How much of a personal field a role sees.")
+class FieldLevel(Enum):
+    FULL = strawberry.enum_value("full", description="As recorded (needs a stated purpose).")
+    PLEDGED = strawberry.enum_value(
+        "pledged", description="Full while the organisation holds a pledge on the person's need."
+    )
+    MASKED = strawberry.enum_value(
+        "masked", description="NIK/KK and names masked, other personal fields null."
+    )
+    NONE = strawberry.enum_value("none", description="Always null.")
+
+
+@strawberry.type(description="Why a policy change was refused.")
+class PolicyChangeError:
+    code: str = strawberry.field(description="`INVALID_INPUT`.")
+    message: str = strawberry.field(description="What was wrong and what is accepted.")
+
+
+@strawberry.type(description="The result of a policy change.")
+class PolicyChangePayload:
+    version: int | None = strawberry.field(
+        default=None,
+        description="The policy version now in force; every worker applies it within seconds.",
+    )
+    errors: list[PolicyChangeError] = strawberry.field(
+        default_factory=list, description="Why the change was refused; empty on success."
+    )
+
+
+@strawberry.type
+class AuthorizationMutations:
+    @strawberry.mutation(
+        description="Set the level at which a role sees one personal field (`Citizen.phone`, "
+        "…), overriding policies/policy.csv for every worker within seconds. Dinsos "
+        "administrators."
+    )
+    async def set_field_access(
+        self, info: Info[Context, Any], role: Role, field: str, level: FieldLevel
+    ) -> PolicyChangePayload:
+        context = info.context
+        outcome = await attempt(
+            context,
+            lambda session: service.set_field_access(
+                session,
+                role=role_name(role),
+                field=field,
+                level=Level[level.name],
+                changed_by=context.principal.client_id,
+            ),
+            service.PolicyChangeError,
+        )
+        if isinstance(outcome, service.PolicyChangeError):
+            return PolicyChangePayload(
+                errors=[PolicyChangeError(code=outcome.code, message=str(outcome))]
+            )
+        context.after_commit.append(context.reload_policy)
+        return PolicyChangePayload(version=outcome)

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from hub.auth.hashing import SecretHasher
 from hub.auth.resource import Principal
+from hub.auth.state import AuthState
 from hub.authz.catalog import Level, Purpose
-from hub.authz.policy import Access, Policy
+from hub.authz.policy import Access, Policy, PolicyStore
 from hub.authz.rows import row_filter
 from hub.settings import Settings
 
@@ -38,10 +40,16 @@ class Context:
     #: Why personal data is read (X-Purpose), checked before execution.
     purpose: Purpose | None = None
     request: Request | None = None
+    #: The identity layer of this process (secret hashing, client status cache).
+    auth: AuthState | None = None
+    #: Where this process keeps its current policy (to reload it after a change).
+    policies: PolicyStore | None = None
     #: `Type.field` pairs the operation's document selects (filled before execution).
     selected_fields: frozenset[str] = frozenset()
     #: Citizen id -> personal fields returned in full, for the audit trail.
     personal_reads: dict[int, set[str]] = field(default_factory=dict)
+    #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)
@@ -57,6 +65,21 @@ class Context:
 
             existing = self._loaders[load] = DataLoader(load_fn=batch)
         return existing
+
+    @property
+    def secret_hasher(self) -> SecretHasher | None:
+        """The process's secret hasher (None outside a served app: services make one)."""
+        return self.auth.hasher if self.auth else None
+
+    def invalidate_client_statuses(self) -> None:
+        """Make this process re-read client and organisation standing on the next token."""
+        if self.auth is not None:
+            self.auth.statuses.invalidate()
+
+    def reload_policy(self) -> None:
+        """Make this process load the policy again on the next request."""
+        if self.policies is not None:
+            self.policies.invalidate()
 
     def record_personal_read(self, citizen_id: int, levels: dict[str, Level]) -> None:
         """Note which of a citizen's personal fields this response selects in full."""

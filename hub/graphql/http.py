@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 
+from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.graphql.context import Context
 from hub.settings import Settings
@@ -29,11 +30,13 @@ class HubGraphQL(GraphQL[Context, None]):
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         policies: PolicyStore,
+        auth: AuthState,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.sessions = sessions
         self.policies = policies
+        self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -70,6 +73,8 @@ class HubGraphQL(GraphQL[Context, None]):
             policy=policy,
             access=policy.access(principal.roles),
             request=request if isinstance(request, Request) else None,
+            auth=self.auth,
+            policies=self.policies,
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

@@ -45,10 +45,13 @@ async def page_of(
     return connection(page, nodes, count)
 
 
-async def single(info: Info[Context, Any], obj: T | None) -> T | None:
-    """`obj` with the relations its selection asks for prefetched (None stays None)."""
+async def single(info: Info[Context, Any], obj: T | None, *, at: str | None = None) -> T | None:
+    """`obj` with the relations its selection asks for prefetched (None stays None).
+
+    `at` names the field of the result the object sits under (`organization` of a payload).
+    """
     if obj is not None:
-        await prefetch(info, [obj])
+        await prefetch(info, [obj], at=at)
     return obj
 
 

@@ -139,11 +139,17 @@ def _unique(objects: list[Any]) -> list[Any]:
 
 
 async def prefetch(
-    info: Info[Context, Any], objects: Sequence[Any], *, connection: bool = False
+    info: Info[Context, Any],
+    objects: Sequence[Any],
+    *,
+    connection: bool = False,
+    at: str | None = None,
 ) -> None:
     """Prefetch what the current field's selection asks for on `objects`, then apply the
     field layer of the policy to everything the response will contain."""
     tree = selection_tree(info)
+    if at is not None:  # the objects sit under a field of the result (a mutation payload)
+        tree = tree.get(at, {})
     collected: list[Any] = []
     await prefetch_tree(info.context, objects, node_tree(tree) if connection else tree, collected)
     await apply_field_access(info.context, collected)

@@ -18,13 +18,14 @@ from strawberry.types import Info
 
 # Loaders register relations and node sources when imported.
 from hub.authz.checks import AuthorizationChecks
-from hub.authz.schema import AuthorizationQueries
+from hub.authz.schema import AuthorizationMutations, AuthorizationQueries
 from hub.contributions import loaders as _contribution_loaders  # noqa: F401
 from hub.contributions.models import Contribution
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
 from hub.graphql.context import Context
 from hub.graphql.errors import is_expected
+from hub.graphql.mutations import CommitMutations
 from hub.graphql.nodes import node_source, resolve_node
 from hub.graphql.relay import Node
 from hub.graphql.scalars import SCALARS
@@ -34,6 +35,7 @@ from hub.needs.schema import NeedQueries
 from hub.needs.types import Need as NeedType
 from hub.organizations import loaders as _organization_loaders  # noqa: F401
 from hub.organizations.models import Organization
+from hub.organizations.mutations import OrganizationMutations
 from hub.organizations.schema import OrganizationQueries
 from hub.organizations.types import Organization as OrganizationType
 from hub.programs import loaders as _program_loaders  # noqa: F401
@@ -119,6 +121,14 @@ class RequestIdOnErrors(SchemaExtension):
         result.errors = processed
 
 
+@strawberry.type(
+    description="Change the hub's data. Each mutation commits with its audit event or not at "
+    "all; expected failures come back in the payload's `errors`, with a code."
+)
+class Mutation(OrganizationMutations, AuthorizationMutations):
+    pass
+
+
 class HubSchema(strawberry.Schema):
     """Strawberry's schema, minus its logging of every client error: clients' mistakes
     (validation, bad input) are answered, not logged; `RequestIdOnErrors` logs the rest."""
@@ -131,6 +141,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the limits of `settings` applied before execution."""
     return HubSchema(
         query=Query,
+        mutation=Mutation,
         types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
@@ -138,6 +149,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             AuthorizationChecks,
+            CommitMutations,
             RequestIdOnErrors,
         ],
     )

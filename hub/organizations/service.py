@@ -26,12 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.hashing import SecretHasher, generate_secret
 from hub.auth.models import ClientPreviousSecret, ClientPublicKey
 from hub.db import utcnow
+from hub.needs.models import NeedCategory
 from hub.organizations.models import (
     ORGANIZATION_KINDS,
     Client,
     ClientRole,
     Organization,
+    OrganizationArea,
+    OrganizationCategory,
 )
+from hub.regions.models import Region
 
 ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
 #: Which kind of organisation may hold each role; `dinsos_admin` only Dinsos itself.
@@ -145,6 +149,53 @@ async def create_organization(
     )
     session.add(org)
     await session.flush()  # the caller usually needs the id
+    return org
+
+
+async def set_service_scope(
+    session: AsyncSession,
+    *,
+    code: str,
+    category_codes: Sequence[str],
+    kecamatan_codes: Sequence[str],
+) -> Organization:
+    """Replace the need categories and kecamatan an organisation serves; `InvalidInput`
+    names any code the hub does not know."""
+    org = await get_organization(session, code=code)
+    known_categories = set(
+        (
+            await session.scalars(
+                select(NeedCategory.code).where(NeedCategory.code.in_(category_codes))
+            )
+        ).all()
+    )
+    if unknown := sorted(set(category_codes) - known_categories):
+        raise InvalidInput(f"unknown need categories: {', '.join(unknown)} (see needCategories)")
+    known_areas = set(
+        (
+            await session.scalars(
+                select(Region.code).where(
+                    Region.code.in_(kecamatan_codes), Region.level == "KECAMATAN"
+                )
+            )
+        ).all()
+    )
+    if unknown := sorted(set(kecamatan_codes) - known_areas):
+        raise InvalidInput(f"unknown kecamatan codes: {', '.join(unknown)} (e.g. 32.73.02)")
+    await session.execute(
+        delete(OrganizationCategory).where(OrganizationCategory.organization_id == org.id)
+    )
+    await session.execute(
+        delete(OrganizationArea).where(OrganizationArea.organization_id == org.id)
+    )
+    session.add_all(
+        OrganizationCategory(organization_id=org.id, category_code=c)
+        for c in sorted(known_categories)
+    )
+    session.add_all(
+        OrganizationArea(organization_id=org.id, kecamatan_code=k) for k in sorted(known_areas)
+    )
+    await session.flush()
     return org
 
 
@@ -290,6 +341,14 @@ async def get_all_clients(
         )
         for client, code in rows
     ]
+
+
+async def get_client_view(session: AsyncSession, *, client_id: str) -> ClientView:
+    """One client with its organisation's code and roles; raise `NotFound`."""
+    client, org = await _client_and_org(session, client_id)
+    return ClientView(
+        client=client, organization_code=org.code, roles=await _roles(session, client)
+    )
 
 
 async def _client_and_org(session: AsyncSession, client_id: str) -> tuple[Client, Organization]:

@@ -75,6 +75,11 @@ class Role(Enum):
     AUDITOR = strawberry.enum_value("auditor", description="Ombudsman or Inspektorat reviewer.")
 
 
+def role_name(role: Role) -> str:
+    """The policy's name of a role: `Role.LKS_PARTNER` → `lks_partner`."""
+    return role.name.lower()
+
+
 @strawberry.type(description="The caller: the OAuth2 client of this request's token.")
 class Viewer:
     client_id: str = strawberry.field(description="The OAuth2 client id.")

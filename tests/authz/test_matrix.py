@@ -55,10 +55,12 @@ def test_every_operation_has_a_document_to_walk() -> None:
     )
 
 
-@pytest.mark.parametrize(("operation", "role", "decision"), _cells("operation"))
+@pytest.mark.parametrize(
+    ("operation", "role", "decision"),
+    # Mutations are walked in test_runtime_policy.py, with documents that change nothing.
+    [cell for cell in _cells("operation") if cell[0].startswith("Query.")],
+)
 async def test_operation_cell(city: Api, operation: str, role: str, decision: str) -> None:
-    if not operation.startswith("Query."):
-        pytest.skip("mutations are walked in tests/authz/test_mutations_matrix.py")
     body = await city.as_(WHO[role], purpose=None).query(OPERATION_DOCUMENTS[operation])
     codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
     if decision == "denied":
