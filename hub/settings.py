@@ -107,6 +107,8 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 2000
+    #: Benchmarks only: switch the authorization layer off (refused in production).
+    authorization: bool = True
     #: How often a worker checks whether the policy changed (seconds; 0: every request).
     policy_check_seconds: float = 2.0
     #: Echo SQL statements to the log (development aid).
@@ -139,6 +141,11 @@ class Settings:
             raise SettingsError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
         host = env.get("HUB_HOST", "127.0.0.1")
         port = _int(env, "HUB_PORT", 8000, low=1, high=65535)
+        authorization = env.get("HUB_AUTHORIZATION", "on").lower()
+        if authorization not in ("on", "off"):
+            raise SettingsError(f"HUB_AUTHORIZATION={authorization!r}; accepted: on, off")
+        if authorization == "off" and environment == "production":
+            raise SettingsError("HUB_AUTHORIZATION=off is for benchmarks, never production")
         return cls(
             database_url=env.get("HUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
             environment=environment,  # type: ignore[arg-type]
@@ -151,6 +158,7 @@ class Settings:
             max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", 10, low=2, high=50),
             max_aliases=_int(env, "HUB_MAX_ALIASES", 30, low=1, high=1000),
             max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, low=50, high=100_000),
+            authorization=authorization == "on",
             policy_check_seconds=_int(env, "HUB_POLICY_CHECK_SECONDS", 2, low=0, high=60),
             echo_sql=env.get("HUB_ECHO_SQL", "") in ("1", "true", "yes"),
             var_dir=Path(env.get("HUB_VAR_DIR", "var")),

@@ -42,6 +42,8 @@ class Access:
     rows: Mapping[str, tuple[str, ...]]
     fields: Mapping[str, Level]
     purposes: frozenset[Purpose]
+    #: True only when authorization is switched off (benchmarks): every check passes.
+    unrestricted: bool = False
 
     def may_run(self, operation: str) -> bool:
         """True when `Query.x` / `Mutation.y` is allowed."""
@@ -78,6 +80,17 @@ class Policy:
         if cached is None:
             cached = self._access[key] = self._decide(key)
         return cached
+
+    def unrestricted(self) -> Access:
+        """Everything allowed, everything in full: what a benchmark compares against."""
+        return Access(
+            roles=("unrestricted",),
+            operations=frozenset(self.operations),
+            rows={type_name: ("all",) for type_name in ROW_TYPES},
+            fields={f"{t}.{f}": Level.FULL for t, names in PERSONAL_FIELDS.items() for f in names},
+            purposes=frozenset(Purpose),
+            unrestricted=True,
+        )
 
     def _field_level(self, role: str, field_name: str) -> Level:
         override = self.overrides.get((role, field_name))

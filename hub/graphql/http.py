@@ -71,7 +71,11 @@ class HubGraphQL(GraphQL[Context, None]):
             request_id=getattr(request.state, "request_id", "-"),
             principal=principal,
             policy=policy,
-            access=policy.access(principal.roles),
+            access=(
+                policy.access(principal.roles)
+                if self.settings.authorization
+                else policy.unrestricted()
+            ),
             request=request if isinstance(request, Request) else None,
             auth=self.auth,
             policies=self.policies,
