@@ -12,6 +12,7 @@ which personal fields a response carried.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from graphql import (
@@ -60,6 +61,26 @@ def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[
     collector = _FieldCollector(type_info)
     visit(document, TypeInfoVisitor(type_info, collector))
     return frozenset(collector.fields)
+
+
+#: Clients send the same few documents again and again; walk each once (bounded LRU).
+_SELECTED: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()
+_SELECTED_MAX = 256
+
+
+def selected_fields_cached(
+    schema: GraphQLSchema, document: DocumentNode, query: str
+) -> frozenset[str]:
+    """`selected_fields`, remembered per schema and query text."""
+    key = (id(schema), query)
+    found = _SELECTED.get(key)
+    if found is None:
+        found = _SELECTED[key] = selected_fields(schema, document)
+        if len(_SELECTED) > _SELECTED_MAX:
+            _SELECTED.popitem(last=False)
+    else:
+        _SELECTED.move_to_end(key)
+    return found
 
 
 def _root_fields(
@@ -122,7 +143,9 @@ class AuthorizationChecks(SchemaExtension):
                     "FORBIDDEN",
                     permission=permission,
                 )
-        context.selected_fields = selected_fields(self.execution_context.schema._schema, document)
+        context.selected_fields = selected_fields_cached(
+            execution.schema._schema, document, execution.query or ""
+        )
         return self._check_purpose(context)
 
     def _check_purpose(self, context: Context) -> ExecutionResult | None:
