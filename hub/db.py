@@ -94,21 +94,45 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
 
 
+#: Execution option asking SQLite to take the write lock when the transaction begins.
+WRITE_TRANSACTION = {"hub_write": True}
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The driver's own transaction handling breaks SAVEPOINT (it commits on RELEASE);
+    # SQLAlchemy's documented recipe: switch it off and emit BEGIN ourselves (below).
+    dbapi_connection.isolation_level = None
     # SQLite leaves foreign keys off by default; WAL lets readers proceed during a write.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on disk before the response leaves (the audit trail promises it).
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit (responses are built after it)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def _sqlite_on_begin(connection: Any) -> None:
+    # A transaction that will write takes the lock up front (IMMEDIATE): a deferred one
+    # that read first could not upgrade once another writer had committed, and would fail
+    # instead of waiting its turn.
+    immediate = connection.get_execution_options().get("hub_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def session_factory(
+    engine: AsyncEngine, *, write: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (responses are built after it).
+
+    `write=True`: each transaction takes SQLite's write lock as it begins, so concurrent
+    writers queue (up to the busy timeout) instead of failing; no effect on PostgreSQL.
+    """
+    bind = engine.execution_options(**WRITE_TRANSACTION) if write else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
 @asynccontextmanager

@@ -10,7 +10,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from hub.audit.settings import AuditSettings
 
 Environment = Literal["development", "production"]
 
@@ -116,6 +119,10 @@ class Settings:
     var_dir: Path = field(default_factory=lambda: Path("var"))
     #: The authorization server and bearer validation.
     auth: AuthSettings = field(default_factory=AuthSettings)
+    #: The audit trail (keys, pepper, checkpoints, retention); see hub/audit/settings.py.
+    audit: AuditSettings = field(default_factory=lambda: _audit_settings({}))
+    #: Benchmarks only: switch the audit trail off (refused in production).
+    audit_enabled: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -141,6 +148,11 @@ class Settings:
             raise SettingsError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
         host = env.get("HUB_HOST", "127.0.0.1")
         port = _int(env, "HUB_PORT", 8000, low=1, high=65535)
+        audit_switch = env.get("HUB_AUDIT", "on").lower()
+        if audit_switch not in ("on", "off"):
+            raise SettingsError(f"HUB_AUDIT={audit_switch!r}; accepted: on, off")
+        if audit_switch == "off" and environment == "production":
+            raise SettingsError("HUB_AUDIT=off is for benchmarks, never production")
         authorization = env.get("HUB_AUTHORIZATION", "on").lower()
         if authorization not in ("on", "off"):
             raise SettingsError(f"HUB_AUTHORIZATION={authorization!r}; accepted: on, off")
@@ -164,4 +176,13 @@ class Settings:
             var_dir=Path(env.get("HUB_VAR_DIR", "var")),
             # Without HUB_ISSUER the issuer is where this process listens (development).
             auth=AuthSettings.from_env(env, default_issuer=f"http://{host}:{port}"),
+            audit=_audit_settings(env),
+            audit_enabled=audit_switch == "on",
         )
+
+
+def _audit_settings(env: Mapping[str, str]) -> AuditSettings:
+    # The audit package builds on this module (SettingsError, _int): import it late.
+    from hub.audit.settings import AuditSettings
+
+    return AuditSettings.from_env(env)

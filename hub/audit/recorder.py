@@ -1,0 +1,167 @@
+"""Appending events: in the caller's transaction, or through the group-commit writer.
+
+- `append(session, events)` writes events into the caller's open transaction, so that a
+  mutation and its event commit or roll back together.
+- `GroupCommitWriter.write(event)` is for reads: concurrent requests' events go into one
+  transaction, one commit (one fsync) for all, and `write` returns once that commit is
+  durable. If it raises `AuditWriteError`, the caller must not return the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import exc, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.audit.chain import canonical_json
+from hub.audit.checkpoints import Sealer
+from hub.audit.events import AuditEvent
+from hub.audit.head import lock_head, update_head
+from hub.audit.models import event_citizens_table, events_table
+from hub.audit.rows import chained_rows
+
+log = logging.getLogger(__name__)
+
+
+class AuditWriteError(RuntimeError):
+    """The event could not be made durable; the operation's result must not be returned."""
+
+
+async def append(
+    session: AsyncSession, events: Sequence[AuditEvent], *, sealer: Sealer | None = None
+) -> list[int]:
+    """Append `events` in the caller's transaction and return their seqs; never commits.
+
+    The chain head stays locked until the caller's transaction ends, so keep the time
+    between this call and the commit short. With a `sealer`, a checkpoint is written in the
+    same transaction when one is due.
+    """
+    if not events:
+        return []
+    head = await lock_head(session, reserve=len(events))
+    event_rows, citizen_rows, last_hash = chained_rows(
+        list(events), first_seq=head.last_seq + 1, prev_hash=head.last_hash
+    )
+    await session.execute(insert(events_table), event_rows)
+    if citizen_rows:
+        await session.execute(insert(event_citizens_table), citizen_rows)
+    await update_head(session, last_hash=last_hash)
+    last_seq = head.last_seq + len(events)
+    if sealer is not None:
+        await sealer.after_append(session, replace(head, last_seq=last_seq, last_hash=last_hash))
+    return list(range(head.last_seq + 1, last_seq + 1))
+
+
+@dataclass
+class WriterStats:
+    """What a writer has done, for tests, metrics and the benchmark."""
+
+    events: int = 0
+    #: Committed transactions (each carried one or more events).
+    commits: int = 0
+    failures: int = 0
+    largest_batch: int = 0
+
+
+_Pending = tuple[AuditEvent, "asyncio.Future[int]"]
+
+# Errors that say the database is unreachable: retrying event by event would only multiply
+# the wait, so the whole batch fails at once.
+_UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError)
+
+
+class GroupCommitWriter:
+    """Appends concurrent requests' events in shared transactions (group commit).
+
+    One task drains a queue: while a commit is in flight, new events wait, and the next
+    transaction carries all of them (up to `max_batch`). A batch that fails for a reason
+    other than an unreachable database is retried event by event, so one malformed event
+    fails only its own request.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        sealer: Sealer | None = None,
+        max_batch: int = 500,
+    ) -> None:
+        self.sessions = sessions
+        self.sealer = sealer
+        self.max_batch = max_batch
+        self.stats = WriterStats()
+        self._queue: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def write(self, event: AuditEvent) -> int:
+        """Append `event` and return its seq once durable; raise `AuditWriteError` otherwise."""
+        if self._closed:
+            raise AuditWriteError("the audit writer is closed")
+        try:
+            canonical_json(event.variables)
+        except (TypeError, ValueError) as error:
+            raise AuditWriteError(f"unserialisable audit variables: {error}") from error
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        # Mark a failure seen even when the waiter was cancelled, so asyncio does not log it.
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._queue.append((event, future))
+        self._wakeup.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="audit-group-commit")
+        # A cancelled request does not withdraw its event: the log must show it was asked.
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        """Write what is queued, then stop; later writes raise `AuditWriteError`."""
+        self._closed = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        """Drain the queue, one transaction per batch, until closed and empty."""
+        while True:
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                await self._flush(batch)
+            if self._closed:
+                return
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def _flush(self, batch: list[_Pending]) -> None:
+        """Commit `batch`; resolve each waiter with its seq or an `AuditWriteError`."""
+        try:
+            seqs = await self._commit([event for event, _ in batch])
+        except Exception as error:
+            if len(batch) > 1 and not isinstance(error, _UNAVAILABLE):
+                for item in batch:
+                    await self._flush([item])
+                return
+            self.stats.failures += len(batch)
+            log.error("audit write failed for %d event(s): %r", len(batch), error)
+            failure = AuditWriteError(f"the audit event could not be written: {error}")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        self.stats.commits += 1
+        self.stats.events += len(batch)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        for (_, future), seq in zip(batch, seqs, strict=True):
+            if not future.done():
+                future.set_result(seq)
+
+    async def _commit(self, events: list[AuditEvent]) -> list[int]:
+        """Append `events` in a transaction of their own and commit it."""
+        # Durable means what the engine's commit means: fsync on PostgreSQL (its default
+        # synchronous_commit); on SQLite it depends on `PRAGMA synchronous` (see hub.db).
+        async with self.sessions() as session, session.begin():
+            return await append(session, events, sealer=self.sealer)

@@ -1,0 +1,1 @@
+"""City-wide aggregates of needs and contributions, without personal data."""
