@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hub.audit.http import AuditHttpMiddleware
+from hub.audit.runtime import AuditRecorder
 from hub.auth.keys import KeyStore
 from hub.auth.resource import BearerAuthMiddleware
 from hub.auth.routes import auth_routes
@@ -36,11 +38,22 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     engine = create_engine(settings.database_url, echo=settings.echo_sql)
     sessions = session_factory(engine)
     auth = AuthState.from_settings(settings, sessions, key_store=key_store)
+    recorder = (
+        AuditRecorder.from_settings(
+            settings.audit,
+            # Appends write: on SQLite their transactions take the write lock up front.
+            sessions=session_factory(engine, write=True),
+            var_dir=settings.var_dir,
+            production=settings.is_production,
+        )
+        if settings.audit_enabled
+        else None
+    )
     schema = build_schema(settings)
     policies = PolicyStore(
         sessions, operations_of(schema), check_every=settings.policy_check_seconds
     )
-    graphql = HubGraphQL(schema, settings, sessions, policies, auth)
+    graphql = HubGraphQL(schema, settings, sessions, policies, auth, recorder)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -58,7 +71,11 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if recorder is not None:
+            await recorder.start()
         yield
+        if recorder is not None:
+            await recorder.close()
         await engine.dispose()
 
     app = Starlette(
@@ -70,6 +87,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
         ],
         lifespan=lifespan,
@@ -78,4 +96,5 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.engine = engine
     app.state.auth = auth
     app.state.policies = policies
+    app.state.recorder = recorder
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,17 +70,25 @@ class Api:
         return data
 
     async def count_statements(self, document: str, variables: dict[str, Any] | None = None) -> int:
-        """How many SQL statements answering `document` ran."""
+        """How many SQL statements answering `document` ran (the audit trail's aside)."""
         self.statements.clear()
         await self.data(document, variables)
-        return len(self.statements)
+        return len([s for s in self.statements if "audit_" not in s])
+
+    @property
+    def audit_statements(self) -> int:
+        """How many of the last document's statements wrote its audit event."""
+        return len([s for s in self.statements if "audit_" in s])
 
 
 async def make_api(database_url: str) -> Api:
     """An `Api` on a new app instance for `database_url`, with in-memory signing keys."""
-    settings = Settings(database_url=database_url)
+    # Development keys (the audit trail's) go to a throw-away folder, not ./var.
+    settings = Settings(database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")))
     app = create_app(settings, key_store=MemoryKeyStore())
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
+    )
     api = Api(client=client, app=app, identities=await load_identities(database_url))
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -91,4 +101,6 @@ async def make_api(database_url: str) -> Api:
 async def close_api(api: Api) -> None:
     """Close the client and the app's engines."""
     await api.client.aclose()
+    if api.app.state.recorder is not None:
+        await api.app.state.recorder.close()
     await api.app.state.engine.dispose()

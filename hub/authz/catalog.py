@@ -40,4 +40,4 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 #: Types whose entry points (lists, lookups, node) are narrowed by row rules.
-ROW_TYPES = ("Need", "Citizen", "Household", "Contribution", "Organization")
+ROW_TYPES = ("Need", "Citizen", "Household", "Contribution", "Organization", "AuditEvent")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
+from hub.audit.models import AuditEventRecord
 from hub.auth.resource import Principal
 from hub.authz.policy import Access
 from hub.contributions.models import Contribution
@@ -26,6 +27,7 @@ _citizens = Citizen.__table__
 _households = Household.__table__
 _contributions = Contribution.__table__
 _areas = OrganizationArea.__table__
+_events = AuditEventRecord.__table__
 _categories = OrganizationCategory.__table__
 
 
@@ -80,6 +82,10 @@ def _own_contribution(principal: Principal, _: Access) -> ColumnElement[bool]:
     return _contributions.c.organization_id == principal.organization_id
 
 
+def _own_audit_event(principal: Principal, _: Access) -> ColumnElement[bool]:
+    return _events.c.organization_code == principal.organization_code
+
+
 RULES: dict[tuple[str, str], RowRule] = {
     ("Need", "all"): _everything,
     ("Need", "open_in_service_area"): _open_in_service_area,
@@ -91,6 +97,8 @@ RULES: dict[tuple[str, str], RowRule] = {
     ("Contribution", "all"): _everything,
     ("Contribution", "own_organization"): _own_contribution,
     ("Organization", "all"): _everything,
+    ("AuditEvent", "all"): _everything,
+    ("AuditEvent", "own_organization"): _own_audit_event,
 }
 
 #: The table each row type filters, for callers that need to know (tests, node lookups).
@@ -100,6 +108,7 @@ TABLES = {
     "Household": _households,
     "Contribution": _contributions,
     "Organization": Organization.__table__,
+    "AuditEvent": _events,
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from hub.audit.runtime import AuditRecorder
 from hub.auth.hashing import SecretHasher
 from hub.auth.resource import Principal
 from hub.auth.state import AuthState
@@ -44,6 +45,8 @@ class Context:
     auth: AuthState | None = None
     #: Where this process keeps its current policy (to reload it after a change).
     policies: PolicyStore | None = None
+    #: The audit trail of this process (None only when switched off for a benchmark).
+    recorder: AuditRecorder | None = None
     #: `Type.field` pairs the operation's document selects (filled before execution).
     selected_fields: frozenset[str] = frozenset()
     #: Citizen id -> personal fields returned in full, for the audit trail.

@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 
+from hub.audit.runtime import AuditRecorder
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.graphql.context import Context
@@ -31,12 +32,14 @@ class HubGraphQL(GraphQL[Context, None]):
         sessions: async_sessionmaker[AsyncSession],
         policies: PolicyStore,
         auth: AuthState,
+        recorder: AuditRecorder | None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.sessions = sessions
         self.policies = policies
         self.auth = auth
+        self.recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -79,6 +82,7 @@ class HubGraphQL(GraphQL[Context, None]):
             request=request if isinstance(request, Request) else None,
             auth=self.auth,
             policies=self.policies,
+            recorder=self.recorder,
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

@@ -19,20 +19,26 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 # Loaders register relations and node sources when imported.
+from hub.audit import loaders as _audit_loaders  # noqa: F401
+from hub.audit.models import AuditEventRecord
+from hub.audit.schema import AuditQueries
+from hub.audit.types import AuditEvent as AuditEventType
 from hub.authz.checks import AuthorizationChecks
 from hub.authz.schema import AuthorizationMutations, AuthorizationQueries
 from hub.contributions import loaders as _contribution_loaders  # noqa: F401
 from hub.contributions.models import Contribution
+from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
+from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.errors import is_expected
-from hub.graphql.mutations import CommitMutations
 from hub.graphql.nodes import node_source, resolve_node
 from hub.graphql.relay import Node
 from hub.graphql.scalars import SCALARS
 from hub.needs import loaders as _need_loaders  # noqa: F401
 from hub.needs.models import Need
+from hub.needs.mutations import NeedMutations
 from hub.needs.schema import NeedQueries
 from hub.needs.types import Need as NeedType
 from hub.organizations import loaders as _organization_loaders  # noqa: F401
@@ -52,6 +58,7 @@ from hub.registry.schema import RegistryQueries
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
 from hub.settings import Settings
+from hub.stats.schema import StatsQueries
 
 logger = logging.getLogger("hub.graphql")
 
@@ -65,6 +72,13 @@ node_source(
     "Contribution", Contribution.__table__, ContributionType.from_row, row_type="Contribution"
 )
 node_source("Region", Region.__table__, RegionType.from_row, key_column="code", parse_key=str)
+node_source(
+    "AuditEvent",
+    AuditEventRecord.__table__,
+    AuditEventType.from_row,
+    key_column="seq",
+    row_type="AuditEvent",
+)
 
 
 @strawberry.type
@@ -86,7 +100,9 @@ class Query(
     ProgramQueries,
     OrganizationQueries,
     ContributionQueries,
+    StatsQueries,
     AuthorizationQueries,
+    AuditQueries,
 ):
     pass
 
@@ -127,7 +143,7 @@ class RequestIdOnErrors(SchemaExtension):
     description="Change the hub's data. Each mutation commits with its audit event or not at "
     "all; expected failures come back in the payload's `errors`, with a code."
 )
-class Mutation(OrganizationMutations, AuthorizationMutations):
+class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
     pass
 
 
@@ -154,7 +170,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             ParserCache,
             ValidationCache,
             AuthorizationChecks,
-            CommitMutations,
+            RecordAndCommit,
             RequestIdOnErrors,
         ],
     )

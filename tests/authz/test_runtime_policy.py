@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.authz.matrix import cells
+from hub.graphql.relay import to_global_id
 from tests.api import Api, close_api, make_api
 
 SET = """mutation($role: Role!, $field: String!, $level: FieldLevel!) {
@@ -70,6 +71,21 @@ MUTATION_DOCUMENTS = {
     "Mutation.revokeRole": 'mutation { revokeRole(clientId: "nope", role: AUDITOR)' + ERRORS,
     "Mutation.setFieldAccess": 'mutation { setFieldAccess(role: AUDITOR, field: "nope", '
     "level: NONE)" + ERRORS,
+    # The need workflow: ids of records that do not exist, so nothing changes.
+    "Mutation.reportNeed": "mutation { reportNeed(input: {citizen: "
+    f'"{to_global_id("Citizen", 0)}", category: "FOOD", description: "-", severity: LOW}})'
+    + ERRORS,
+    "Mutation.verifyNeed": f'mutation {{ verifyNeed(id: "{to_global_id("Need", 0)}")' + ERRORS,
+    "Mutation.referNeed": f'mutation {{ referNeed(id: "{to_global_id("Need", 0)}", to: "DINKES")'
+    + ERRORS,
+    "Mutation.pledgeNeed": f'mutation {{ pledgeNeed(id: "{to_global_id("Need", 0)}")' + ERRORS,
+    "Mutation.releasePledge": f'mutation {{ releasePledge(id: "{to_global_id("Need", 0)}", '
+    'reason: "-")' + ERRORS,
+    "Mutation.closeNeed": f'mutation {{ closeNeed(id: "{to_global_id("Need", 0)}", '
+    'outcome: NO_LONGER_NEEDED, reason: "-")' + ERRORS,
+    "Mutation.recordContribution": "mutation { recordContribution(input: {citizen: "
+    f'"{to_global_id("Citizen", 0)}", category: "FOOD", kind: CASH, amount: 1, '
+    'deliveredOn: "2026-01-01", idempotencyKey: "matrix-walk"})' + ERRORS,
 }
 
 

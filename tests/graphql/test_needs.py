@@ -46,8 +46,10 @@ async def test_a_page_of_needs_resolves_nested_citizen_household_and_regions(cit
 
 async def test_statement_count_does_not_grow_with_page_size(city: Api) -> None:
     small = await city.count_statements(NEEDS_PAGE, {"first": 5})
+    audit_small = city.audit_statements
     large = await city.count_statements(NEEDS_PAGE, {"first": 50})
     assert large == small
+    assert city.audit_statements == audit_small > 0  # the event, its citizens, the head
     # page + category + ppks + kelurahan + parent + kecamatan + citizen + household
     # + household regions + reportedBy + history, each once.
     assert small <= 14

@@ -1,0 +1,150 @@
+"""Audit events for what happens before GraphQL: token requests and refused tokens.
+
+`AuditHttpMiddleware` sits outside the bearer check. It records:
+
+- every call of `/oauth/token`, `/oauth/revoke` and `/oauth/introspect` (kind TOKEN,
+  ALLOWED when answered 200, DENIED otherwise with the OAuth error code), and holds the
+  response until its event is durable: no token leaves the hub unrecorded (503 instead);
+- every `/graphql` request refused for its token (401; kind GRAPHQL, DENIED, with the
+  reason the challenge gave). GraphQL operations that pass are recorded by the schema.
+
+Only the status line and small error bodies are read; tokens and secrets never are.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.audit.events import AuditEvent
+from hub.db import utcnow
+
+log = logging.getLogger(__name__)
+
+Record = Callable[[AuditEvent], Awaitable[int]]
+TOKEN_PATHS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect")
+_DESCRIPTION = re.compile(r'error_description="([^"]*)"')
+
+
+def _basic_client_id(headers: Headers) -> str | None:
+    """The client id of an HTTP Basic `Authorization` header, if there is one."""
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user = base64.b64decode(value, validate=True).decode().partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user[:64] or None
+
+
+class AuditHttpMiddleware:
+    """Records token requests and refused bearer tokens before their responses leave."""
+
+    def __init__(self, app: ASGIApp, *, record: Record) -> None:
+        self.app = app
+        self.record = record
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        is_token = path in TOKEN_PATHS
+        if not is_token and path != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        occurred_at = utcnow()
+        held: list[Message] = []
+        recording = False
+
+        async def hold(message: Message) -> None:
+            nonlocal recording
+            if message["type"] == "http.response.start":
+                # Token answers are recorded; on /graphql only the bearer refusals (401).
+                recording = is_token or message["status"] == 401
+            if not recording:
+                await send(message)
+                return
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                await self._flush(scope, held, send, occurred_at, started, is_token)
+
+        await self.app(scope, receive, hold)
+
+    async def _flush(
+        self,
+        scope: Scope,
+        held: list[Message],
+        send: Send,
+        occurred_at: object,
+        started: float,
+        is_token: bool,
+    ) -> None:
+        start = held[0]
+        status: int = start["status"]
+        response_headers = Headers(raw=start.get("headers", []))
+        request_headers = Headers(scope=scope)
+        state = scope.get("state", {})
+        reason = None
+        if status != 200:
+            reason = self._reason(status, response_headers, held)
+        client = scope.get("client")
+        event = AuditEvent(
+            occurred_at=occurred_at,  # type: ignore[arg-type]
+            decision="ALLOWED" if status == 200 else "DENIED",
+            kind="TOKEN" if is_token else "GRAPHQL",
+            reason=reason,
+            request_id=state.get("request_id"),
+            client_id=_basic_client_id(request_headers),
+            source_address=client[0] if client else None,
+            operation_type="token" if is_token else None,
+            operation_name=scope["path"].rsplit("/", 1)[-1],
+            result_size=sum(len(m.get("body", b"")) for m in held),
+            duration_us=int((time.perf_counter() - started) * 1_000_000),
+        )
+        try:
+            await self.record(event)
+        except Exception:
+            log.exception("audit write failed for %s", scope["path"])
+            if is_token:
+                # Fail closed: a token the trail cannot account for is not handed out.
+                refusal = JSONResponse(
+                    {"error": "temporarily_unavailable", "error_description": "audit unavailable"},
+                    status_code=503,
+                )
+                await refusal({"type": "http"}, _no_receive, send)
+                return
+        for message in held:
+            await send(message)
+
+    @staticmethod
+    def _reason(status: int, headers: Headers, held: list[Message]) -> str:
+        """`401 invalid_client: why`, from the OAuth error body or the bearer challenge."""
+        body = b"".join(m.get("body", b"") for m in held)
+        error = description = None
+        if body[:1] == b"{":
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                parsed = {}
+            if isinstance(parsed, dict):
+                error, description = parsed.get("error"), parsed.get("error_description")
+        described = _DESCRIPTION.search(headers.get("www-authenticate", ""))
+        if described:
+            description = described.group(1)
+        return f"{status} {error or 'refused'}: {description or ''}".rstrip(": ")
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

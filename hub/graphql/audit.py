@@ -1,0 +1,146 @@
+"""Every GraphQL operation leaves an audit event, durable before its response is sent.
+
+`RecordAndCommit` wraps the whole operation (parsing and validation included). Afterwards:
+
+- a mutation appends its event inside its own transaction and commits both together; if
+  either fails, nothing was written and the client is told so (`COMMIT_FAILED`);
+- any other operation hands its event to the group-commit writer and waits until it is
+  durable; if it cannot be written, the data is withheld (`AUDIT_UNAVAILABLE`): the hub
+  fails closed rather than answer a read it cannot account for.
+
+The event says who asked (client, organisation, roles, token, address), why (purpose),
+what (operation, SHA-256 of the document, variables with personal values as keyed
+hashes), the decision (refusals by the policy are DENIED, with the code and permission),
+which citizens' personal fields the response carried in full, its size and duration.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from hub.audit.events import AuditEvent, CitizenAccess
+from hub.db import utcnow
+from hub.graphql.context import Context
+
+logger = logging.getLogger("hub.graphql")
+
+#: Error codes that mean the hub refused the caller (the event's decision is DENIED).
+REFUSALS = frozenset({"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE"})
+
+
+def _fail(execution: Any, message: str, code: str, request_id: str) -> None:
+    """Replace the operation's result by an error and no data."""
+    error = GraphQLError(message, extensions={"code": code, "requestId": request_id})
+    result = execution.result
+    if result is None:
+        execution.result = ExecutionResult(data=None, errors=[error])
+        return
+    # Strawberry returns this very object once the operation ends: change it in place.
+    result.data = None
+    result.errors = [error]
+
+
+class RecordAndCommit(SchemaExtension):
+    """Records the operation's audit event and commits a mutation with it, fail-closed."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        occurred_at = utcnow()
+        yield
+        execution = self.execution_context
+        context = execution.context
+        if not isinstance(context, Context):
+            return
+        try:
+            is_mutation = execution.operation_type == OperationType.MUTATION
+        except RuntimeError:  # no document: it did not parse
+            is_mutation = False
+        event = self._event(context, occurred_at, time.perf_counter() - started)
+        try:
+            if is_mutation:
+                async with context.db_lock:
+                    if event is not None and context.recorder is not None:
+                        await context.recorder.record_in(context.session, event)
+                    await context.session.commit()
+            elif event is not None and context.recorder is not None:
+                await context.recorder.record(event)
+        except Exception:
+            logger.exception("audit or commit failed (request %s)", context.request_id)
+            if is_mutation:
+                _fail(
+                    execution,
+                    "The change could not be saved; nothing was written. Retry later.",
+                    "COMMIT_FAILED",
+                    context.request_id,
+                )
+            else:
+                _fail(
+                    execution,
+                    "The hub could not record this read in its audit trail, so it returns no "
+                    "data. Retry later.",
+                    "AUDIT_UNAVAILABLE",
+                    context.request_id,
+                )
+            return
+        if is_mutation:
+            for hook in context.after_commit:
+                hook()
+
+    def _event(self, context: Context, occurred_at: Any, seconds: float) -> AuditEvent | None:
+        if context.recorder is None:
+            return None
+        execution = self.execution_context
+        result = execution.result
+        errors = list(result.errors or []) if result is not None else []
+        refusal = next((e for e in errors if (e.extensions or {}).get("code") in REFUSALS), None)
+        reason = None
+        if refusal is not None:
+            extensions = refusal.extensions or {}
+            reason = f"{extensions['code']}: {extensions.get('permission') or refusal.message}"
+        elif errors:
+            codes = sorted({str((e.extensions or {}).get("code", "INVALID")) for e in errors})
+            reason = "errors: " + ", ".join(codes)
+        data = result.data if result is not None else None
+        principal = context.principal
+        request = context.request
+        try:
+            operation_type = execution.operation_type.value
+        except RuntimeError:
+            operation_type = None
+        return context.recorder.event(
+            occurred_at=occurred_at,
+            decision="DENIED" if refusal is not None else "ALLOWED",
+            kind="GRAPHQL",
+            reason=reason,
+            request_id=context.request_id,
+            client_id=principal.client_id,
+            organization_code=principal.organization_code,
+            roles=principal.roles,
+            token_id=principal.token_id,
+            source_address=request.client.host if request and request.client else None,
+            purpose=context.purpose.value if context.purpose else None,
+            operation_type=operation_type,
+            operation_name=execution.operation_name or _root_fields(data),
+            document=execution.query,
+            variables=execution.variables or None,
+            citizens=tuple(
+                CitizenAccess(citizen_id, tuple(sorted(fields)))
+                for citizen_id, fields in context.personal_reads.items()
+            ),
+            result_size=len(orjson.dumps(data)) if data is not None else 0,
+            duration_us=int(seconds * 1_000_000),
+        )
+
+
+def _root_fields(data: dict[str, Any] | None) -> str | None:
+    """For an anonymous operation, the root fields it asked for (`needs,citizen`)."""
+    return ",".join(data) if data else None
