@@ -72,7 +72,8 @@ def create(
             with_secret=secret,
         )
 
-    _show_secret(run(database_url, work))
+    details = {"org": org, "roles": role, "name": name}
+    _show_secret(run(database_url, work, audit_as="clients create", details=details))
 
 
 @app.command("list")
@@ -123,7 +124,8 @@ def rotate(
             session, client_id=client_id, overlap=dt.timedelta(seconds=max(0, seconds))
         )
 
-    _show_secret(run(database_url, work))
+    details = {"client_id": client_id, "overlap": seconds}
+    _show_secret(run(database_url, work, audit_as="clients rotate", details=details))
     console.print(f"The previous secret works for {max(0, seconds)} more seconds.")
 
 
@@ -139,7 +141,8 @@ def revoke(
         client = await service.revoke_client(session, client_id=client_id)
         return f"{client.client_id} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
 
-    console.print(run(database_url, work))
+    details = {"client_id": client_id}
+    console.print(run(database_url, work, audit_as="clients revoke", details=details))
 
 
 @app.command("add-key")
@@ -156,4 +159,5 @@ def add_key(
         key = await service.add_client_key(session, client_id=client_id, public_jwk=public_jwk)
         return f"key {key.kid} registered for {client_id}"
 
-    console.print(run(database_url, work))
+    details = {"client_id": client_id}
+    console.print(run(database_url, work, audit_as="clients add-key", details=details))

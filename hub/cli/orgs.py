@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.cli.admin import record_admin_change
 from hub.db import create_engine, session_factory, transaction
 from hub.organizations import service
 from hub.settings import Settings
@@ -23,15 +24,32 @@ console = Console()
 DatabaseUrl = typer.Option(None, "--database-url", help="Overrides HUB_DATABASE_URL.")
 
 
-def run(database_url: str | None, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one transaction on the configured database; exit 1 on an expected error."""
+def run(
+    database_url: str | None,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    audit_as: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> T:
+    """Run `work` in one transaction on the configured database; exit 1 on an expected error.
+
+    With `audit_as` (`clients create`, …) the change is an ADMIN event of the audit trail,
+    appended in the same transaction: no administrative change without its record.
+    """
 
     async def main() -> T:
         """`work` inside a transaction on a short-lived engine."""
-        engine = create_engine(database_url or Settings.from_env().database_url)
+        settings = Settings.from_env()
+        engine = create_engine(database_url or settings.database_url)
         try:
-            async with transaction(session_factory(engine)) as session:
-                return await work(session)
+            sessions = session_factory(engine, write=True)
+            async with transaction(sessions) as session:
+                result = await work(session)
+                if audit_as is not None:
+                    await record_admin_change(
+                        settings, sessions, session, operation=audit_as, details=details or {}
+                    )
+                return result
         finally:
             await engine.dispose()
 
@@ -66,7 +84,8 @@ def add(
             org = await service.approve_organization(session, code=org.code)
         return f"{org.code} ({org.kind}) is {org.status}"
 
-    console.print(run(database_url, work))
+    details = {"code": code, "kind": kind, "approve": approve}
+    console.print(run(database_url, work, audit_as="orgs add", details=details))
 
 
 @app.command("list")
@@ -110,7 +129,7 @@ def approve(
         org = await service.approve_organization(session, code=code)
         return f"{org.code} is {org.status}"
 
-    console.print(run(database_url, work))
+    console.print(run(database_url, work, audit_as="orgs approve", details={"code": code}))
 
 
 @app.command("suspend")
@@ -125,4 +144,4 @@ def suspend(
         org = await service.suspend_organization(session, code=code)
         return f"{org.code} is {org.status}; its live tokens stop working within a minute"
 
-    console.print(run(database_url, work))
+    console.print(run(database_url, work, audit_as="orgs suspend", details={"code": code}))

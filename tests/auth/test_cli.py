@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import tempfile
 from pathlib import Path
 
 from joserfc.jwk import ECKey
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from hub.audit.models import AuditEventRecord
 from hub.cli import clients, orgs
+from hub.db import create_engine
 
-runner = CliRunner(env={"COLUMNS": "200"})
+# The audit trail's development keys go to a throw-away folder, not ./var.
+runner = CliRunner(env={"COLUMNS": "200", "HUB_VAR_DIR": tempfile.mkdtemp(prefix="hub-cli-")})
 
 
 def _client_id(output: str) -> str:
@@ -78,3 +84,33 @@ def test_clients_create_list_rotate_revoke(auth_database_url: str, tmp_path: Pat
     keyed = runner.invoke(clients.app, ["create", "--org", "DINKES", *options, *url])
     assert keyed.exit_code == 0, keyed.output
     assert "client_secret" not in keyed.output
+
+
+def test_administrative_changes_are_audited(auth_database_url: str) -> None:
+    url = ["--database-url", auth_database_url]
+    assert (
+        runner.invoke(orgs.app, ["add", "LKS-0042", "--kind", "LKS", "--name", "Y", *url]).exit_code
+        == 0
+    )
+    created = runner.invoke(
+        clients.app, ["create", "--org", "DINSOS", "--role", "dinsos_admin", *url]
+    )
+    secret = _secret(created.output)
+
+    async def admin_events() -> list[tuple[str, str, str]]:
+        engine = create_engine(auth_database_url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(
+                    AuditEventRecord.kind,
+                    AuditEventRecord.operation_name,
+                    AuditEventRecord.variables,
+                ).order_by(AuditEventRecord.seq)
+            )
+            found = [(r.kind, r.operation_name, json.dumps(r.variables)) for r in rows]
+        await engine.dispose()
+        return found
+
+    events = asyncio.run(admin_events())
+    assert [(k, op) for k, op, _ in events] == [("ADMIN", "orgs add"), ("ADMIN", "clients create")]
+    assert all(secret not in variables for _, _, variables in events)
