@@ -7,6 +7,7 @@ WORKDIR /src
 RUN python -m venv /opt/hub
 COPY pyproject.toml README.md ./
 COPY hub ./hub
+COPY policies ./policies
 RUN /opt/hub/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
