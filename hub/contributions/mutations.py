@@ -17,10 +17,10 @@ from hub.contributions.recording import MAX_KEY_LENGTH, RecordResult, record_con
 from hub.contributions.types import Contribution, ContributionKind
 from hub.graphql.context import Context
 from hub.graphql.lists import single
-from hub.graphql.mutations import attempt
+from hub.graphql.mutations import attempt, begin_writing
 from hub.graphql.relay import pk_of
 from hub.graphql.scalars import Rupiah
-from hub.needs.mutations import DuplicateAidWarning, actor_of, begin_writing, may_see
+from hub.needs.mutations import DuplicateAidWarning, actor_of, may_see
 
 
 @strawberry.enum(description="Why a contribution was refused.")

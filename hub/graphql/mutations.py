@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db import WRITE_TRANSACTION
 from hub.graphql.context import Context
 
 logger = logging.getLogger("hub.graphql")
@@ -23,12 +24,25 @@ T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
 
 
+async def begin_writing(context: Context) -> None:
+    """Begin the request's transaction as a writer, before its first statement.
+
+    On SQLite a transaction that read first cannot take the write lock once another writer
+    has committed, and fails instead of waiting; BEGIN IMMEDIATE queues it up front (no
+    effect on PostgreSQL). After the first statement the transaction is what it is.
+    """
+    async with context.db_lock:
+        if not context.session.in_transaction():
+            await context.session.connection(execution_options=WRITE_TRANSACTION)
+
+
 async def attempt(
     context: Context,
     work: Callable[[AsyncSession], Awaitable[T]],
     expected: type[E] | tuple[type[E], ...],
 ) -> T | E:
     """Run `work` in a savepoint; return its result, or the expected error it raised."""
+    await begin_writing(context)
     async with context.db_lock:
         try:
             async with context.session.begin_nested():

@@ -14,15 +14,15 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import Info
 
 from hub.authz.rows import TABLES
-from hub.db import WRITE_TRANSACTION
 from hub.graphql.context import Context
 from hub.graphql.lists import single
-from hub.graphql.mutations import attempt
+from hub.graphql.mutations import attempt, begin_writing
 from hub.graphql.relay import pk_of, to_global_id
 from hub.needs import errors, flags, workflow
 from hub.needs.models import Need as NeedRow
@@ -31,6 +31,8 @@ from hub.organizations.models import Organization
 
 #: The longest pledge a foundation may ask for, in days (the service's limit).
 MAX_PLEDGE_DAYS = workflow.MAX_PLEDGE_TTL.days
+
+_needs = NeedRow.__table__
 
 
 @strawberry.enum(description="Why a need operation was refused.")
@@ -215,29 +217,46 @@ def actor_of(context: Context) -> workflow.Actor:
     return workflow.Actor(organization_id=principal.organization_id, client_id=principal.client_pk)
 
 
-async def begin_writing(context: Context) -> None:
-    """Begin the request's transaction as a writer, before its first statement.
-
-    On SQLite a transaction that read first cannot take the write lock once another writer
-    has committed, and fails instead of waiting; BEGIN IMMEDIATE queues it up front (no
-    effect on PostgreSQL). After the first statement the transaction is what it is.
-    """
-    async with context.db_lock:
-        if not context.session.in_transaction():
-            await context.session.connection(execution_options=WRITE_TRANSACTION)
-
-
-async def may_see(context: Context, session: AsyncSession, row_type: str, pk: int) -> bool:
-    """True when the record exists and the caller's row rules reach it."""
+async def may_see(
+    context: Context,
+    session: AsyncSession,
+    row_type: str,
+    pk: int,
+    *,
+    reach: ColumnElement[bool] | None = None,
+) -> bool:
+    """True when the record exists and the caller's row rules (or `reach`) reach it."""
     table = TABLES[row_type]
-    found = await session.scalar(
-        select(table.c.id).where(table.c.id == pk, context.row_filter(row_type))
-    )
+    condition = context.row_filter(row_type) if reach is None else reach
+    found = await session.scalar(select(table.c.id).where(table.c.id == pk, condition))
     return found is not None
 
 
-async def _check_need(context: Context, session: AsyncSession, need_id: int) -> None:
-    if not await may_see(context, session, "Need", need_id):
+def _as_if_open(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition` on a need, evaluated as though the need's status were OPEN."""
+
+    def replace(element: Any, **_: Any) -> Any:
+        return literal("OPEN") if element is _needs.c.status else None
+
+    return replacement_traverse(condition, {}, replace)
+
+
+def _pledge_reach(context: Context) -> ColumnElement[bool]:
+    """The needs a caller may try to pledge: those its row rules reach, and those they
+    reached while OPEN and that another pledge has taken since. A foundation that loses a
+    race for a need it saw is told NEED_ALREADY_PLEDGED, not that the need does not exist."""
+    seen = context.row_filter("Need")
+    return or_(seen, and_(_needs.c.status == "PLEDGED", _as_if_open(seen)))
+
+
+async def _check_need(
+    context: Context,
+    session: AsyncSession,
+    need_id: int,
+    *,
+    reach: ColumnElement[bool] | None = None,
+) -> None:
+    if not await may_see(context, session, "Need", need_id, reach=reach):
         raise errors.NeedError(errors.NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
 
 
@@ -392,7 +411,7 @@ class NeedMutations:
                     errors.NeedErrorCode.INVALID_INPUT,
                     f"days must be between 1 and {MAX_PLEDGE_DAYS}; got {days}",
                 )
-            await _check_need(context, session, need_id)
+            await _check_need(context, session, need_id, reach=_pledge_reach(context))
             ttl = workflow.PLEDGE_TTL if days is None else dt.timedelta(days=days)
             return await workflow.pledge_need(
                 session, actor=actor, need_id=need_id, now=now, ttl=ttl
