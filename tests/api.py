@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
