@@ -23,6 +23,7 @@ from hub.authz.policy import PolicyStore
 from hub.db import create_engine, session_factory
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of
+from hub.needs.sweeper import PledgeSweeper
 from hub.requests import RequestIdMiddleware
 from hub.settings import Settings
 
@@ -69,11 +70,17 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    sweeper = PledgeSweeper(
+        session_factory(engine, write=True), interval=settings.pledge_sweep_seconds
+    )
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if recorder is not None:
             await recorder.start()
+        sweeper.start()
         yield
+        await sweeper.stop()
         if recorder is not None:
             await recorder.close()
         await engine.dispose()

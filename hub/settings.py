@@ -112,6 +112,8 @@ class Settings:
     max_tokens: int = 2000
     #: Benchmarks only: switch the authorization layer off (refused in production).
     authorization: bool = True
+    #: How often lapsed pledges are swept so their needs reopen (seconds; 0: never).
+    pledge_sweep_seconds: int = 60
     #: How often a worker checks whether the policy changed (seconds; 0: every request).
     policy_check_seconds: float = 2.0
     #: Echo SQL statements to the log (development aid).
@@ -171,6 +173,7 @@ class Settings:
             max_aliases=_int(env, "HUB_MAX_ALIASES", 30, low=1, high=1000),
             max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, low=50, high=100_000),
             authorization=authorization == "on",
+            pledge_sweep_seconds=_int(env, "HUB_PLEDGE_SWEEP_SECONDS", 60, low=0, high=86400),
             policy_check_seconds=_int(env, "HUB_POLICY_CHECK_SECONDS", 2, low=0, high=60),
             echo_sql=env.get("HUB_ECHO_SQL", "") in ("1", "true", "yes"),
             var_dir=Path(env.get("HUB_VAR_DIR", "var")),

@@ -51,7 +51,10 @@ class AuditQueries:
     async def audit_events(
         self,
         info: Info[Context, Any],
-        filter: AuditEventFilter | None = None,
+        filter: Annotated[
+            AuditEventFilter | None,
+            strawberry.argument(description="Which events; all when omitted."),
+        ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[AuditEvent]:
@@ -89,7 +92,11 @@ class AuditQueries:
         "city scale. Errors with NOT_FOUND for a NIK the hub does not hold."
     )
     async def access_report(
-        self, info: Info[Context, Any], nik: NIK, first: First = None, after: After = None
+        self,
+        info: Info[Context, Any],
+        nik: Annotated[NIK, strawberry.argument(description="The person's NIK.")],
+        first: First = None,
+        after: After = None,
     ) -> Connection[AccessEntry]:
         context = info.context
         citizen_id = await context.scalar(select(Citizen.id).where(Citizen.nik == nik))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -94,7 +94,19 @@ class AuthorizationMutations:
         "administrators."
     )
     async def set_field_access(
-        self, info: Info[Context, Any], role: Role, field: str, level: FieldLevel
+        self,
+        info: Info[Context, Any],
+        role: Annotated[Role, strawberry.argument(description="The role whose access changes.")],
+        field: Annotated[
+            str,
+            strawberry.argument(
+                description="The personal field, as `Type.field` (e.g. `Citizen.phone`)."
+            ),
+        ],
+        level: Annotated[
+            FieldLevel,
+            strawberry.argument(description="The level the role sees it at from now on."),
+        ],
     ) -> PolicyChangePayload:
         context = info.context
         outcome = await attempt(

@@ -45,7 +45,10 @@ class ContributionQueries:
     async def contributions(
         self,
         info: Info[Context, Any],
-        filter: ContributionFilter | None = None,
+        filter: Annotated[
+            ContributionFilter | None,
+            strawberry.argument(description="Which contributions; all reachable when omitted."),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[
             str | None,

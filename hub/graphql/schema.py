@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -84,7 +84,14 @@ node_source(
 @strawberry.type
 class NodeQueries:
     @strawberry.field(description="Any object by its global id (Relay). Errors with NOT_FOUND.")
-    async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node:
+    async def node(
+        self,
+        info: Info[Context, Any],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global id, as every object's `id` gives it."),
+        ],
+    ) -> Node:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
 

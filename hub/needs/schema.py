@@ -63,7 +63,11 @@ class NeedQueries:
         description="The fixed need taxonomy: service domains and the 26 PPKS types, in order."
     )
     async def need_categories(
-        self, info: Info[Context, Any], kind: CategoryKind | None = None
+        self,
+        info: Info[Context, Any],
+        kind: Annotated[
+            CategoryKind | None, strawberry.argument(description="Only this part of the taxonomy.")
+        ] = None,
     ) -> list[NeedCategory]:
         table = NeedCategoryRow.__table__
         statement = select(table).order_by(table.c.kind.desc(), table.c.position)
@@ -79,8 +83,13 @@ class NeedQueries:
     async def needs(
         self,
         info: Info[Context, Any],
-        filter: NeedFilter | None = None,
-        order_by: NeedOrder = NeedOrder.URGENT,
+        filter: Annotated[
+            NeedFilter | None,
+            strawberry.argument(description="Which needs; all reachable when omitted."),
+        ] = None,
+        order_by: Annotated[
+            NeedOrder, strawberry.argument(description="The order of the list.")
+        ] = NeedOrder.URGENT,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[
             str | None,
@@ -109,7 +118,11 @@ class NeedQueries:
         )
 
     @strawberry.field(description="One need by its global id.")
-    async def need(self, info: Info[Context, Any], id: strawberry.ID) -> Need:
+    async def need(
+        self,
+        info: Info[Context, Any],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The need's global id.")],
+    ) -> Need:
         need = await resolve_node(info, id)
         if not isinstance(need, Need):
             raise NotFound(f"No need has the id {id!r}")

@@ -149,6 +149,10 @@ def _client_payload(
 
 
 ClientIdArg = Annotated[str, strawberry.argument(description="The OAuth2 client id.")]
+OrganizationCodeArg = Annotated[
+    str, strawberry.argument(description="The organisation's code, e.g. `LKS-0042`.")
+]
+RoleArg = Annotated[Role, strawberry.argument(description="The role.")]
 
 
 @strawberry.type
@@ -158,7 +162,12 @@ class OrganizationMutations:
         "need categories and kecamatan it serves. Dinsos administrators."
     )
     async def register_organization(
-        self, info: Info[Context, Any], input: RegisterOrganizationInput
+        self,
+        info: Info[Context, Any],
+        input: Annotated[
+            RegisterOrganizationInput,
+            strawberry.argument(description="The organisation to register."),
+        ],
     ) -> OrganizationPayload:
         async def work(session: AsyncSession) -> OrganizationRow:
             org = await service.create_organization(
@@ -180,7 +189,7 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Approve a registered organisation. Dinsos administrators.")
     async def approve_organization(
-        self, info: Info[Context, Any], code: str
+        self, info: Info[Context, Any], code: OrganizationCodeArg
     ) -> OrganizationPayload:
         outcome = await attempt(
             info.context,
@@ -194,7 +203,7 @@ class OrganizationMutations:
         "tokens stop working within a minute. Dinsos administrators."
     )
     async def suspend_organization(
-        self, info: Info[Context, Any], code: str
+        self, info: Info[Context, Any], code: OrganizationCodeArg
     ) -> OrganizationPayload:
         outcome = await attempt(
             info.context,
@@ -209,7 +218,11 @@ class OrganizationMutations:
         "administrators."
     )
     async def create_client(
-        self, info: Info[Context, Any], input: CreateClientInput
+        self,
+        info: Info[Context, Any],
+        input: Annotated[
+            CreateClientInput, strawberry.argument(description="The client to create.")
+        ],
     ) -> ClientSecretPayload:
         context = info.context
 
@@ -238,7 +251,12 @@ class OrganizationMutations:
         self,
         info: Info[Context, Any],
         client_id: ClientIdArg,
-        overlap_seconds: int = 86400,
+        overlap_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="Seconds the old secret keeps working (0 when it leaked)."
+            ),
+        ] = 86400,
     ) -> ClientSecretPayload:
         context = info.context
         if not 0 <= overlap_seconds <= 30 * 86400:
@@ -286,7 +304,7 @@ class OrganizationMutations:
         "on renewal). Dinsos administrators."
     )
     async def grant_role(
-        self, info: Info[Context, Any], client_id: ClientIdArg, role: Role
+        self, info: Info[Context, Any], client_id: ClientIdArg, role: RoleArg
     ) -> ClientPayload:
         async def work(session: AsyncSession) -> Client:
             await service.grant_role(session, client_id=client_id, role=role_name(role))
@@ -300,7 +318,7 @@ class OrganizationMutations:
         "Dinsos administrators."
     )
     async def revoke_role(
-        self, info: Info[Context, Any], client_id: ClientIdArg, role: Role
+        self, info: Info[Context, Any], client_id: ClientIdArg, role: RoleArg
     ) -> ClientPayload:
         async def work(session: AsyncSession) -> Client:
             await service.revoke_role(session, client_id=client_id, role=role_name(role))

@@ -50,7 +50,10 @@ class OrganizationQueries:
     async def organizations(
         self,
         info: Info[Context, Any],
-        filter: OrganizationFilter | None = None,
+        filter: Annotated[
+            OrganizationFilter | None,
+            strawberry.argument(description="Which organisations; all when omitted."),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[
             str | None,

@@ -47,7 +47,9 @@ class RegionQueries:
     async def regions(
         self,
         info: Info[Context, Any],
-        level: RegionLevel | None = None,
+        level: Annotated[
+            RegionLevel | None, strawberry.argument(description="Only regions of this level.")
+        ] = None,
         parent_code: Annotated[
             str | None,
             strawberry.argument(description="Only the regions directly under this code."),

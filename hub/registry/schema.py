@@ -71,7 +71,10 @@ class RegistryQueries:
     async def households(
         self,
         info: Info[Context, Any],
-        filter: HouseholdFilter | None = None,
+        filter: Annotated[
+            HouseholdFilter | None,
+            strawberry.argument(description="Which households; all reachable when omitted."),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[
             str | None,
@@ -93,7 +96,10 @@ class RegistryQueries:
     async def citizens(
         self,
         info: Info[Context, Any],
-        filter: CitizenFilter | None = None,
+        filter: Annotated[
+            CitizenFilter | None,
+            strawberry.argument(description="Which citizens; all reachable when omitted."),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[
             str | None,
@@ -117,7 +123,11 @@ class RegistryQueries:
         )
 
     @strawberry.field(description="One citizen by NIK; null when the hub has no such person.")
-    async def citizen(self, info: Info[Context, Any], nik: NIK) -> Citizen | None:
+    async def citizen(
+        self,
+        info: Info[Context, Any],
+        nik: Annotated[NIK, strawberry.argument(description="The person's NIK (16 digits).")],
+    ) -> Citizen | None:
         context = info.context
         async with context.db_lock:
             row = await service.get_citizen_by_nik(
