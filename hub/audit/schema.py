@@ -15,18 +15,13 @@ from hub.audit.types import AccessEntry, AuditEvent, AuditIntegrity
 from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import page_of
-from hub.graphql.relay import Connection, SortKey, pk_of
+from hub.graphql.relay import After, Connection, First, SortKey, pk_of
 from hub.graphql.scalars import NIK
 from hub.registry.models import Citizen
 
 _events = AuditEventRecord.__table__
 EVENT_ORDER = (SortKey(_events.c.seq, "seq", descending=True),)
 ACCESS_ORDER = (SortKey(AuditEventCitizen.__table__.c.event_seq, "seq", descending=True),)
-
-First = Annotated[int | None, strawberry.argument(description="Page size.")]
-After = Annotated[
-    str | None, strawberry.argument(description="Cursor of the last item of the previous page.")
-]
 
 
 @strawberry.input(description="Which audit events to list. Every given condition must hold.")

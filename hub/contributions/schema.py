@@ -12,7 +12,7 @@ from hub.contributions import service
 from hub.contributions.types import Contribution, ContributionKind
 from hub.graphql.context import Context
 from hub.graphql.lists import page_of
-from hub.graphql.relay import Connection, pk_of
+from hub.graphql.relay import After, Connection, First, pk_of
 from hub.regions.schema import check_codes
 from hub.regions.types import RegionLevel
 
@@ -49,11 +49,8 @@ class ContributionQueries:
             ContributionFilter | None,
             strawberry.argument(description="Which contributions; all reachable when omitted."),
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Cursor of the last item of the previous page."),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Contribution]:
         f = filter or ContributionFilter()
         statement = service.list_statement(

@@ -12,7 +12,7 @@ import binascii
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 import strawberry
@@ -22,6 +22,14 @@ from sqlalchemy.engine import Row
 from hub.graphql.errors import BadInput
 
 T = TypeVar("T")
+
+#: The page arguments every list takes, described once.
+First = Annotated[
+    int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+]
+After = Annotated[
+    str | None, strawberry.argument(description="Cursor of the last item of the previous page.")
+]
 
 
 def to_global_id(type_name: str, key: object) -> str:

@@ -13,7 +13,7 @@ from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import many, page_of
 from hub.graphql.nodes import resolve_node
-from hub.graphql.relay import Connection, pk_of
+from hub.graphql.relay import After, Connection, First, pk_of
 from hub.needs import service
 from hub.needs.models import NeedCategory as NeedCategoryRow
 from hub.needs.types import CategoryKind, Need, NeedCategory, NeedStatus, Severity, severity_level
@@ -90,11 +90,8 @@ class NeedQueries:
         order_by: Annotated[
             NeedOrder, strawberry.argument(description="The order of the list.")
         ] = NeedOrder.URGENT,
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Cursor of the last item of the previous page."),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Need]:
         f = filter or NeedFilter()
         organization_id = pk_of(f.organization, "Organization") if f.organization else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated, Any
 
@@ -140,9 +141,20 @@ async def _client_view(session: AsyncSession, client_id: str) -> Client:
     return Client.of(view.client, view.organization_code, view.roles)
 
 
-def _client_payload(
-    outcome: Client | service.OrganizationError,
+async def _change_client(
+    info: Info[Context, Any],
+    client_id: str,
+    change: Callable[[AsyncSession], Awaitable[object]],
 ) -> ClientPayload:
+    """Apply `change` to a client; the payload shows the client after it. Live tokens feel
+    the change once this process re-reads client standing, which it does after commit."""
+
+    async def work(session: AsyncSession) -> Client:
+        await change(session)
+        return await _client_view(session, client_id)
+
+    info.context.after_commit.append(info.context.invalidate_client_statuses)
+    outcome = await attempt(info.context, work, service.OrganizationError)
     if isinstance(outcome, service.OrganizationError):
         return ClientPayload(errors=[OrganizationError.of(outcome)])
     return ClientPayload(client=outcome)
@@ -292,12 +304,9 @@ class OrganizationMutations:
     async def revoke_client(
         self, info: Info[Context, Any], client_id: ClientIdArg
     ) -> ClientPayload:
-        async def work(session: AsyncSession) -> Client:
-            await service.revoke_client(session, client_id=client_id)
-            return await _client_view(session, client_id)
-
-        info.context.after_commit.append(info.context.invalidate_client_statuses)
-        return _client_payload(await attempt(info.context, work, service.OrganizationError))
+        return await _change_client(
+            info, client_id, lambda session: service.revoke_client(session, client_id=client_id)
+        )
 
     @strawberry.mutation(
         description="Let a client's tokens carry one more role (tokens already issued gain it "
@@ -306,12 +315,11 @@ class OrganizationMutations:
     async def grant_role(
         self, info: Info[Context, Any], client_id: ClientIdArg, role: RoleArg
     ) -> ClientPayload:
-        async def work(session: AsyncSession) -> Client:
-            await service.grant_role(session, client_id=client_id, role=role_name(role))
-            return await _client_view(session, client_id)
-
-        info.context.after_commit.append(info.context.invalidate_client_statuses)
-        return _client_payload(await attempt(info.context, work, service.OrganizationError))
+        return await _change_client(
+            info,
+            client_id,
+            lambda session: service.grant_role(session, client_id=client_id, role=role_name(role)),
+        )
 
     @strawberry.mutation(
         description="Withdraw a role from a client; its live tokens lose it within a minute. "
@@ -320,9 +328,8 @@ class OrganizationMutations:
     async def revoke_role(
         self, info: Info[Context, Any], client_id: ClientIdArg, role: RoleArg
     ) -> ClientPayload:
-        async def work(session: AsyncSession) -> Client:
-            await service.revoke_role(session, client_id=client_id, role=role_name(role))
-            return await _client_view(session, client_id)
-
-        info.context.after_commit.append(info.context.invalidate_client_statuses)
-        return _client_payload(await attempt(info.context, work, service.OrganizationError))
+        return await _change_client(
+            info,
+            client_id,
+            lambda session: service.revoke_role(session, client_id=client_id, role=role_name(role)),
+        )

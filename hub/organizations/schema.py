@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from hub.graphql.context import Context
 from hub.graphql.lists import page_of, single
-from hub.graphql.relay import Connection
+from hub.graphql.relay import After, Connection, First
 from hub.organizations import queries
 from hub.organizations.types import (
     Organization,
@@ -54,11 +54,8 @@ class OrganizationQueries:
             OrganizationFilter | None,
             strawberry.argument(description="Which organisations; all when omitted."),
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Cursor of the last item of the previous page."),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Organization]:
         f = filter or OrganizationFilter()
         statement = queries.list_statement(

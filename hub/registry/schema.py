@@ -10,7 +10,7 @@ from strawberry.types import Info
 from hub.graphql.context import Context
 from hub.graphql.errors import BadInput
 from hub.graphql.lists import page_of, single
-from hub.graphql.relay import Connection
+from hub.graphql.relay import After, Connection, First
 from hub.graphql.scalars import NIK
 from hub.regions.schema import check_codes
 from hub.regions.types import RegionLevel
@@ -75,11 +75,8 @@ class RegistryQueries:
             HouseholdFilter | None,
             strawberry.argument(description="Which households; all reachable when omitted."),
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Cursor of the last item of the previous page."),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Household]:
         statement = service.households_statement(**_household_args(filter or HouseholdFilter()))
         return await page_of(
@@ -100,11 +97,8 @@ class RegistryQueries:
             CitizenFilter | None,
             strawberry.argument(description="Which citizens; all reachable when omitted."),
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Cursor of the last item of the previous page."),
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Citizen]:
         f = filter or CitizenFilter()
         statement = service.citizens_statement(
