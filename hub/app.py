@@ -39,11 +39,14 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     engine = create_engine(settings.database_url, echo=settings.echo_sql)
     sessions = session_factory(engine)
     auth = AuthState.from_settings(settings, sessions, key_store=key_store)
+    # The audit writer has a pool of its own: requests waiting for their events to be
+    # durable hold connections, and must never starve the writer they wait for.
+    audit_engine = create_engine(settings.database_url, pool_size=2)
     recorder = (
         AuditRecorder.from_settings(
             settings.audit,
             # Appends write: on SQLite their transactions take the write lock up front.
-            sessions=session_factory(engine, write=True),
+            sessions=session_factory(audit_engine, write=True),
             var_dir=settings.var_dir,
             production=settings.is_production,
         )
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         await sweeper.stop()
         if recorder is not None:
             await recorder.close()
+        await audit_engine.dispose()
         await engine.dispose()
 
     app = Starlette(
@@ -104,4 +108,5 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.auth = auth
     app.state.policies = policies
     app.state.recorder = recorder
+    app.state.audit_engine = audit_engine
     return app

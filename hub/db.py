@@ -82,7 +82,7 @@ def _prepare_sqlite_file(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine for `url`, with the per-backend settings the hub relies on."""
     backend = make_url(url).get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo}
@@ -90,7 +90,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         _prepare_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         # PostgreSQL's JIT compiles a query whose estimated cost is high, which the row
         # rules' correlated subqueries often are: measured at 270 ms on a 30 ms page query.
         # The hub runs short OLTP queries; compiling never pays off.

@@ -99,7 +99,8 @@ async def make_api(database_url: str) -> Api:
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         api.statements.append(statement)
 
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    for engine in (app.state.engine, app.state.audit_engine):
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
     return api
 
 
@@ -108,4 +109,5 @@ async def close_api(api: Api) -> None:
     await api.client.aclose()
     if api.app.state.recorder is not None:
         await api.app.state.recorder.close()
+    await api.app.state.audit_engine.dispose()
     await api.app.state.engine.dispose()

@@ -72,6 +72,10 @@ class RecordAndCommit(SchemaExtension):
                         await context.recorder.record_in(context.session, event)
                     await context.session.commit()
             elif event is not None and context.recorder is not None:
+                # The answer is computed: give the connection back before waiting for the
+                # group commit, so that waiting requests do not hold the pool.
+                async with context.db_lock:
+                    await context.session.close()
                 await context.recorder.record(event)
         except Exception:
             logger.exception("audit or commit failed (request %s)", context.request_id)

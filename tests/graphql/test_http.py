@@ -70,6 +70,7 @@ async def test_readiness_fails_when_the_database_is_unreachable() -> None:
     app = create_app(Settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         response = await c.get("/readyz")
+    await app.state.audit_engine.dispose()
     await app.state.engine.dispose()
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"

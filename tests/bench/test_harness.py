@@ -1,0 +1,86 @@
+"""The benchmark harness runs end to end on a tiny city and writes well-formed results.
+
+Only the shape of the results is checked, never a speed: the numbers come from a shared
+test machine. Skipped when wrk (the load generator) is not installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONCURRENCY = (1, 2)
+RUN_KEYS = {"concurrency", "seconds", "requests", "requests_per_second", "latency_ms", "errors"}
+
+
+async def _run_harness(database_url: str, results: Path) -> tuple[int, str]:
+    """`python -m bench.run` on 300 citizens, one second per measurement."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.run",
+        "--database-url", database_url, "--citizens", "300",
+        "--quick", "--duration", "1", "--warmup", "0",
+        "--concurrency", ",".join(map(str, CONCURRENCY)),
+        "--results-dir", str(results), "--no-readme", "--profile-requests", "3",
+        cwd=REPOSITORY,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
+    return process.returncode or 0, output.decode(errors="replace")
+
+
+def _read_results(directory: Path) -> list[dict[str, Any]]:
+    """Every results file the harness wrote into `directory`."""
+    return [json.loads(path.read_text()) for path in directory.glob("hub_*.json")]
+
+
+def _check_run(run: dict[str, Any]) -> None:
+    assert run.keys() >= RUN_KEYS
+    assert run["requests"] >= 0
+    assert run["requests_per_second"] >= 0
+    assert all(value >= 0 for value in run["latency_ms"].values())
+    assert run["errors"]["total"] >= 0
+    # A harness whose requests are refused measures nothing: tokens and headers must work.
+    assert run["errors"]["non_2xx"] == 0, run["errors"]["first_error"]
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+async def test_the_harness_writes_well_formed_results(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    code, output = await _run_harness(empty_database_url, tmp_path)
+    assert code == 0, output
+    written = _read_results(tmp_path)
+    assert len(written) == 1, output
+    result = written[0]
+
+    for key in ("machine", "versions", "git", "dataset", "settings", "scenarios", "floor",
+                "statements_per_request", "comparisons", "targets", "memory"):  # fmt: skip
+        assert key in result, key
+    assert result["dataset"]["citizens"] == 300
+    assert result["machine"]["cores"] >= 1
+    levels = {str(c) for c in CONCURRENCY}
+    assert set(result["floor"]["runs"]) == levels
+    for run in result["floor"]["runs"].values():
+        _check_run(run)
+    ran = {n: s for n, s in result["scenarios"].items() if s["status"] == "ran"}
+    assert {"lks_needs_feed", "opd_citizen_profile"} <= ran.keys()
+    for name, scenario in result["scenarios"].items():
+        if scenario["status"] != "ran":
+            assert scenario["reason"].startswith("skipped:")
+            continue
+        assert set(scenario["runs"]) == levels
+        for run in [*scenario["runs"].values(), *scenario.get("off", {}).values()]:
+            _check_run(run)
+        assert result["statements_per_request"][name]["statements"] >= 0
+    for target in result["targets"]:
+        assert target["met"] in (True, False, None)
+    peak = result["memory"]["hub"]["peak_rss_mib_max"]
+    assert peak is None or peak > 0
