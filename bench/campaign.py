@@ -1,0 +1,213 @@
+"""The load phase: the servers under test, warmed and driven by wrk, level by level.
+
+Two servers run side by side (the production-configured hub, and the hub with
+authorization and audit off); at each concurrency the floor, the hub and the hub without
+those layers are measured one after another, so that drift on a shared machine hits all of
+them alike. Before each measurement the harness waits for the previous queue to drain.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bench.fixtures import Fixtures
+from bench.floor import FLOOR_PATH
+from bench.load import LoadError, Target, run_wrk
+from bench.options import Options, log
+from bench.scenarios import Scenario
+from bench.servers import HubServer, MemorySampler, free_port, settle
+from hub.auth.keys import FileKeyStore, SigningKeys
+from hub.auth.tokens import AccessTokens
+from hub.settings import AuthSettings
+
+#: Tokens outlive any run.
+TOKEN_TTL_SECONDS = 6 * 3600
+WARMUP_CONCURRENCY = 10
+
+
+def _tokens(env: Mapping[str, str], fixtures: Fixtures) -> dict[str, str]:
+    """An Authorization header value per role, signed with the run's key file."""
+    auth = AuthSettings.from_env(env)
+    assert auth.signing_key_file is not None
+    tokens = AccessTokens(
+        keys=SigningKeys(FileKeyStore(auth.signing_key_file), clock=time.time),
+        issuer=auth.issuer,
+        audience=auth.audience,
+        ttl=TOKEN_TTL_SECONDS,
+        leeway=auth.leeway_seconds,
+        clock=time.time,
+    )
+    return {
+        role: "Bearer "
+        + tokens.mint(
+            client_id=client.client_id,
+            organization_code=client.organization_code,
+            organization_kind=client.organization_kind,
+            roles=[role],
+        ).access_token
+        for role, client in fixtures.clients.items()
+    }
+
+
+def _target(scenario: Scenario, fixtures: Fixtures, bearer: dict[str, str]) -> Target:
+    return Target(
+        method="POST",
+        path="/graphql",
+        headers={**scenario.headers(), "Authorization": bearer[scenario.role]},
+        bodies=scenario.bodies(fixtures),
+    )
+
+
+def _floor_target(fixtures: Fixtures) -> Target:
+    org = fixtures.clients["lks_partner"].organization_id
+    return Target(method="GET", path=f"{FLOOR_PATH}?org={org}&first=50", headers={}, bodies=[])
+
+
+class Measurements:
+    """Runs wrk against the servers and files each result under its scenario and variant."""
+
+    def __init__(self, options: Options, workdir: Path, servers: list[HubServer]) -> None:
+        self.options = options
+        self.workdir = workdir
+        self.servers = servers
+        url = make_url(options.database_url)
+        self.database = url.database if url.get_backend_name() == "postgresql" else None
+
+    def settle(self) -> None:
+        """Wait until the previous measurement's queue has drained."""
+        waited = settle(self.servers, database=self.database)
+        if waited > 2:
+            log(f"  (waited {waited:.0f} s for the previous queue to drain)")
+
+    def measure(self, server: HubServer, target: Target, label: str, c: int) -> dict[str, Any]:
+        """One measurement on idle servers; the server must still be alive afterwards.
+
+        wrk counts only the requests that finish within the run; those still queued when it
+        stops finish (or fail) afterwards. So the harness waits for them, and counts the
+        exceptions the server logged meanwhile as this measurement's (the last lines of
+        tracebacks, by type; broken connections from wrk stopping are not failures).
+        """
+        self.settle()
+        offset = server.log_size()
+        result = run_wrk(
+            server.base_url,
+            target,
+            connections=c,
+            seconds=self.options.duration,
+            workdir=self.workdir,
+            label=label,
+        )
+        if not server.alive():
+            raise LoadError(f"{server.name} died during {label}; see {server.log_path}")
+        self.settle()
+        exceptions = server.log_exceptions(since=offset)
+        failures = sum(n for name, n in exceptions.items() if name not in BENIGN_EXCEPTIONS)
+        result["errors"]["server_exceptions"] = exceptions
+        result["errors"]["server_exception_lines"] = failures
+        latency = result["latency_ms"]
+        if result["requests"] == 0:
+            log(f"  {label:<42} c={c:<3} no request completed in {self.options.duration} s")
+        else:
+            log(
+                f"  {label:<42} c={c:<3} {result['requests_per_second']:>8.1f} req/s  "
+                f"p50 {latency['p50']:>7.1f}  p99 {latency['p99']:>7.1f} ms  "
+                f"errors {result['errors']['total']}"
+            )
+        if failures:
+            log(f"  {'':<42}       server exceptions: {exceptions}")
+        return result
+
+    def warm(self, server: HubServer, target: Target, label: str) -> None:
+        """Send load for the warm-up seconds and discard the result."""
+        if self.options.warmup <= 0:
+            return
+        self.settle()
+        run_wrk(
+            server.base_url,
+            target,
+            connections=min(WARMUP_CONCURRENCY, max(self.options.concurrency)),
+            seconds=self.options.warmup,
+            workdir=self.workdir,
+            label=f"warmup-{label}",
+        )
+
+
+def _start(name: str, env: dict[str, str], options: Options, workdir: Path) -> HubServer:
+    server = HubServer(
+        name=name,
+        port=free_port(),
+        env=env,
+        workers=options.workers,
+        log_path=workdir / f"{name}.log",
+    )
+    server.start()
+    return server
+
+
+def load_phase(
+    options: Options,
+    workdir: Path,
+    env: dict[str, str],
+    off_env: dict[str, str] | None,
+    active: list[Scenario],
+    fixtures: Fixtures,
+    result: dict[str, Any],
+) -> None:
+    """Start the servers, warm them, measure every scenario at every level, stop them.
+
+    Fills `result["floor"]`, `result["scenarios"][name]["runs" | "off"]` and
+    `result["memory"]`.
+    """
+    bearer = _tokens(env, fixtures)
+    main = _start("hub", env, options, workdir)
+    off = _start("hub_off", off_env, options, workdir) if off_env is not None else None
+    servers = [s for s in (main, off) if s is not None]
+    measurements = Measurements(options, workdir, servers)
+    try:
+        for server in servers:
+            server.wait_ready()
+            log(f"{server.name} ready on {server.base_url}, workers {server.worker_pids()}")
+        floor = _floor_target(fixtures)
+        plan: list[tuple[str, str, HubServer, Target]] = [("floor", "runs", main, floor)]
+        for scenario in active:
+            target = _target(scenario, fixtures, bearer)
+            plan.append((scenario.name, "runs", main, target))
+            if off is not None and scenario.compare_off:
+                plan.append((scenario.name, "off", off, target))
+        with MemorySampler(servers):
+            for name, variant, server, target in plan:
+                measurements.warm(server, target, f"{name}-{variant}")
+            for c in options.concurrency:
+                for name, variant, server, target in plan:
+                    label = name if variant == "runs" else f"{name} (off)"
+                    measured = measurements.measure(server, target, label, c)
+                    if name == "floor":
+                        result["floor"]["runs"][str(c)] = measured
+                    else:
+                        result["scenarios"][name].setdefault(variant, {})[str(c)] = measured
+    finally:
+        for server in servers:
+            server.stop()
+    result["memory"] = {
+        "hub": main.memory_report(),
+        "hub_off": off.memory_report() if off is not None else None,
+    }
+    result["server_logs"] = {
+        server.name: {
+            "lines": server.log_lines(),
+            "exceptions": server.log_exceptions(since=0),
+            "tail": server.log_tail(LOG_TAIL_LINES),
+        }
+        for server in servers
+    }
+
+
+#: How much of a server's log the results keep.
+LOG_TAIL_LINES = 30
+#: Logged when wrk closes its connections at the end of a run: not a failure of the hub.
+BENIGN_EXCEPTIONS = frozenset({"starlette.requests.ClientDisconnect"})

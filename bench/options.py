@@ -1,0 +1,95 @@
+"""The command line of `python -m bench.run`, and the harness's progress log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import dataset
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The command line, parsed."""
+
+    database_url: str
+    citizens: int
+    reseed: bool
+    duration: int
+    warmup: int
+    concurrency: list[int]
+    scenarios: list[str] | None
+    workers: int
+    results_dir: Path
+    readme: bool
+    profile_requests: int
+    compare: bool
+    quick: bool
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    """Options from the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description="Benchmark the hub at city scale, against its own floor, in one run.",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=dataset.DEFAULT_DATABASE_URL,
+        help="the benchmark's own database (created when missing; default %(default)s)",
+    )
+    parser.add_argument(
+        "--citizens", type=int, default=2_600_000, help="size of the city (default %(default)s)"
+    )
+    parser.add_argument("--reseed", action="store_true", help="drop and rebuild the database")
+    parser.add_argument("--duration", type=int, help="seconds per measurement (default 15)")
+    parser.add_argument("--warmup", type=int, help="seconds of warm-up per server and scenario")
+    parser.add_argument("--quick", action="store_true", help="2 s per measurement, for smoke")
+    parser.add_argument("--concurrency", default="1,10,50", help="comma-separated levels")
+    parser.add_argument(
+        "--scenario", action="append", dest="scenarios", help="only this one (repeatable)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server")
+    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument(
+        "--readme",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the results table into bench/README.md (default: on unless --quick)",
+    )
+    parser.add_argument("--profile-requests", type=int, help="0 skips the profile")
+    parser.add_argument(
+        "--compare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure with authorization and audit off",
+    )
+    args = parser.parse_args(argv)
+    quick = bool(args.quick)
+    return Options(
+        database_url=args.database_url,
+        citizens=args.citizens,
+        reseed=args.reseed,
+        duration=args.duration or (2 if quick else 15),
+        warmup=args.warmup if args.warmup is not None else (1 if quick else 3),
+        concurrency=[int(c) for c in args.concurrency.split(",") if c.strip()],
+        scenarios=args.scenarios,
+        workers=args.workers,
+        results_dir=args.results_dir,
+        readme=args.readme if args.readme is not None else not quick,
+        profile_requests=(
+            args.profile_requests if args.profile_requests is not None else (20 if quick else 300)
+        ),
+        compare=args.compare,
+        quick=quick,
+    )
+
+
+def log(message: str) -> None:
+    """Progress on stderr, flushed, with the time."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
