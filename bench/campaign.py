@@ -77,12 +77,16 @@ class Measurements:
         self.servers = servers
         url = make_url(options.database_url)
         self.database = url.database if url.get_backend_name() == "postgresql" else None
+        #: Whether the servers were idle after the last thing sent to them.
+        self.idle = False
 
     def settle(self) -> None:
         """Wait until the previous measurement's queue has drained."""
-        waited = settle(self.servers, database=self.database)
+        # Quick runs are smoke tests on tiny cities: one quiet check is enough there.
+        waited = settle(self.servers, database=self.database, checks=1 if self.options.quick else 2)
         if waited > 2:
             log(f"  (waited {waited:.0f} s for the previous queue to drain)")
+        self.idle = True
 
     def measure(self, server: HubServer, target: Target, label: str, c: int) -> dict[str, Any]:
         """One measurement on idle servers; the server must still be alive afterwards.
@@ -92,7 +96,8 @@ class Measurements:
         exceptions the server logged meanwhile as this measurement's (the last lines of
         tracebacks, by type; broken connections from wrk stopping are not failures).
         """
-        self.settle()
+        if not self.idle:
+            self.settle()
         offset = server.log_size()
         result = run_wrk(
             server.base_url,
@@ -126,7 +131,9 @@ class Measurements:
         """Send load for the warm-up seconds and discard the result."""
         if self.options.warmup <= 0:
             return
-        self.settle()
+        if not self.idle:
+            self.settle()
+        self.idle = False
         run_wrk(
             server.base_url,
             target,

@@ -113,19 +113,20 @@ def settle(
     database: str | None = None,
     idle_share: float = 0.05,
     timeout: float = 120.0,
+    checks: int = 2,
 ) -> float:
     """Wait until the servers' workers and the database's backends are idle.
 
     A load generator that stops leaves requests queued in the server, which go on running
     for a while, in the workers or in PostgreSQL, or wait (a request holding a connection
     in a transaction uses no CPU); the next measurement must not inherit them. Idle means
-    little CPU and no backend busy or in a transaction, twice in a row. Returns the
-    seconds waited.
+    little CPU and no backend busy or in a transaction, `checks` times in a row (a quarter
+    of a second each). Returns the seconds waited.
     """
     started = time.monotonic()
-    interval = 0.5
+    interval = 0.25
     quiet = 0
-    while time.monotonic() - started < timeout and quiet < 2:
+    while time.monotonic() - started < timeout and quiet < checks:
         pids = [pid for server in servers for pid in server.worker_pids()]
         backends = database_backends(database) if database else []
         before = {pid: cpu_seconds(pid) for pid in pids + backends}
