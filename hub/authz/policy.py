@@ -57,11 +57,6 @@ class Access:
         """The named row rules that reach records of `type_name` (none: no records)."""
         return self.rows.get(type_name, ())
 
-    @property
-    def personal_levels(self) -> Mapping[str, Level]:
-        """Every personal field with its level."""
-        return self.fields
-
 
 @dataclass
 class Policy:

@@ -141,6 +141,18 @@ async def _client_view(session: AsyncSession, client_id: str) -> Client:
     return Client.of(view.client, view.organization_code, view.roles)
 
 
+def _secret_payload(
+    outcome: service.IssuedClient | service.OrganizationError,
+) -> ClientSecretPayload:
+    """The payload of a change that issues a secret: the client and the secret, once."""
+    if isinstance(outcome, service.OrganizationError):
+        return ClientSecretPayload(errors=[OrganizationError.of(outcome)])
+    return ClientSecretPayload(
+        client=Client.of(outcome.client, outcome.organization_code, outcome.roles),
+        secret=outcome.secret,
+    )
+
+
 async def _change_client(
     info: Info[Context, Any],
     client_id: str,
@@ -248,12 +260,7 @@ class OrganizationMutations:
             )
 
         outcome = await attempt(context, work, service.OrganizationError)
-        if isinstance(outcome, service.OrganizationError):
-            return ClientSecretPayload(errors=[OrganizationError.of(outcome)])
-        return ClientSecretPayload(
-            client=Client.of(outcome.client, outcome.organization_code, outcome.roles),
-            secret=outcome.secret,
-        )
+        return _secret_payload(outcome)
 
     @strawberry.mutation(
         description="Give a client a new secret (shown once). The old one keeps working for "
@@ -290,12 +297,7 @@ class OrganizationMutations:
             )
 
         outcome = await attempt(context, work, service.OrganizationError)
-        if isinstance(outcome, service.OrganizationError):
-            return ClientSecretPayload(errors=[OrganizationError.of(outcome)])
-        return ClientSecretPayload(
-            client=Client.of(outcome.client, outcome.organization_code, outcome.roles),
-            secret=outcome.secret,
-        )
+        return _secret_payload(outcome)
 
     @strawberry.mutation(
         description="Revoke a client: no new tokens, and its live tokens stop working within "
