@@ -30,7 +30,7 @@ async def citizens_by_event(
 ) -> list[list[AuditCitizenAccess]]:
     """For each event, the citizens whose personal fields it returned, by citizen id."""
     statement = select(_links).order_by(_links.c.citizen_id)
-    return await many_each(context, statement, _links.c.event_seq, seqs, _access)
+    return await many_each(context, statement, _links.c.event_seq, seqs, _access, rows=None)
 
 
 relation(

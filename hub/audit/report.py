@@ -62,18 +62,36 @@ PURPOSES = {
 OPERATIONS = {"query": "Membaca", "mutation": "Mengubah", "subscription": "Berlangganan"}
 DECISIONS = {"ALLOWED": "Diizinkan", "DENIED": "Ditolak"}
 FIELDS = {
-    "nik": "NIK",
-    "fullName": "nama lengkap",
-    "birthDate": "tanggal lahir",
-    "age": "umur",
-    "phone": "nomor telepon",
-    "kkNumber": "nomor KK",
-    "address": "alamat",
-    "rt": "RT",
-    "rw": "RW",
+    "Citizen.nik": "NIK",
+    "Citizen.fullName": "nama lengkap",
+    "Citizen.birthDate": "tanggal lahir",
+    "Citizen.age": "umur",
+    "Citizen.phone": "nomor telepon",
+    "Household.kkNumber": "nomor KK",
+    "Household.address": "alamat",
+    "Household.rt": "RT",
+    "Household.rw": "RW",
+    "Need.tracking": "status permintaan (kode pelacakan)",
 }
 #: The fields a citizen report itself reads, as recorded in its own audit event.
-REPORT_FIELDS = ("address", "birthDate", "fullName", "kkNumber", "nik", "phone", "rt", "rw")
+REPORT_FIELDS = (
+    "Citizen.birthDate",
+    "Citizen.fullName",
+    "Citizen.nik",
+    "Citizen.phone",
+    "Household.address",
+    "Household.kkNumber",
+    "Household.rt",
+    "Household.rw",
+)
+
+
+def field_label(name: str) -> str:
+    """A recorded field in Indonesian; events from before fields were qualified say `nik`."""
+    for key in (name, f"Citizen.{name}", f"Household.{name}"):
+        if key in FIELDS:
+            return FIELDS[key]
+    return name
 
 
 def tanggal(day: dt.date) -> str:
@@ -337,7 +355,7 @@ async def _trail(session: AsyncSession, entries: list[AccessEntry]) -> list[str]
                 PURPOSES.get(entry.purpose or "", entry.purpose or "tidak dinyatakan"),
                 f"{OPERATIONS.get(entry.operation_type or '', entry.operation_type or '-')}"
                 + (f" ({entry.operation_name})" if entry.operation_name else ""),
-                ", ".join(FIELDS.get(name, name) for name in entry.fields),
+                ", ".join(field_label(name) for name in entry.fields),
                 DECISIONS.get(entry.decision, entry.decision),
             )
             for entry in entries

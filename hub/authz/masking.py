@@ -109,8 +109,7 @@ async def apply_field_access(context: Context, objects: Iterable[Any]) -> None:
         if all(level is Level.FULL for level in by_field.values()):
             for obj in group:
                 obj.access_applied = True
-                if type_name == "Citizen":
-                    context.record_personal_read(obj.pk, by_field)
+                context.record_personal_read(type_name, obj.pk, by_field)
             continue
         for obj in group:
             shown = {}
@@ -124,5 +123,4 @@ async def apply_field_access(context: Context, objects: Iterable[Any]) -> None:
                 value = getattr(obj, attr)
                 setattr(obj, attr, _masked(field, value) if level is Level.MASKED else None)
             obj.access_applied = True
-            if type_name == "Citizen":
-                context.record_personal_read(obj.pk, shown)
+            context.record_personal_read(type_name, obj.pk, shown)

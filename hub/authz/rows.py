@@ -7,6 +7,7 @@ the database, never in Python.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -48,11 +49,17 @@ def _open_in_service_area(principal: Principal, _: Access) -> ColumnElement[bool
 
 
 def _pledged_by_own_organization(principal: Principal, _: Access) -> ColumnElement[bool]:
+    # A pledge in force, or one the foundation fulfilled. A pledge it released, or that
+    # lapsed, no longer reaches the need: once another foundation holds it, its
+    # description, holder and history are that foundation's business (the policy grants
+    # no rule for a lost need; it stays reachable only if open in the service area again).
+    in_force = and_(_pledges.c.status == "ACTIVE", _pledges.c.expires_at > dt.datetime.now(dt.UTC))
     return (
         select(_pledges.c.id)
         .where(
             _pledges.c.need_id == _needs.c.id,
             _pledges.c.organization_id == principal.organization_id,
+            or_(in_force, _pledges.c.status == "FULFILLED"),
         )
         .exists()
     )

@@ -23,7 +23,12 @@ _contributions = ContributionRow.__table__
 async def contributions_by_id(context: Context, ids: Sequence[Any]) -> list[Contribution | None]:
     """Contributions for the given ids, aligned with them."""
     return await one_each(
-        context, select(_contributions), _contributions.c.id, ids, Contribution.from_row
+        context,
+        select(_contributions),
+        _contributions.c.id,
+        ids,
+        Contribution.from_row,
+        rows="Contribution",
     )
 
 

@@ -27,14 +27,19 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from hub.audit.events import AuditEvent, CitizenAccess
+from hub.audit.events import AuditEvent
+from hub.audit.subjects import citizen_accesses
 from hub.db import utcnow
 from hub.graphql.context import Context
 
 logger = logging.getLogger("hub.graphql")
 
 #: Error codes that mean the hub refused the caller (the event's decision is DENIED).
-REFUSALS = frozenset({"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE"})
+REFUSALS = frozenset(
+    {"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE", "UNAUTHENTICATED", "RATE_LIMITED"}
+)
+#: Set in the request's scope state once the operation's event is built.
+AUDITED = "hub_audited"
 
 
 def _fail(execution: Any, message: str, code: str, request_id: str) -> None:
@@ -64,8 +69,8 @@ class RecordAndCommit(SchemaExtension):
             is_mutation = execution.operation_type == OperationType.MUTATION
         except RuntimeError:  # no document: it did not parse
             is_mutation = False
-        event = self._event(context, occurred_at, time.perf_counter() - started)
         try:
+            event = await self._event(context, occurred_at, time.perf_counter() - started)
             if is_mutation:
                 async with context.db_lock:
                     if event is not None and context.recorder is not None:
@@ -95,13 +100,20 @@ class RecordAndCommit(SchemaExtension):
                     context.request_id,
                 )
             return
+        if context.request is not None:
+            # The HTTP edge records what never got this far (`AuditHttpMiddleware`).
+            context.request.scope.setdefault("state", {})[AUDITED] = True
         if is_mutation:
             for hook in context.after_commit:
                 hook()
 
-    def _event(self, context: Context, occurred_at: Any, seconds: float) -> AuditEvent | None:
+    async def _event(self, context: Context, occurred_at: Any, seconds: float) -> AuditEvent | None:
         if context.recorder is None:
             return None
+        async with context.db_lock:
+            citizens = await citizen_accesses(
+                context.session, context.personal_reads, context.subject_reads
+            )
         execution = self.execution_context
         result = execution.result
         errors = list(result.errors or []) if result is not None else []
@@ -110,6 +122,9 @@ class RecordAndCommit(SchemaExtension):
         if refusal is not None:
             extensions = refusal.extensions or {}
             reason = f"{extensions['code']}: {extensions.get('permission') or refusal.message}"
+        elif context.hidden_by_rows:
+            # A lookup the row rules hid answers NOT_FOUND, but it was a refused reach.
+            reason = "ROW_RULE: " + ", ".join(dict.fromkeys(context.hidden_by_rows))
         elif errors:
             codes = sorted({str((e.extensions or {}).get("code", "INVALID")) for e in errors})
             reason = "errors: " + ", ".join(codes)
@@ -122,7 +137,7 @@ class RecordAndCommit(SchemaExtension):
             operation_type = None
         return context.recorder.event(
             occurred_at=occurred_at,
-            decision="DENIED" if refusal is not None else "ALLOWED",
+            decision="DENIED" if refusal is not None or context.hidden_by_rows else "ALLOWED",
             kind="GRAPHQL",
             reason=reason,
             request_id=context.request_id,
@@ -136,10 +151,7 @@ class RecordAndCommit(SchemaExtension):
             operation_name=execution.operation_name or _root_fields(data),
             document=execution.query,
             variables=execution.variables or None,
-            citizens=tuple(
-                CitizenAccess(citizen_id, tuple(sorted(fields)))
-                for citizen_id, fields in context.personal_reads.items()
-            ),
+            citizens=citizens,
             result_size=len(orjson.dumps(data)) if data is not None else 0,
             duration_us=int(seconds * 1_000_000),
         )

@@ -49,8 +49,16 @@ class Context:
     recorder: AuditRecorder | None = None
     #: `Type.field` pairs the operation's document selects (filled before execution).
     selected_fields: frozenset[str] = frozenset()
-    #: Citizen id -> personal fields returned in full, for the audit trail.
-    personal_reads: dict[int, set[str]] = field(default_factory=dict)
+    #: Type -> object id -> personal fields (`Household.address`) returned in full, for the
+    #: audit trail; `hub.audit.subjects` turns them into the citizens they are about.
+    personal_reads: dict[str, dict[int, set[str]]] = field(default_factory=dict)
+    #: Row types of lookups that found a record the row rules hid (audited as DENIED).
+    hidden_by_rows: list[str] = field(default_factory=list)
+    #: Citizens and pseudo-fields a response touched outside the field layer (a tracking
+    #: lookup shows a need's status: `Need.tracking`).
+    subject_reads: dict[int, set[str]] = field(default_factory=dict)
+    #: The response under construction (headers such as Retry-After go here).
+    response: Any = None
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.
@@ -84,19 +92,25 @@ class Context:
         if self.policies is not None:
             self.policies.invalidate()
 
-    def record_personal_read(self, citizen_id: int, levels: dict[str, Level]) -> None:
-        """Note which of a citizen's personal fields this response selects in full."""
+    def record_personal_read(self, type_name: str, pk: int, levels: dict[str, Level]) -> None:
+        """Note which personal fields of one object this response selects in full."""
         shown = {
-            name
+            qualified
             for name, level in levels.items()
-            if level is Level.FULL and f"Citizen.{name}" in self.selected_fields
+            if level is Level.FULL and (qualified := f"{type_name}.{name}") in self.selected_fields
         }
         if shown:
-            self.personal_reads.setdefault(citizen_id, set()).update(shown)
+            self.personal_reads.setdefault(type_name, {}).setdefault(pk, set()).update(shown)
 
     def row_filter(self, type_name: str) -> ColumnElement[bool]:
         """The SQL condition for the records of `type_name` the caller may reach."""
         return row_filter(self.principal, self.access, type_name)
+
+    async def note_if_hidden(self, type_name: str, exists: Select[Any]) -> None:
+        """After a lookup under the row rules found nothing: if `exists` finds the record,
+        the rules hid it. The client is still told NOT_FOUND; the trail says DENIED."""
+        if await self.scalar(exists.limit(1)) is not None:
+            self.hidden_by_rows.append(type_name)
 
     async def rows(self, statement: Select[Any]) -> list[Row[Any]]:
         """Run `statement` on the request's session and return all rows."""

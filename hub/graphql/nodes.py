@@ -62,6 +62,13 @@ async def resolve_node(info: Info[Context, Any], global_id: str) -> Any:
             statement = statement.where(info.context.row_filter(source.row_type))
         rows = await info.context.rows(statement)
         row = rows[0] if rows else None
+        if row is None and source.row_type is not None:
+            await info.context.note_if_hidden(
+                source.row_type,
+                select(source.table.c[source.key_column]).where(
+                    source.table.c[source.key_column] == key
+                ),
+            )
     if row is None:
         raise NotFound(f"No object has the id {global_id!r}")
     return await single(info, source.to_object(row))  # type: ignore[union-attr]

@@ -28,31 +28,33 @@ async def categories_by_code(
 ) -> list[NeedCategoryType | None]:
     """Need categories for the given codes, aligned with them."""
     return await one_each(
-        context, select(_categories), _categories.c.code, codes, NeedCategoryType.from_row
+        context,
+        select(_categories),
+        _categories.c.code,
+        codes,
+        NeedCategoryType.from_row,
+        rows=None,
     )
 
 
 async def needs_by_id(context: Context, ids: Sequence[Any]) -> list[NeedType | None]:
     """Needs for the given ids, aligned with them."""
-    return await one_each(context, select(_needs), _needs.c.id, ids, NeedType.from_row)
+    return await one_each(context, select(_needs), _needs.c.id, ids, NeedType.from_row, rows="Need")
 
 
 async def needs_by_citizen(context: Context, ids: Sequence[Any]) -> list[list[NeedType]]:
     """For each citizen id, that person's needs, newest first."""
-    # The same row rules as the needs list: a foundation sees only the needs it may.
-    statement = (
-        select(_needs)
-        .where(context.row_filter("Need"))
-        .order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
+    statement = select(_needs).order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
+    return await many_each(
+        context, statement, _needs.c.citizen_id, ids, NeedType.from_row, rows="Need"
     )
-    return await many_each(context, statement, _needs.c.citizen_id, ids, NeedType.from_row)
 
 
 async def history_by_need(context: Context, ids: Sequence[Any]) -> list[list[NeedStatusChangeType]]:
-    """For each need id, its status changes, oldest first."""
+    """For each need id, its status changes, oldest first (reached only through a need)."""
     statement = select(_changes).order_by(_changes.c.changed_at, _changes.c.id)
     return await many_each(
-        context, statement, _changes.c.need_id, ids, NeedStatusChangeType.from_row
+        context, statement, _changes.c.need_id, ids, NeedStatusChangeType.from_row, rows=None
     )
 
 

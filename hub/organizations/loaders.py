@@ -29,14 +29,18 @@ async def organizations_by_id(
     context: Context, ids: Sequence[Any]
 ) -> list[OrganizationType | None]:
     """Organisations for the given ids, aligned with them."""
-    return await one_each(context, select(_orgs), _orgs.c.id, ids, OrganizationType.from_row)
+    return await one_each(
+        context, select(_orgs), _orgs.c.id, ids, OrganizationType.from_row, rows="Organization"
+    )
 
 
 async def organizations_by_code(
     context: Context, codes: Sequence[Any]
 ) -> list[OrganizationType | None]:
     """Organisations for the given codes, aligned with them."""
-    return await one_each(context, select(_orgs), _orgs.c.code, codes, OrganizationType.from_row)
+    return await one_each(
+        context, select(_orgs), _orgs.c.code, codes, OrganizationType.from_row, rows="Organization"
+    )
 
 
 async def categories_by_organization(
@@ -49,7 +53,12 @@ async def categories_by_organization(
         .order_by(_categories.c.kind.desc(), _categories.c.position)
     )
     return await many_each(
-        context, statement, _org_categories.c.organization_id, ids, NeedCategoryType.from_row
+        context,
+        statement,
+        _org_categories.c.organization_id,
+        ids,
+        NeedCategoryType.from_row,
+        rows=None,
     )
 
 
@@ -61,7 +70,7 @@ async def areas_by_organization(context: Context, ids: Sequence[Any]) -> list[li
         .order_by(_regions.c.code)
     )
     return await many_each(
-        context, statement, _org_areas.c.organization_id, ids, RegionType.from_row
+        context, statement, _org_areas.c.organization_id, ids, RegionType.from_row, rows=None
     )
 
 

@@ -18,7 +18,9 @@ _regions = Region.__table__
 
 async def regions_by_code(context: Context, codes: Sequence[Any]) -> list[RegionType | None]:
     """Regions for the given codes, aligned with them."""
-    return await one_each(context, select(_regions), _regions.c.code, codes, RegionType.from_row)
+    return await one_each(
+        context, select(_regions), _regions.c.code, codes, RegionType.from_row, rows=None
+    )
 
 
 relation(RegionType, "parent", attr="parent", key=lambda r: r.parent_code, load=regions_by_code)

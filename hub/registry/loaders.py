@@ -24,13 +24,20 @@ _RELATIONSHIP_ORDER = ("HEAD", "SPOUSE", "PARENT", "CHILD", "IN_LAW", "GRANDCHIL
 
 async def citizens_by_id(context: Context, ids: Sequence[Any]) -> list[CitizenType | None]:
     """Citizens for the given ids, aligned with them."""
-    return await one_each(context, select(_citizens), _citizens.c.id, ids, CitizenType.from_row)
+    return await one_each(
+        context, select(_citizens), _citizens.c.id, ids, CitizenType.from_row, rows="Citizen"
+    )
 
 
 async def households_by_id(context: Context, ids: Sequence[Any]) -> list[HouseholdType | None]:
     """Households for the given ids, aligned with them."""
     return await one_each(
-        context, select(_households), _households.c.id, ids, HouseholdType.from_row
+        context,
+        select(_households),
+        _households.c.id,
+        ids,
+        HouseholdType.from_row,
+        rows="Household",
     )
 
 
@@ -42,6 +49,9 @@ async def members_by_household(context: Context, ids: Sequence[Any]) -> list[lis
         _citizens.c.household_id,
         ids,
         CitizenType.from_row,
+        # A member outside the caller's reach is not listed (a foundation sees only the
+        # people behind the needs it may see, not their families).
+        rows="Citizen",
     )
     rank = {r: i for i, r in enumerate(_RELATIONSHIP_ORDER)}
     return [sorted(group, key=lambda c: rank[c.relationship.name]) for group in members]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import select
 from strawberry.types import Info
 
 from hub.graphql.context import Context
@@ -15,6 +16,7 @@ from hub.graphql.scalars import NIK
 from hub.regions.schema import check_codes
 from hub.regions.types import RegionLevel
 from hub.registry import service
+from hub.registry.models import Citizen as CitizenRow
 from hub.registry.types import Citizen, Household
 
 
@@ -126,5 +128,9 @@ class RegistryQueries:
         async with context.db_lock:
             row = await service.get_citizen_by_nik(
                 context.session, nik=nik, within=context.row_filter("Citizen")
+            )
+        if row is None:
+            await context.note_if_hidden(
+                "Citizen", select(CitizenRow.id).where(CitizenRow.nik == nik)
             )
         return await single(info, Citizen.from_row(row) if row else None)

@@ -52,7 +52,7 @@ async def test_a_profile_read_is_recorded_and_shows_in_the_access_report(fresh_c
         "clientId": opd.identity.client_id,
         "purpose": "ELIGIBILITY_CHECK",
         "operationName": "Profile",
-        "fields": ["fullName", "nik"],
+        "fields": ["Citizen.fullName", "Citizen.nik", "Household.address"],
         "roles": ["opd_officer"],
     }
     # The NIK itself is never stored in clear: the variables hold a keyed hash.

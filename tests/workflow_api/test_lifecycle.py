@@ -289,8 +289,9 @@ async def test_pledges_are_released_expire_and_are_taken_again(fresh_city: Api) 
         "UPDATE pledges SET expires_at = pledged_at WHERE need_id = :need AND status = 'ACTIVE'",
         need=need["id"],
     )
-    lapsed = (await b.data(doc.NEED, {"id": need_id}))["node"]["citizen"]
-    assert lapsed["phone"] is None and lapsed["fullName"].endswith(".")
+    # A lapsed pledge reaches neither the need nor its person any more.
+    lapsed = await b.query(doc.NEED, {"id": need_id})
+    assert lapsed["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     retaken = (await a.data(doc.PLEDGE, {"id": need_id}))["pledgeNeed"]
     assert retaken["errors"] == []
     assert retaken["need"]["holder"] == {"code": a_code}
