@@ -5,8 +5,12 @@
 - every call of `/oauth/token`, `/oauth/revoke` and `/oauth/introspect` (kind TOKEN,
   ALLOWED when answered 200, DENIED otherwise with the OAuth error code), and holds the
   response until its event is durable: no token leaves the hub unrecorded (503 instead);
-- every `/graphql` request refused for its token (401; kind GRAPHQL, DENIED, with the
-  reason the challenge gave). GraphQL operations that pass are recorded by the schema.
+- every `/graphql` request that no GraphQL operation recorded: refused for its token (401,
+  with the reason the challenge gave), or before execution (a syntax error, a limit, an
+  unknown `operationName`, a JSON batch, a GET mutation, a form post, a body that is not
+  UTF-8: DENIED with the status, the error code and its message), or the GraphiQL page.
+  An operation that ran is recorded by the schema (`hub.graphql.audit.RecordAndCommit`),
+  which marks the request; this is the net under it, so no request leaves unrecorded.
 
 Only the status line and small error bodies are read; tokens and secrets never are.
 """
@@ -27,6 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.audit.events import AuditEvent
 from hub.db import utcnow
+
+#: Set in the scope state by the schema once it recorded the operation.
+AUDITED = "hub_audited"
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +78,8 @@ class AuditHttpMiddleware:
         async def hold(message: Message) -> None:
             nonlocal recording
             if message["type"] == "http.response.start":
-                # Token answers are recorded; on /graphql only the bearer refusals (401).
-                recording = is_token or message["status"] == 401
+                # Token answers are recorded; on /graphql whatever the schema did not record.
+                recording = is_token or not scope.get("state", {}).get(AUDITED)
             if not recording:
                 await send(message)
                 return
@@ -97,16 +104,24 @@ class AuditHttpMiddleware:
         request_headers = Headers(scope=scope)
         state = scope.get("state", {})
         reason = None
-        if status != 200:
+        refused = status != 200
+        if not is_token and not refused:
+            # GraphQL answers a request refused before execution with 200 and only errors.
+            refused = _errors_only(held)
+        if refused:
             reason = self._reason(status, response_headers, held)
         client = scope.get("client")
+        principal = state.get("principal")
         event = AuditEvent(
             occurred_at=occurred_at,  # type: ignore[arg-type]
-            decision="ALLOWED" if status == 200 else "DENIED",
+            decision="DENIED" if refused else "ALLOWED",
             kind="TOKEN" if is_token else "GRAPHQL",
             reason=reason,
             request_id=state.get("request_id"),
-            client_id=_basic_client_id(request_headers),
+            client_id=principal.client_id if principal else _basic_client_id(request_headers),
+            organization_code=principal.organization_code or None if principal else None,
+            roles=principal.roles if principal else (),
+            token_id=principal.token_id or None if principal else None,
             source_address=client[0] if client else None,
             operation_type="token" if is_token else None,
             operation_name=scope["path"].rsplit("/", 1)[-1],
@@ -130,20 +145,45 @@ class AuditHttpMiddleware:
 
     @staticmethod
     def _reason(status: int, headers: Headers, held: list[Message]) -> str:
-        """`401 invalid_client: why`, from the OAuth error body or the bearer challenge."""
-        body = b"".join(m.get("body", b"") for m in held)
+        """`401 invalid_client: why`, from the OAuth or GraphQL error body, the bearer
+        challenge, or a plain-text answer."""
+        body = _body(held)
         error = description = None
-        if body[:1] == b"{":
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = {}
-            if isinstance(parsed, dict):
-                error, description = parsed.get("error"), parsed.get("error_description")
+        parsed = _json(body)
+        if isinstance(parsed, dict):
+            error, description = parsed.get("error"), parsed.get("error_description")
+            errors = parsed.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                first = errors[0]
+                extensions = first.get("extensions") or {}
+                error = extensions.get("code") if isinstance(extensions, dict) else None
+                error = error or "GRAPHQL_ERROR"
+                description = first.get("message")
+        elif body and not body.lstrip().startswith(b"<"):
+            description = body[:160].decode("utf-8", "replace").strip()
         described = _DESCRIPTION.search(headers.get("www-authenticate", ""))
         if described:
             description = described.group(1)
         return f"{status} {error or 'refused'}: {description or ''}".rstrip(": ")
+
+
+def _body(held: list[Message]) -> bytes:
+    return b"".join(m.get("body", b"") for m in held)
+
+
+def _json(body: bytes) -> object:
+    if body[:1] != b"{":
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _errors_only(held: list[Message]) -> bool:
+    """True for a GraphQL answer with errors and no data (refused before execution)."""
+    parsed = _json(_body(held))
+    return isinstance(parsed, dict) and bool(parsed.get("errors")) and parsed.get("data") is None
 
 
 async def _no_receive() -> Message:

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from hub.audit.events import AuditEvent
+from hub.audit.http import AUDITED
 from hub.audit.subjects import citizen_accesses
 from hub.db import utcnow
 from hub.graphql.context import Context
@@ -38,8 +39,6 @@ logger = logging.getLogger("hub.graphql")
 REFUSALS = frozenset(
     {"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE", "UNAUTHENTICATED", "RATE_LIMITED"}
 )
-#: Set in the request's scope state once the operation's event is built.
-AUDITED = "hub_audited"
 
 
 def _fail(execution: Any, message: str, code: str, request_id: str) -> None:
@@ -122,6 +121,16 @@ class RecordAndCommit(SchemaExtension):
         if refusal is not None:
             extensions = refusal.extensions or {}
             reason = f"{extensions['code']}: {extensions.get('permission') or refusal.message}"
+        elif (
+            result is not None
+            and result.data is None
+            and errors
+            and not any(e.path for e in errors)
+        ):
+            # Refused before execution: a syntax error, a validation rule, a limit.
+            first = errors[0]
+            reason = f"{(first.extensions or {}).get('code', 'INVALID')}: {first.message}"
+            refusal = first
         elif context.hidden_by_rows:
             # A lookup the row rules hid answers NOT_FOUND, but it was a refused reach.
             reason = "ROW_RULE: " + ", ".join(dict.fromkeys(context.hidden_by_rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -84,6 +85,15 @@ class HubGraphQL(GraphQL[Context, None]):
             policies=self.policies,
             recorder=self.recorder,
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except UnicodeDecodeError:
+            # Otherwise an unexpected error: a client's body in another encoding is its mistake.
+            raise HTTPException(
+                400, "The request body is not valid UTF-8; send JSON in UTF-8"
+            ) from None
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)

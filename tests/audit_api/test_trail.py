@@ -70,7 +70,7 @@ async def test_refusals_are_recorded_as_denied(fresh_city: Api) -> None:
     denied = await _events(fresh_city, decision="DENIED")
     reasons = [e.reason for e in denied]
     assert "FORBIDDEN: Query.citizens" in reasons
-    assert any(r and r.startswith("401 refused: ") for r in reasons), reasons
+    assert any(r and r.startswith("401 UNAUTHENTICATED: ") for r in reasons), reasons
 
 
 async def test_token_requests_are_recorded(fresh_city: Api) -> None:
