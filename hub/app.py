@@ -16,7 +16,7 @@ from starlette.routing import Route
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
 from hub.auth.keys import KeyStore
-from hub.auth.resource import BearerAuthMiddleware
+from hub.auth.resource import ANONYMOUS, BearerAuthMiddleware
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
@@ -99,7 +99,9 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         middleware=[
             Middleware(RequestIdMiddleware),
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
-            Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
+            # Without a token a request is `anonymous`, which the policy lets follow a
+            # request by its tracking code and nothing else (401 for anything more).
+            Middleware(BearerAuthMiddleware, authenticator=auth.authenticator, anonymous=ANONYMOUS),
         ],
         lifespan=lifespan,
     )

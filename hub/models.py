@@ -11,6 +11,7 @@ from hub.organizations import models as organizations
 from hub.programs import models as programs
 from hub.regions import models as regions
 from hub.registry import models as registry
+from hub.tracking import models as tracking
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "programs",
     "regions",
     "registry",
+    "tracking",
 ]

@@ -116,6 +116,8 @@ class Settings:
     pledge_sweep_seconds: int = 60
     #: How often a worker checks whether the policy changed (seconds; 0: every request).
     policy_check_seconds: float = 2.0
+    #: Tracking-code lookups allowed per client address (`limits` notation: `10/minute`).
+    track_rate: str = "10/minute"
     #: Echo SQL statements to the log (development aid).
     echo_sql: bool = False
     var_dir: Path = field(default_factory=lambda: Path("var"))
@@ -175,6 +177,7 @@ class Settings:
             authorization=authorization == "on",
             pledge_sweep_seconds=_int(env, "HUB_PLEDGE_SWEEP_SECONDS", 60, low=0, high=86400),
             policy_check_seconds=_int(env, "HUB_POLICY_CHECK_SECONDS", 2, low=0, high=60),
+            track_rate=_rate(env.get("HUB_TRACK_RATE", "10/minute")),
             echo_sql=env.get("HUB_ECHO_SQL", "") in ("1", "true", "yes"),
             var_dir=Path(env.get("HUB_VAR_DIR", "var")),
             # Without HUB_ISSUER the issuer is where this process listens (development).
@@ -189,3 +192,16 @@ def _audit_settings(env: Mapping[str, str]) -> AuditSettings:
     from hub.audit.settings import AuditSettings
 
     return AuditSettings.from_env(env)
+
+
+def _rate(value: str) -> str:
+    """A rate in `limits` notation (`10/minute`, `100 per hour`); raise ValueError otherwise."""
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(
+            f"HUB_TRACK_RATE={value!r} is not a rate; write it like 10/minute or 100/hour"
+        ) from None
+    return value

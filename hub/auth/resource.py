@@ -42,6 +42,20 @@ class Principal:
     token_id: str
 
 
+#: Who a request without any `Authorization` header is, where anonymous use is allowed: a
+#: role of its own and no organisation, so the policy decides what it may run (only
+#: `Query.trackRequest`) and no row rule reaches anything for it.
+ANONYMOUS = Principal(
+    client_id="anonymous",
+    client_pk=0,
+    organization_id=0,
+    organization_code="",
+    organization_kind="",
+    roles=("anonymous",),
+    token_id="",
+)
+
+
 class BearerError(Exception):
     """A request without a usable bearer token; `response()` is what to send back."""
 
@@ -153,20 +167,26 @@ class BearerAuthMiddleware:
         *,
         authenticator: BearerAuthenticator,
         protect: Callable[[Scope], bool] = graphql_api,
+        anonymous: Principal | None = None,
     ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.protect = protect
+        #: The principal of a request with no `Authorization` header at all (None: 401).
+        #: A header that is present but wrong is always refused.
+        self.anonymous = anonymous
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate protected HTTP requests, answer 401 on failure."""
         if scope["type"] != "http" or not self.protect(scope):
             await self.app(scope, receive, send)
             return
+        authorization = Headers(scope=scope).get("authorization")
         try:
-            principal = await self.authenticator.authenticate_header(
-                Headers(scope=scope).get("authorization")
-            )
+            if authorization is None and self.anonymous is not None:
+                principal = self.anonymous
+            else:
+                principal = await self.authenticator.authenticate_header(authorization)
         except BearerError as error:
             await error.response()(scope, receive, send)
             return

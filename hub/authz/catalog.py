@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
+ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor", "anonymous")
+
+#: The role of a request that carries no token: the policy lets it run only what a citizen
+#: may do without an account (follow a request by its tracking code).
+ANONYMOUS = "anonymous"
 
 
 class Purpose(Enum):
@@ -41,3 +45,6 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
 
 #: Types whose entry points (lists, lookups, node) are narrowed by row rules.
 ROW_TYPES = ("Need", "Citizen", "Household", "Contribution", "Organization", "AuditEvent")
+
+#: What the public side may be shown beyond statuses and dates (`p, role, X, disclose`).
+DISCLOSURES = ("Tracking.organization",)

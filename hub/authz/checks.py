@@ -35,7 +35,7 @@ from graphql.language import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from hub.authz.catalog import PERSONAL_FIELDS, Level, Purpose
+from hub.authz.catalog import ANONYMOUS, PERSONAL_FIELDS, Level, Purpose
 from hub.graphql.context import Context
 
 PURPOSE_HEADER = "x-purpose"
@@ -138,6 +138,13 @@ class AuthorizationChecks(SchemaExtension):
                 continue  # introspection is part of the schema contract
             permission = f"{root}.{name}"
             if not access.may_run(permission):
+                if ANONYMOUS in access.roles:
+                    return _refusal(
+                        f"{permission} needs a bearer token (Authorization: Bearer ...); "
+                        "without one only trackRequest may be run.",
+                        "UNAUTHENTICATED",
+                        permission=permission,
+                    )
                 return _refusal(
                     f"Your role ({', '.join(access.roles) or 'none'}) may not run {permission}.",
                     "FORBIDDEN",

@@ -18,7 +18,14 @@ import casbin
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.authz.catalog import LEVEL_ACTIONS, PERSONAL_FIELDS, ROW_TYPES, Level, Purpose
+from hub.authz.catalog import (
+    DISCLOSURES,
+    LEVEL_ACTIONS,
+    PERSONAL_FIELDS,
+    ROW_TYPES,
+    Level,
+    Purpose,
+)
 from hub.authz.models import FieldAccessOverride, PolicyVersion
 
 _LEVEL_ORDER = {level: i for i, level in enumerate(Level)}
@@ -42,6 +49,8 @@ class Access:
     rows: Mapping[str, tuple[str, ...]]
     fields: Mapping[str, Level]
     purposes: frozenset[Purpose]
+    #: Public disclosures allowed (`Tracking.organization`: name the helping organisation).
+    disclosures: frozenset[str] = frozenset()
     #: True only when authorization is switched off (benchmarks): every check passes.
     unrestricted: bool = False
 
@@ -52,6 +61,10 @@ class Access:
     def level(self, type_name: str, field_name: str) -> Level:
         """The level of a personal field (fields outside the catalogue are not personal)."""
         return self.fields.get(f"{type_name}.{field_name}", Level.NONE)
+
+    def may_disclose(self, what: str) -> bool:
+        """True when the policy lets this role be shown `what` (see `DISCLOSURES`)."""
+        return self.unrestricted or what in self.disclosures
 
     def row_rules(self, type_name: str) -> tuple[str, ...]:
         """The named row rules that reach records of `type_name` (none: no records)."""
@@ -115,12 +128,16 @@ class Policy:
         purposes = frozenset(
             p for p in Purpose if any(enforce(r, f"purpose:{p.value}", "state") for r in roles)
         )
+        disclosures = frozenset(
+            d for d in DISCLOSURES if any(enforce(r, d, "disclose") for r in roles)
+        )
         return Access(
             roles=roles,
             operations=operations,
             rows={k: tuple(dict.fromkeys(v)) for k, v in rows.items()},
             fields=fields,
             purposes=purposes,
+            disclosures=disclosures,
         )
 
 

@@ -59,6 +59,8 @@ class Context:
     subject_reads: dict[int, set[str]] = field(default_factory=dict)
     #: The response under construction (headers such as Retry-After go here).
     response: Any = None
+    #: The per-address limit on tracking-code lookups (`hub.tracking.limits`).
+    tracking_limit: Any = None
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.

@@ -15,10 +15,12 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 
 from hub.audit.runtime import AuditRecorder
+from hub.auth.resource import REALM
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.graphql.context import Context
 from hub.settings import Settings
+from hub.tracking.limits import TrackingRateLimit
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -41,6 +43,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.policies = policies
         self.auth = auth
         self.recorder = recorder
+        self.tracking_limit = TrackingRateLimit(settings.track_rate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -84,6 +87,8 @@ class HubGraphQL(GraphQL[Context, None]):
             auth=self.auth,
             policies=self.policies,
             recorder=self.recorder,
+            response=response,
+            tracking_limit=self.tracking_limit,
         )
 
     def decode_json(self, data: str | bytes) -> object:
@@ -109,6 +114,11 @@ class HubGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        if not isinstance(response_data, list) and _unauthenticated(response_data):
+            # A request without a token asked for more than trackRequest: RFC 6750's answer.
+            response.status_code = 401
+            response.headers["www-authenticate"] = f'Bearer realm="{REALM}"'
+            return response
         if not getattr(sub_response, "graphql_response_json", False) or isinstance(
             response_data, list
         ):
@@ -124,3 +134,10 @@ class HubGraphQL(GraphQL[Context, None]):
             response.status_code = 400
         response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
         return response
+
+
+def _unauthenticated(response_data: GraphQLHTTPResponse) -> bool:
+    errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
+    return response_data.get("data") is None and any(
+        (e.get("extensions") or {}).get("code") == "UNAUTHENTICATED" for e in errors
+    )

@@ -60,6 +60,8 @@ from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
 from hub.settings import Settings
 from hub.stats.schema import StatsQueries
+from hub.tracking.mutations import TrackingMutations
+from hub.tracking.schema import TrackingQueries
 
 logger = logging.getLogger("hub.graphql")
 
@@ -111,6 +113,7 @@ class Query(
     StatsQueries,
     AuthorizationQueries,
     AuditQueries,
+    TrackingQueries,
 ):
     pass
 
@@ -151,7 +154,13 @@ class RequestIdOnErrors(SchemaExtension):
     description="Change the hub's data. Each mutation commits with its audit event or not at "
     "all; expected failures come back in the payload's `errors`, with a code."
 )
-class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
+class Mutation(
+    NeedMutations,
+    ContributionMutations,
+    OrganizationMutations,
+    AuthorizationMutations,
+    TrackingMutations,
+):
     pass
 
 

@@ -28,6 +28,7 @@ from hub.needs import errors, flags, workflow
 from hub.needs.models import Need as NeedRow
 from hub.needs.types import Need, Severity, severity_level
 from hub.organizations.models import Organization
+from hub.tracking import service as tracking
 
 #: The longest pledge a foundation may ask for, in days (the service's limit).
 MAX_PLEDGE_DAYS = workflow.MAX_PLEDGE_TTL.days
@@ -179,6 +180,16 @@ class NeedPayload:
     )
 
 
+@strawberry.type(description="The result of reporting a need.")
+class ReportNeedPayload(NeedPayload):
+    tracking_code: str | None = strawberry.field(
+        default=None,
+        description="The code (`YJ-7KQ4-92MX`) to give the citizen, who follows the need with "
+        "`trackRequest` without an account. Shown only here, to the reporter, and only once: "
+        "the hub keeps a digest of it (Dinsos can `reissueTrackingCode`). Null when refused.",
+    )
+
+
 @strawberry.type(description="The result of pledging a need.")
 class PledgeNeedPayload(NeedPayload):
     pledge: Pledge | None = strawberry.field(
@@ -297,16 +308,17 @@ class NeedMutations:
         self,
         info: Info[Context, Any],
         input: Annotated[ReportNeedInput, strawberry.argument(description="The need.")],
-    ) -> NeedPayload:
+    ) -> ReportNeedPayload:
         context = info.context
         citizen_id = pk_of(input.citizen, "Citizen")
+        codes: list[str] = []
 
         async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
             if not await may_see(context, session, "Citizen", citizen_id):
                 raise errors.NeedError(
                     errors.NeedErrorCode.CITIZEN_NOT_FOUND, f"there is no citizen {citizen_id}"
                 )
-            return await workflow.report_need(
+            need = await workflow.report_need(
                 session,
                 actor=actor,
                 citizen_id=citizen_id,
@@ -316,8 +328,19 @@ class NeedMutations:
                 severity=severity_level(input.severity),
                 now=now,
             )
+            codes.append(
+                await tracking.issue_code(
+                    session, need_id=need.id, organization_id=actor.organization_id, now=now
+                )
+            )
+            return need
 
-        return await _run(info, None, work)
+        payload = await _run(info, None, work)
+        return ReportNeedPayload(
+            need=payload.need,
+            errors=payload.errors,
+            tracking_code=codes[-1] if codes and not payload.errors else None,
+        )
 
     @strawberry.mutation(
         description="Verify a REPORTED need and open it to foundations (REPORTED → VERIFIED → "

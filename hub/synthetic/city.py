@@ -7,15 +7,17 @@ to each other without round trips.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from random import Random
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.db import create_engine
+from hub.db import create_engine, session_factory, transaction
+from hub.needs.models import Need
 from hub.organizations.models import Organization
 from hub.programs.models import Program
 from hub.registry.models import Citizen, Household
@@ -28,6 +30,7 @@ from hub.synthetic.places import build_city
 from hub.synthetic.programmes import PROGRAMMES, EnrolmentMaker
 from hub.synthetic.rows import Row
 from hub.synthetic.writer import COLUMNS, BatchWriter, next_ids
+from hub.tracking.service import issue_missing
 
 Progress = Callable[[str, int, int], None]
 #: Families per transaction: about 16,000 residents and 50,000 rows in all tables.
@@ -147,6 +150,19 @@ class _Generator:
             yield made, batch.tables()
 
 
+async def _tracking_codes(engine: AsyncEngine, rng: Random) -> int:
+    """Give every seeded need a tracking code (drawn from the seed: synthetic data only)."""
+    now = dt.datetime.now(dt.UTC)
+    issued = 0
+    async with transaction(session_factory(engine)) as session:
+        need_ids = list(await session.scalars(select(Need.id).order_by(Need.id)))
+        for start in range(0, len(need_ids), 5000):
+            issued += await issue_missing(
+                session, need_ids=need_ids[start : start + 5000], now=now, rng=rng
+            )
+    return issued
+
+
 async def seed_city(
     database_url: str,
     *,
@@ -176,8 +192,10 @@ async def seed_city(
             report("citizens", made, citizens)
         report("finishing", 0, 1)
         await writer.finish()
+        codes = await _tracking_codes(engine, Random(seed + 1))
         report("finishing", 1, 1)
     finally:
         await engine.dispose()
     counts = {name: writer.counts[name] for name in COLUMNS}
+    counts["tracking_codes"] = codes
     return SeedSummary(counts=counts, seconds=time.perf_counter() - started)

@@ -86,6 +86,8 @@ MUTATION_DOCUMENTS = {
     "Mutation.recordContribution": "mutation { recordContribution(input: {citizen: "
     f'"{to_global_id("Citizen", 0)}", category: "FOOD", kind: CASH, amount: 1, '
     'deliveredOn: "2026-01-01", idempotencyKey: "matrix-walk"})' + ERRORS,
+    "Mutation.reissueTrackingCode": "mutation { reissueTrackingCode(needId: "
+    f'"{to_global_id("Need", 0)}")' + ERRORS,
 }
 
 
@@ -109,7 +111,8 @@ async def test_mutation_cell(city: Api, operation: str, role: str, decision: str
     body = await city.as_(role, purpose=None).query(MUTATION_DOCUMENTS[operation])
     codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
     if decision == "denied":
-        assert codes == ["FORBIDDEN"] and body["errors"][0]["extensions"]["permission"] == operation
+        refused = "UNAUTHENTICATED" if role == "anonymous" else "FORBIDDEN"
+        assert codes == [refused] and body["errors"][0]["extensions"]["permission"] == operation
     else:
         assert codes == [], body
         payload = next(iter(body["data"].values()))

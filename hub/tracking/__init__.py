@@ -1,0 +1,1 @@
+"""Tracking codes: a citizen follows their reported need without a token (DESIGN §6c)."""
