@@ -110,17 +110,71 @@ def rupiah(amount: int) -> str:
     return "Rp" + f"{amount:,}".replace(",", ".")
 
 
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table of the report: headers and rows of cells."""
+
+    headers: tuple[str, ...]
+    rows: list[tuple[object, ...]]
+
+
+#: A block of a section: a paragraph (lines starting `- ` are a list) or a table.
+Block = str | Table
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A numbered part of the report."""
+
+    heading: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The whole report, ready for a renderer (Markdown here, PDF in `report_pdf`)."""
+
+    title: str
+    preamble: list[Block]
+    sections: list[Section]
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[Block]:
+    """A table block."""
+    return [Table(tuple(headers), [tuple(row) for row in rows])]
+
+
+def cell_text(value: object) -> str:
+    """How a cell's value is written: `-` for nothing."""
+    return "-" if value is None or value == "" else str(value)
+
+
 def _cell(value: object) -> str:
     """A value safe inside a Markdown table cell."""
-    text = "-" if value is None or value == "" else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return cell_text(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    """A Markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
-    return lines
+def to_markdown(report: Report) -> str:
+    """The report as Markdown."""
+    lines = [f"# {report.title}", ""]
+
+    def blocks(items: list[Block]) -> None:
+        for block in items:
+            if isinstance(block, Table):
+                lines.append("| " + " | ".join(block.headers) + " |")
+                lines.append("|" + "---|" * len(block.headers))
+                lines.extend(
+                    "| " + " | ".join(_cell(value) for value in row) + " |" for row in block.rows
+                )
+            else:
+                lines.append(block)
+            lines.append("")
+
+    blocks(report.preamble)
+    for section in report.sections:
+        lines += [f"## {section.heading}", ""]
+        blocks(section.blocks)
+    return "\n".join(lines)
 
 
 def _yes(flag: bool) -> str:
@@ -153,22 +207,38 @@ async def citizen_report(
     request_seq: int | None = None,
 ) -> str:
     """The art. 32 report of `subject` as Indonesian Markdown."""
+    return to_markdown(
+        await build_report(
+            session,
+            subject=subject,
+            generated_at=generated_at,
+            integrity=integrity,
+            request_seq=request_seq,
+        )
+    )
+
+
+async def build_report(
+    session: AsyncSession,
+    *,
+    subject: ReportSubject,
+    generated_at: dt.datetime,
+    integrity: IntegrityStatus | None = None,
+    request_seq: int | None = None,
+) -> Report:
+    """The art. 32 report of `subject`, as a document for any renderer."""
     citizen, household = subject.citizen, subject.household
-    lines = [
-        "# Laporan Data Pribadi dan Rekam Jejak Pemrosesan",
-        "",
-        "Disusun oleh Dinas Sosial Kota Bandung melalui Satu Pintu Hub, berdasarkan Pasal 32 "
-        "Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi.",
-        "",
+    meta = [
         f"- Dibuat: {waktu(generated_at)}",
         f"- Untuk: {citizen.full_name} (NIK {citizen.nik})",
     ]
     if request_seq is not None:
-        lines.append(
+        meta.append(
             f"- Pembuatan laporan ini tercatat di log audit dengan nomor urut {request_seq}."
         )
-    lines += ["", "## 1. Data identitas", ""]
-    lines += _table(
+    entries = await access_report(session, citizen_id=citizen.id)
+    names = await _organization_names(session, entries)
+    identity = _table(
         ("Data", "Isi"),
         [
             ("NIK", citizen.nik),
@@ -186,31 +256,55 @@ async def citizen_report(
             ("Nomor telepon", citizen.phone),
         ],
     )
-    lines += ["", "## 2. Data keluarga (Kartu Keluarga)", ""]
-    lines += await _household(session, household)
-    lines += ["", "## 3. Kebutuhan yang tercatat", ""]
-    lines += await _needs(session, citizen.id)
-    lines += ["", "## 4. Keikutsertaan dalam program", ""]
-    lines += await _enrolments(session, citizen.id)
-    lines += ["", "## 5. Bantuan yang diterima", ""]
-    lines += await _contributions(session, citizen.id)
-    lines += ["", "## 6. Rekam jejak pemrosesan (log audit)", ""]
-    lines += await _trail(session, await access_report(session, citizen_id=citizen.id))
-    lines += ["", "## 7. Keutuhan log audit", ""]
-    lines += _integrity(integrity)
-    lines += [
-        "",
-        "## Hak Anda",
-        "",
-        "Jika ada data yang keliru atau tidak lengkap, Anda dapat meminta perbaikan kepada "
-        "Dinas Sosial Kota Bandung. Jika Anda menilai data Anda diakses tanpa tujuan yang sah, "
-        "Anda dapat menyampaikan pengaduan kepada Dinas Sosial atau Ombudsman Republik Indonesia.",
-        "",
-    ]
-    return "\n".join(lines)
+    return Report(
+        title="Laporan Data Pribadi dan Rekam Jejak Pemrosesan",
+        preamble=[
+            "Disusun oleh Dinas Sosial Kota Bandung melalui Satu Pintu Hub, berdasarkan Pasal 32 "
+            "Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi.",
+            "\n".join(meta),
+        ],
+        sections=[
+            Section("1. Data identitas", identity),
+            Section("2. Data keluarga (Kartu Keluarga)", await _household(session, household)),
+            Section("3. Kebutuhan yang tercatat", await _needs(session, citizen.id)),
+            Section("4. Keikutsertaan dalam program", await _enrolments(session, citizen.id)),
+            Section("5. Bantuan yang diterima", await _contributions(session, citizen.id)),
+            Section("6. Rekam jejak pemrosesan (log audit)", _trail(entries, names)),
+            Section("7. Ringkasan per organisasi dan tujuan", _summary(entries, names)),
+            Section("8. Keutuhan log audit", _integrity(integrity)),
+            Section(
+                "Hak Anda",
+                [
+                    "Jika ada data yang keliru atau tidak lengkap, Anda dapat meminta perbaikan "
+                    "kepada Dinas Sosial Kota Bandung. Jika Anda menilai data Anda diakses tanpa "
+                    "tujuan yang sah, Anda dapat menyampaikan pengaduan kepada Dinas Sosial atau "
+                    "Ombudsman Republik Indonesia."
+                ],
+            ),
+        ],
+    )
 
 
-async def _household(session: AsyncSession, household: Household | None) -> list[str]:
+async def _organization_names(session: AsyncSession, entries: list[AccessEntry]) -> dict[str, str]:
+    """Names of the organisations in the trail, by code."""
+    codes = {entry.organization_code for entry in entries if entry.organization_code}
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Organization.code, Organization.name).where(Organization.code.in_(codes))
+    )
+    return dict(rows.all())
+
+
+def _who(entry: AccessEntry, names: dict[str, str]) -> str:
+    """The organisation of an access, by name; the public, or the hub itself."""
+    if "anonymous" in (entry.roles or []):
+        return "Publik (kode pelacakan)"
+    code = entry.organization_code or ""
+    return names.get(code, code or "Sistem")
+
+
+async def _household(session: AsyncSession, household: Household | None) -> list[Block]:
     """The family-card section."""
     if household is None:
         return ["Tidak ada data keluarga."]
@@ -242,7 +336,7 @@ async def _household(session: AsyncSession, household: Household | None) -> list
     )
 
 
-async def _needs(session: AsyncSession, citizen_id: int) -> list[str]:
+async def _needs(session: AsyncSession, citizen_id: int) -> list[Block]:
     """The needs section."""
     reporter = aliased(Organization)
     rows = (
@@ -272,7 +366,7 @@ async def _needs(session: AsyncSession, citizen_id: int) -> list[str]:
     )
 
 
-async def _enrolments(session: AsyncSession, citizen_id: int) -> list[str]:
+async def _enrolments(session: AsyncSession, citizen_id: int) -> list[Block]:
     """The programme enrolments section."""
     rows = (
         await session.execute(
@@ -299,7 +393,7 @@ async def _enrolments(session: AsyncSession, citizen_id: int) -> list[str]:
     )
 
 
-async def _contributions(session: AsyncSession, citizen_id: int) -> list[str]:
+async def _contributions(session: AsyncSession, citizen_id: int) -> list[Block]:
     """The assistance received section."""
     rows = (
         await session.execute(
@@ -328,43 +422,70 @@ async def _contributions(session: AsyncSession, citizen_id: int) -> list[str]:
     )
 
 
-async def _trail(session: AsyncSession, entries: list[AccessEntry]) -> list[str]:
+def _trail(entries: list[AccessEntry], names: dict[str, str]) -> list[Block]:
     """The processing-trail section: every recorded access to the person's fields."""
     if not entries:
         return ["Belum ada akses ke data pribadi Anda yang tercatat di log audit."]
-    codes = {entry.organization_code for entry in entries if entry.organization_code}
-    names = dict(
-        (
-            await session.execute(
-                select(Organization.code, Organization.name).where(Organization.code.in_(codes))
-            )
-        ).all()
-    )
-    lines = [
+    return [
         f"Data pribadi Anda diakses {len(entries)} kali. Setiap akses tercatat beserta "
-        "tujuan yang dinyatakan oleh pengaksesnya.",
-        "",
-    ]
-    lines += _table(
-        ("No. urut", "Waktu", "Organisasi", "Tujuan", "Kegiatan", "Data yang diakses", "Keputusan"),
-        [
+        "tujuan yang dinyatakan oleh pengaksesnya. Data keluarga (alamat, RT/RW, nomor KK) "
+        "tercatat pada setiap anggota keluarga.",
+        *_table(
             (
-                entry.seq,
-                waktu(entry.occurred_at),
-                names.get(entry.organization_code or "", entry.organization_code or "Sistem"),
-                PURPOSES.get(entry.purpose or "", entry.purpose or "tidak dinyatakan"),
-                f"{OPERATIONS.get(entry.operation_type or '', entry.operation_type or '-')}"
-                + (f" ({entry.operation_name})" if entry.operation_name else ""),
-                ", ".join(field_label(name) for name in entry.fields),
-                DECISIONS.get(entry.decision, entry.decision),
+                "No. urut",
+                "Waktu",
+                "Organisasi",
+                "Tujuan",
+                "Kegiatan",
+                "Data yang diakses",
+                "Keputusan",
+            ),
+            [
+                (
+                    entry.seq,
+                    waktu(entry.occurred_at),
+                    _who(entry, names),
+                    PURPOSES.get(entry.purpose or "", entry.purpose or "tidak dinyatakan"),
+                    f"{OPERATIONS.get(entry.operation_type or '', entry.operation_type or '-')}"
+                    + (f" ({entry.operation_name})" if entry.operation_name else ""),
+                    ", ".join(field_label(name) for name in entry.fields),
+                    DECISIONS.get(entry.decision, entry.decision),
+                )
+                for entry in entries
+            ],
+        ),
+    ]
+
+
+def _summary(entries: list[AccessEntry], names: dict[str, str]) -> list[Block]:
+    """The trail grouped by organisation and purpose: how often, which data, first, last."""
+    if not entries:
+        return ["Tidak ada akses untuk diringkas."]
+    groups: dict[tuple[str, str], list[AccessEntry]] = {}
+    for entry in entries:
+        purpose = PURPOSES.get(entry.purpose or "", entry.purpose or "tidak dinyatakan")
+        groups.setdefault((_who(entry, names), purpose), []).append(entry)
+    rows = []
+    for (who, purpose), group in sorted(groups.items()):
+        fields = sorted({name for entry in group for name in entry.fields})
+        times = sorted(entry.occurred_at for entry in group)
+        rows.append(
+            (
+                who,
+                purpose,
+                len(group),
+                ", ".join(field_label(name) for name in fields),
+                waktu(times[0]),
+                waktu(times[-1]),
             )
-            for entry in entries
-        ],
+        )
+    return _table(
+        ("Organisasi", "Tujuan", "Jumlah akses", "Data yang diakses", "Pertama", "Terakhir"),
+        rows,
     )
-    return lines
 
 
-def _integrity(integrity: IntegrityStatus | None) -> list[str]:
+def _integrity(integrity: IntegrityStatus | None) -> list[Block]:
     """The integrity section: what the chain's verification found."""
     if integrity is None:
         return ["Keutuhan log audit tidak diperiksa saat laporan ini dibuat."]
@@ -374,15 +495,14 @@ def _integrity(integrity: IntegrityStatus | None) -> list[str]:
             f"**Peringatan:** pemeriksaan log audit menemukan kejanggalan mulai nomor urut {seq}. "
             "Mintalah penjelasan kepada Dinas Sosial Kota Bandung."
         ]
-    lines = [
-        "Log audit disusun berantai (setiap catatan memuat sidik SHA-256 catatan sebelumnya) "
-        "dan disegel berkala dengan tanda tangan digital Ed25519 milik hub.",
-        "",
-        f"- Diperiksa: {waktu(integrity.checked_at)}, hasil: utuh.",
-    ]
+    checks = [f"- Diperiksa: {waktu(integrity.checked_at)}, hasil: utuh."]
     if integrity.last_checkpoint_seq is not None and integrity.last_checkpoint_at is not None:
-        lines.append(
+        checks.append(
             f"- Segel terakhir: nomor urut {integrity.last_checkpoint_seq}, "
             f"{waktu(integrity.last_checkpoint_at)}."
         )
-    return lines
+    return [
+        "Log audit disusun berantai (setiap catatan memuat sidik SHA-256 catatan sebelumnya) "
+        "dan disegel berkala dengan tanda tangan digital Ed25519 milik hub.",
+        "\n".join(checks),
+    ]

@@ -36,7 +36,8 @@ from hub.audit.notes import NoteError
 from hub.audit.queries import integrity_status
 from hub.audit.recorder import append
 from hub.audit.redact import redact_variables
-from hub.audit.report import REPORT_FIELDS, WIB, citizen_report, find_citizen
+from hub.audit.report import REPORT_FIELDS, WIB, Report, build_report, find_citizen, to_markdown
+from hub.audit.report_pdf import to_pdf
 from hub.audit.settings import AuditSettings
 from hub.audit.verify import Verification, verify_database
 from hub.db import create_engine, session_factory, transaction, utcnow
@@ -243,17 +244,18 @@ def export(
 @app.command("report")
 def report(
     nik: str = typer.Option(..., "--nik", help="The citizen's NIK (16 digits)."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Markdown file (default: stdout)."
-    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    format: str = typer.Option("md", "--format", help="md (Markdown) or pdf."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """The UU PDP art. 32 report of one citizen: their data and its processing trail."""
     if not (len(nik) == 16 and nik.isdigit()):
         raise typer.BadParameter("a NIK has 16 digits", param_hint="--nik")
+    if format not in ("md", "pdf"):
+        raise typer.BadParameter("the format is md or pdf", param_hint="--format")
     context = _context(database_url)
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> str | None:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> Report | None:
         """Record the request in the audit trail, then render the report, in one transaction."""
         sealer = context.sealer()
         async with transaction(sessions) as session:
@@ -277,18 +279,19 @@ def report(
             integrity = await integrity_status(
                 session, verifiers=sealer.verifiers, origin=sealer.origin, now=now
             )
-            return await citizen_report(
+            return await build_report(
                 session, subject=subject, generated_at=now, integrity=integrity, request_seq=seq
             )
 
-    text = _run(context.settings.database_url, work)
-    if text is None:
+    made = _run(context.settings.database_url, work)
+    if made is None:
         errors.print(f"[red]No citizen with NIK {nik}.[/]")
         raise typer.Exit(1)
+    content = to_pdf(made) if format == "pdf" else to_markdown(made).encode()
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(content)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(content)
         errors.print(f"Wrote {output}")
 
 
