@@ -157,6 +157,41 @@ async def access_report(
 
 
 @dataclass(frozen=True, slots=True)
+class AccessGroup:
+    """The accesses of one organisation for one purpose: how often, which fields, when."""
+
+    organization_code: str | None
+    #: True for lookups by the public (a tracking code, no token).
+    public: bool
+    purpose: str | None
+    count: int
+    fields: list[str]
+    first_at: dt.datetime
+    last_at: dt.datetime
+
+
+def group_accesses(entries: list[AccessEntry]) -> list[AccessGroup]:
+    """`entries` grouped by organisation and purpose, busiest first."""
+    groups: dict[tuple[str | None, bool, str | None], list[AccessEntry]] = {}
+    for entry in entries:
+        public = "anonymous" in (entry.roles or [])
+        groups.setdefault((entry.organization_code, public, entry.purpose), []).append(entry)
+    out = [
+        AccessGroup(
+            organization_code=code,
+            public=public,
+            purpose=purpose,
+            count=len(group),
+            fields=sorted({name for entry in group for name in entry.fields}),
+            first_at=min(entry.occurred_at for entry in group),
+            last_at=max(entry.occurred_at for entry in group),
+        )
+        for (code, public, purpose), group in groups.items()
+    ]
+    return sorted(out, key=lambda g: (-g.count, g.organization_code or "", g.purpose or ""))
+
+
+@dataclass(frozen=True, slots=True)
 class IntegrityStatus:
     """The chain's end, its last checkpoint, and what verifying it found."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from hub.audit.queries import AccessEntry, IntegrityStatus, access_report
+from hub.audit.queries import AccessEntry, IntegrityStatus, access_report, group_accesses
 from hub.contributions.models import Contribution
 from hub.needs.models import Need, NeedCategory
 from hub.organizations.models import Organization
@@ -461,27 +461,21 @@ def _summary(entries: list[AccessEntry], names: dict[str, str]) -> list[Block]:
     """The trail grouped by organisation and purpose: how often, which data, first, last."""
     if not entries:
         return ["Tidak ada akses untuk diringkas."]
-    groups: dict[tuple[str, str], list[AccessEntry]] = {}
-    for entry in entries:
-        purpose = PURPOSES.get(entry.purpose or "", entry.purpose or "tidak dinyatakan")
-        groups.setdefault((_who(entry, names), purpose), []).append(entry)
-    rows = []
-    for (who, purpose), group in sorted(groups.items()):
-        fields = sorted({name for entry in group for name in entry.fields})
-        times = sorted(entry.occurred_at for entry in group)
-        rows.append(
-            (
-                who,
-                purpose,
-                len(group),
-                ", ".join(field_label(name) for name in fields),
-                waktu(times[0]),
-                waktu(times[-1]),
-            )
-        )
     return _table(
         ("Organisasi", "Tujuan", "Jumlah akses", "Data yang diakses", "Pertama", "Terakhir"),
-        rows,
+        [
+            (
+                "Publik (kode pelacakan)"
+                if group.public
+                else names.get(group.organization_code or "", group.organization_code or "Sistem"),
+                PURPOSES.get(group.purpose or "", group.purpose or "tidak dinyatakan"),
+                group.count,
+                ", ".join(field_label(name) for name in group.fields),
+                waktu(group.first_at),
+                waktu(group.last_at),
+            )
+            for group in group_accesses(entries)
+        ],
     )
 
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from hub.audit import queries
 from hub.audit.models import AuditEventCitizen, AuditEventRecord
-from hub.audit.types import AccessEntry, AuditEvent, AuditIntegrity
+from hub.audit.types import AccessEntry, AccessGroup, AuditEvent, AuditIntegrity
 from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import page_of
@@ -107,6 +107,34 @@ class AuditQueries:
             first=first,
             after=after,
         )
+
+    @strawberry.field(
+        description="One person's access report grouped by organisation and purpose, busiest "
+        "first (UU PDP art. 32). Errors with NOT_FOUND for a NIK the hub does not hold."
+    )
+    async def access_summary(
+        self,
+        info: Info[Context, Any],
+        nik: Annotated[NIK, strawberry.argument(description="The person's NIK.")],
+    ) -> list[AccessGroup]:
+        context = info.context
+        citizen_id = await context.scalar(select(Citizen.id).where(Citizen.nik == nik))
+        if citizen_id is None:
+            raise NotFound("The hub holds no person with this NIK")
+        async with context.db_lock:
+            entries = await queries.access_report(context.session, citizen_id=citizen_id)
+        return [
+            AccessGroup(
+                organization_code=g.organization_code,
+                public=g.public,
+                purpose=g.purpose,
+                count=g.count,
+                fields=g.fields,
+                first_at=g.first_at,
+                last_at=g.last_at,
+            )
+            for g in queries.group_accesses(entries)
+        ]
 
     @strawberry.field(
         description="The last signed checkpoint and whether the chain since verifies now."

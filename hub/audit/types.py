@@ -118,6 +118,26 @@ class AccessEntry:
         )
 
 
+@strawberry.type(
+    description="The accesses to one person's personal data by one organisation for one "
+    "purpose (UU PDP art. 32): how often, which fields, first and last."
+)
+class AccessGroup:
+    organization_code: str | None = strawberry.field(
+        description="Which organisation; null for the public or the hub itself."
+    )
+    public: bool = strawberry.field(
+        description="True for lookups by the public: a tracking code, without a token."
+    )
+    purpose: str | None = strawberry.field(description="The purpose stated in `X-Purpose`.")
+    count: int = strawberry.field(description="How many recorded accesses.")
+    fields: list[str] = strawberry.field(
+        description="Every field received (`Citizen.nik`, `Household.address`, `Need.tracking`)."
+    )
+    first_at: dt.datetime = strawberry.field(description="The first access.")
+    last_at: dt.datetime = strawberry.field(description="The latest access.")
+
+
 @strawberry.type(description="Whether the audit trail is intact, as verified just now.")
 class AuditIntegrity:
     ok: bool = strawberry.field(description="True when verification found nothing wrong.")

@@ -76,6 +76,20 @@ async def test_the_report_shows_every_read_grouped_by_organisation_and_purpose(
     async with public(fresh_city, "10.1.1.1") as citizen:
         assert (await track(citizen, code)).json()["data"]["trackRequest"]["status"] == "FULFILLED"
 
+    groups = (
+        await fresh_city.as_("auditor", purpose="AUDIT").data(
+            "query($nik: NIK!) { accessSummary(nik: $nik) { organizationCode public purpose "
+            "count fields } }",
+            {"nik": nik},
+        )
+    )["accessSummary"]
+    by_purpose = {(g["organizationCode"], g["purpose"]): g for g in groups}
+    assert "Household.kkNumber" in by_purpose[("DINKES", "ELIGIBILITY_CHECK")]["fields"]
+    foundation = lks.identity.organization_code
+    assert "Household.address" in by_purpose[(foundation, "SERVICE_DELIVERY")]["fields"]
+    lookups = next(g for g in groups if g["public"])
+    assert lookups["fields"] == ["Need.tracking"] and lookups["count"] == 1
+
     text, pdf = await _report(fresh_city, nik)
     trail = text.split("## 6.")[1].split("## 7.")[0]
     summary = text.split("## 7. Ringkasan per organisasi dan tujuan")[1].split("## 8.")[0]

@@ -93,10 +93,19 @@ async def test_a_get_mutation_is_recorded(city: Api) -> None:
     assert str(response.status_code) in event["reason"]
 
 
-async def test_a_request_without_a_token_is_recorded(city: Api) -> None:
+async def test_a_request_without_a_good_token_is_recorded(city: Api) -> None:
     response = await city.client.post("/graphql", json={"query": "{ needs { totalCount } }"})
+    assert response.status_code == 401
     event = await event_of(city, response)
-    assert event["decision"] == "DENIED" and event["reason"].startswith("401")
+    assert (event["decision"], event["reason"]) == ("DENIED", "UNAUTHENTICATED: Query.needs")
+    assert event["client_id"] == "anonymous"
+    response = await city.client.post(
+        "/graphql",
+        json={"query": "{ needs { totalCount } }"},
+        headers={"authorization": "Bearer x.y.z"},
+    )
+    event = await event_of(city, response)
+    assert event["decision"] == "DENIED" and event["reason"].startswith("401 UNAUTHENTICATED")
 
 
 async def test_a_lookup_the_row_rules_hid_is_a_refused_reach(city: Api) -> None:

@@ -39,6 +39,7 @@ OPERATION_DOCUMENTS = {
     "Query.auditEvents": "{ auditEvents(first: 1) { totalCount } }",
     "Query.accessReport": '{ accessReport(nik: "3273010101900001") { totalCount } }',
     "Query.auditIntegrity": "{ auditIntegrity { ok } }",
+    "Query.accessSummary": '{ accessSummary(nik: "3273010101900001") { count } }',
     "Query.trackRequest": '{ trackRequest(trackingCode: "YJ-0000-0000") { status } }',
 }
 #: How a role's refusal is coded: a request without a token is UNAUTHENTICATED (and 401).
