@@ -49,6 +49,8 @@ PERSONAL_KEYS = frozenset(
         "note",
         "notes",
         "search",
+        # A tracking code is a credential for a need's status: never in the trail in clear.
+        "trackingcode",
     }
 )
 

@@ -240,6 +240,9 @@ async def may_see(
     table = TABLES[row_type]
     condition = context.row_filter(row_type) if reach is None else reach
     found = await session.scalar(select(table.c.id).where(table.c.id == pk, condition))
+    if found is None and await session.scalar(select(table.c.id).where(table.c.id == pk)):
+        # Refused like a missing record, but on the trail as what it is (a refused reach).
+        context.hidden_by_rows.append(row_type)
     return found is not None
 
 

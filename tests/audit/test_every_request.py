@@ -144,3 +144,36 @@ async def test_a_lookup_the_row_rules_hid_is_a_refused_reach(city: Api) -> None:
     if response.json()["data"]["citizen"] is None:
         event = await event_of(lks, response)
         assert (event["decision"], event["reason"]) == ("DENIED", "ROW_RULE: Citizen")
+
+
+async def test_a_mutation_on_a_record_the_row_rules_hide_is_a_refused_reach(
+    fresh_city: Api,
+) -> None:
+    lks = fresh_city.as_("lks_partner")
+    engine = create_engine(str(fresh_city.app.state.settings.database_url))
+    async with engine.connect() as connection:
+        hidden = (
+            await connection.execute(
+                text("SELECT id FROM needs WHERE status = 'CLOSED' ORDER BY id")
+            )
+        ).scalar()
+    await engine.dispose()
+    response = await lks.post(
+        'mutation($id: ID!) { releasePledge(id: $id, reason: "x") { errors { code } } }',
+        {"id": to_global_id("Need", hidden)},
+    )
+    assert response.json()["data"]["releasePledge"]["errors"] == [{"code": "NEED_NOT_FOUND"}]
+    event = await event_of(lks, response)
+    assert (event["decision"], event["reason"]) == ("DENIED", "ROW_RULE: Need")
+
+
+async def test_a_tracking_code_is_never_in_the_trail_in_clear(city: Api) -> None:
+    response = await city.client.post(
+        "/graphql",
+        json={
+            "query": "query($c: String!) { trackRequest(trackingCode: $c) { status } }",
+            "variables": {"c": "YJ-0000-0000", "trackingCode": "YJ-1111-1111"},
+        },
+    )
+    event = await event_of(city, response)
+    assert "YJ-1111-1111" not in str(event["variables"])

@@ -106,6 +106,8 @@ async def test_summary_counts_match_the_tables_and_ids_continue(empty_database_u
     tables["organization_categories"] = [
         c for c in tables["organization_categories"] if c.organization_id in ids
     ]
+    # Every need gets a tracking code (only their digests are stored).
+    assert summary.counts.pop("tracking_codes") == len(tables["needs"])
     assert summary.counts == {name: len(rows) for name, rows in tables.items()}
     assert all(summary.counts[name] > 0 for name in COLUMNS)
     assert calls[-1] == ("finishing", 1, 1)
