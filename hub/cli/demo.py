@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.demo import DemoCredential, issue_demo_credentials
 from hub.auth.state import AuthState
 from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction
+from hub.needs.models import Need
+from hub.organizations.models import Organization
 from hub.registry.models import Citizen
 from hub.settings import Settings
+from hub.tracking.service import reissue_code
 
 #: Demo tokens outlive the usual 15 minutes so that a GraphiQL session is not cut short.
 DEMO_TOKEN_SECONDS = 8 * 3600
@@ -49,9 +55,30 @@ async def prepare_demo(settings: Settings, *, citizens: int, seed: int, console:
             credentials = await issue_demo_credentials(
                 session, auth, token_ttl_seconds=DEMO_TOKEN_SECONDS
             )
+            code = await _demo_tracking_code(session)
     finally:
         await engine.dispose()
     _show(console, settings, credentials)
+    if code is not None:
+        console.print(
+            "A citizen follows a request without a token (a fresh code for one open need):\n"
+            f'  {{ trackRequest(trackingCode: "{code}") {{ labelId timeline {{ labelId on }} }} }}',
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+async def _demo_tracking_code(session: AsyncSession) -> str | None:
+    """A new tracking code for the newest open need, as Dinsos would reissue it."""
+    need_id = await session.scalar(
+        select(Need.id).where(Need.status == "OPEN").order_by(Need.id.desc()).limit(1)
+    )
+    dinsos = await session.scalar(select(Organization.id).where(Organization.code == "DINSOS"))
+    if need_id is None or dinsos is None:
+        return None
+    return await reissue_code(
+        session, need_id=need_id, organization_id=dinsos, now=dt.datetime.now(dt.UTC)
+    )
 
 
 def _show(console: Console, settings: Settings, credentials: list[DemoCredential]) -> None:
