@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -86,19 +85,24 @@ def selection(draw: st.DrawFn, type_name: str, depth: int) -> str:
     return "{ " + " ".join(chosen) + " }"
 
 
-@dataclass(repr=False)
 class World:
-    """A city, its hub, and how far each role reaches in it."""
+    """A city, its hub, and how far each role reaches in it (a plain class: Hypothesis
+    prints the arguments of a failing example, and this one holds the whole reach)."""
 
-    api: Api
-    loop: asyncio.AbstractEventLoop
-    reach: dict[str, set[int]]
-    top: dict[str, int]
-    niks: list[str]
-    role: str
-    queries: int = 0
-    objects: int = 0
-    started: float = field(default_factory=time.perf_counter)
+    def __init__(
+        self,
+        api: Api,
+        loop: asyncio.AbstractEventLoop,
+        reach: dict[str, set[int]],
+        top: dict[str, int],
+        niks: list[str],
+        role: str,
+    ) -> None:
+        self.api, self.loop, self.reach, self.top, self.niks = api, loop, reach, top, niks
+        self.role = role
+        self.queries = 0
+        self.objects = 0
+        self.started = time.perf_counter()
 
     def __repr__(self) -> str:
         return f"World({self.role})"
