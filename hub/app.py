@@ -16,6 +16,7 @@ from starlette.routing import Route
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
 from hub.auth.keys import KeyStore
+from hub.body_limit import BodyLimitMiddleware
 from hub.auth.resource import BearerAuthMiddleware
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
         ],

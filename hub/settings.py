@@ -118,6 +118,13 @@ class Settings:
     policy_check_seconds: float = 2.0
     #: Echo SQL statements to the log (development aid).
     echo_sql: bool = False
+    #: The request edge (see README "Limits"): expanded size of a document, wall-clock
+    #: budget of an operation, body size, introspection and "Did you mean" suggestions.
+    max_fields: int = 2000
+    request_timeout_seconds: float = 30.0
+    max_body_bytes: int = 1024 * 1024
+    introspection: bool = True
+    suggestions: bool = True
     var_dir: Path = field(default_factory=lambda: Path("var"))
     #: The authorization server and bearer validation.
     auth: AuthSettings = field(default_factory=AuthSettings)
@@ -160,6 +167,7 @@ class Settings:
             raise SettingsError(f"HUB_AUTHORIZATION={authorization!r}; accepted: on, off")
         if authorization == "off" and environment == "production":
             raise SettingsError("HUB_AUTHORIZATION=off is for benchmarks, never production")
+        production = environment == "production"
         return cls(
             database_url=env.get("HUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
             environment=environment,  # type: ignore[arg-type]
@@ -181,7 +189,26 @@ class Settings:
             auth=AuthSettings.from_env(env, default_issuer=f"http://{host}:{port}"),
             audit=_audit_settings(env),
             audit_enabled=audit_switch == "on",
+            max_fields=_int(env, "HUB_MAX_FIELDS", 2000, low=10, high=100_000),
+            request_timeout_seconds=float(
+                _int(env, "HUB_REQUEST_TIMEOUT_SECONDS", 30, low=1, high=600)
+            ),
+            max_body_bytes=_int(
+                env, "HUB_MAX_BODY_BYTES", 1024 * 1024, low=1024, high=64 * 1024 * 1024
+            ),
+            # Introspection and "Did you mean …" help developers and attackers alike.
+            introspection=_switch(env, "HUB_INTROSPECTION", not production),
+            suggestions=_switch(env, "HUB_SUGGESTIONS", not production),
         )
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").lower()
+    if raw == "":
+        return default
+    if raw not in ("on", "off"):
+        raise SettingsError(f"{name}={raw!r}; accepted: on, off")
+    return raw == "on"
 
 
 def _audit_settings(env: Mapping[str, str]) -> AuditSettings:

@@ -10,13 +10,15 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 
 from hub.audit.runtime import AuditRecorder
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.graphql.context import Context
+from hub.graphql.edge import UNREADABLE_STATE
+from hub.graphql.hygiene import clean_surrogates
 from hub.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -85,6 +87,24 @@ class HubGraphQL(GraphQL[Context, None]):
             recorder=self.recorder,
         )
 
+    async def execute_operation(  # type: ignore[override]
+        self, request: Request, request_adapter: Any, request_data: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        if isinstance(request_data, GraphQLRequestData):
+            # JSON may carry lone surrogates ("\ud800") that no encoder takes: replace them
+            # before anything (the audit included) reads the request; the schema refuses it.
+            found: list[str] = []
+            request_data.query = clean_surrogates(request_data.query, "query", found)
+            request_data.operation_name = clean_surrogates(
+                request_data.operation_name, "operationName", found
+            )
+            request_data.variables = clean_surrogates(request_data.variables, "variables", found)
+            if found:
+                setattr(request.state, UNREADABLE_STATE, found)
+        return await super().execute_operation(
+            request, request_adapter, request_data, *args, **kwargs
+        )
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         # Remember how the client wants the answer; create_response has no request.
@@ -99,6 +119,13 @@ class HubGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        if not isinstance(response_data, list) and any(
+            (e.get("extensions") or {}).get("code") == "METHOD_NOT_ALLOWED"
+            for e in response_data.get("errors") or []
+        ):
+            # GraphQL over HTTP: a mutation over GET is 405, saying which method works.
+            response.status_code = 405
+            response.headers["allow"] = "POST"
         if not getattr(sub_response, "graphql_response_json", False) or isinstance(
             response_data, list
         ):
