@@ -86,10 +86,13 @@ class Api:
         return len([s for s in self.statements if "audit_" in s])
 
 
-async def make_api(database_url: str) -> Api:
-    """An `Api` on a new app instance for `database_url`, with in-memory signing keys."""
+async def make_api(database_url: str, **overrides: Any) -> Api:
+    """An `Api` on a new app instance for `database_url`, with in-memory signing keys;
+    `overrides` replace settings (`request_timeout_seconds=0.001`, …)."""
     # Development keys (the audit trail's) go to a throw-away folder, not ./var.
-    settings = Settings(database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")))
+    settings = Settings(
+        database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")), **overrides
+    )
     app = create_app(settings, key_store=MemoryKeyStore())
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"

@@ -72,6 +72,12 @@ class EdgeSchema(strawberry.Schema):
             )
         except CannotGetOperationTypeError:
             return self._unnamed_operation(context)
+        except GraphQLSyntaxError as error:
+            # ParserCache parses inside its hook, so its syntax error would escape the
+            # operation (and the audit) as an exception: answer it here, like strawberry
+            # answers the syntax errors of its own parse.
+            context.pre_execution_errors = [error]
+            return PreExecutionError(data=None, errors=[error])
         if failed is not None:
             return failed
         assert context.graphql_document is not None
@@ -153,7 +159,7 @@ class CodedErrors(SchemaExtension):
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         code = code_of(error)
-        if code is None and isinstance(error, GraphQLSyntaxError):
+        if code is None and GraphQLSyntaxError in (type(error), type(error.original_error)):
             code = "GRAPHQL_PARSE_FAILED"
         elif code is None and id(error) in self.validation_errors:
             code = "GRAPHQL_VALIDATION_FAILED"
