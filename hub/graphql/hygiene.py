@@ -159,7 +159,7 @@ class _Checker:
             name = node.name.value
             if (name, coordinate) not in self.checked and name in self.variables:
                 self.checked.add((name, coordinate))
-                self.value(self.variables[name], type_, coordinate, f"{path} (${name})")
+                self.value(self.variables[name], type_, coordinate, path)
         elif isinstance(node, ListValueNode):
             item_type = _item_type(type_)
             for item in node.values:

@@ -41,7 +41,7 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     """Split a global id into (type name, key); raise `BadInput` when it is not one."""
     try:
         type_name, _, key = base64.b64decode(global_id, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error; non-ASCII text
         type_name = key = ""
     if not type_name or not key:
         raise BadInput(f"{global_id!r} is not a global id issued by this hub", code="INVALID_ID")
