@@ -79,8 +79,16 @@ def serve(
     workers: int | None = typer.Option(None, help="Overrides HUB_WORKERS."),
 ) -> None:
     """Serve the hub with uvicorn."""
+    import os
+
     import uvicorn
 
+    # The app factory (in every worker process) builds its settings from the environment:
+    # the flags go there, so that the issuer and the RFC 8414 metadata name this address.
+    if host is not None:
+        os.environ["HUB_HOST"] = host
+    if port is not None:
+        os.environ["HUB_PORT"] = str(port)
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
     uvicorn.run(

@@ -31,6 +31,12 @@ UNREADABLE_STATE = "hub_unreadable_input"
 _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 
+def _asked_name(context: ExecutionContext) -> str | None:
+    # `operation_name` falls back to the first operation's name; this is what was sent.
+    name: str | None = getattr(context, "_provided_operation_name", None)
+    return name
+
+
 def _refusal(message: str, code: str, **details: Any) -> PreExecutionError:
     error = GraphQLError(message, extensions={"code": code, **details})
     return PreExecutionError(data=None, errors=[error])
@@ -81,6 +87,12 @@ class EdgeSchema(strawberry.Schema):
         if failed is not None:
             return failed
         assert context.graphql_document is not None
+        operations = [
+            d for d in context.graphql_document.definitions if isinstance(d, OperationDefinitionNode)
+        ]
+        if _asked_name(context) is None and len(operations) > 1:
+            # The spec requires a name here; left alone, the first operation would run.
+            return self._unnamed_operation(context)
         problems = input_problems(self._schema, context.graphql_document, context.variables)
         return PreExecutionError(data=None, errors=problems) if problems else None
 
@@ -91,9 +103,9 @@ class EdgeSchema(strawberry.Schema):
             for d in (document.definitions if document else ())
             if isinstance(d, OperationDefinitionNode)
         ]
-        if context.operation_name:
+        if _asked_name(context):
             return _refusal(
-                f"The document has no operation named {context.operation_name!r}; it has: "
+                f"The document has no operation named {_asked_name(context)!r}; it has: "
                 + ", ".join(names),
                 "UNKNOWN_OPERATION",
                 operations=names,
@@ -137,6 +149,11 @@ def code_of(error: GraphQLError) -> str | None:
     return (error.extensions or {}).get("code")
 
 
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
 class CodedErrors(SchemaExtension):
     """Parse errors get GRAPHQL_PARSE_FAILED, validation errors GRAPHQL_VALIDATION_FAILED
     (Apollo's names), variable coercion errors BAD_USER_INPUT; suggestions optional."""
@@ -163,7 +180,7 @@ class CodedErrors(SchemaExtension):
             code = "GRAPHQL_PARSE_FAILED"
         elif code is None and id(error) in self.validation_errors:
             code = "GRAPHQL_VALIDATION_FAILED"
-        elif code is None and error.path is None and error.original_error is None:
+        elif code is None and error.path is None and not _unexpected(error):
             code = "BAD_USER_INPUT"  # variables that do not fit their types
         message = error.message if self.suggestions else _SUGGESTION.sub("", error.message)
         if code == code_of(error) and message == error.message:
