@@ -16,11 +16,11 @@ from starlette.routing import Route
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
 from hub.auth.keys import KeyStore
-from hub.body_limit import BodyLimitMiddleware
 from hub.auth.resource import BearerAuthMiddleware
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
+from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, session_factory
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of

@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext, PreExecutionError
@@ -88,7 +88,9 @@ class EdgeSchema(strawberry.Schema):
             return failed
         assert context.graphql_document is not None
         operations = [
-            d for d in context.graphql_document.definitions if isinstance(d, OperationDefinitionNode)
+            d
+            for d in context.graphql_document.definitions
+            if isinstance(d, OperationDefinitionNode)
         ]
         if _asked_name(context) is None and len(operations) > 1:
             # The spec requires a name here; left alone, the first operation would run.

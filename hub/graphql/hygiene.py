@@ -249,4 +249,3 @@ class _ArgumentVisitor(Visitor):
             path = f"{field_name}({name})"
         self.checker.literal(node.value, argument.type, coordinate, path)
         return SKIP
-

@@ -92,9 +92,7 @@ class _Measurer:
         return total
 
 
-def document_limits(
-    max_depth: int, max_aliases: int, max_fields: int
-) -> type[ASTValidationRule]:
+def document_limits(max_depth: int, max_aliases: int, max_fields: int) -> type[ASTValidationRule]:
     """A validation rule refusing operations deeper, more aliased or larger than the limits.
 
     Build it once per schema: the validation cache keys its entries by the rule classes.
@@ -154,8 +152,6 @@ def document_limits(
         def _refuse(
             self, message: str, node: OperationDefinitionNode, code: str, **numbers: int
         ) -> None:
-            self.report_error(
-                GraphQLError(message, node, extensions={"code": code, **numbers})
-            )
+            self.report_error(GraphQLError(message, node, extensions={"code": code, **numbers}))
 
     return DocumentLimits

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.engine import Row
 
 from hub.graphql.errors import BadInput
+from hub.ids import global_id
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ After = Annotated[
 
 def to_global_id(type_name: str, key: object) -> str:
     """The opaque global id of one object: base64 of `Type:key`."""
-    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+    return global_id(type_name, key)
 
 
 def from_global_id(global_id: str) -> tuple[str, str]:

@@ -16,7 +16,8 @@ MAX_SAFE_INTEGER = 9_007_199_254_740_991
 
 def ascii_digits(text: str) -> bool:
     """True for a non-empty string of 0-9 only. `str.isdigit` and `int()` also accept
-    Arabic-Indic (`١٢`) and full-width (`１０００`) digits, which no register holds."""
+    Arabic-Indic (U+0660-0669) and full-width (U+FF10-FF19) digits, which no register
+    holds."""
     return text.isascii() and text.isdigit()
 
 
@@ -55,9 +56,7 @@ def parse_rupiah(value: object) -> int:
         )
     if isinstance(value, str):
         if not ascii_digits(value):
-            raise BadInput(
-                "Rupiah must be written with the digits 0-9 only", code="INVALID_RUPIAH"
-            )
+            raise BadInput("Rupiah must be written with the digits 0-9 only", code="INVALID_RUPIAH")
         value = int(value)
     if not 0 <= value <= MAX_SAFE_INTEGER:
         raise BadInput(f"Rupiah must be between 0 and {MAX_SAFE_INTEGER}", code="INVALID_RUPIAH")

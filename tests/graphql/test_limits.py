@@ -70,7 +70,9 @@ async def test_aliases_are_limited(city: Api) -> None:
 
 
 async def test_fragment_cycles_are_refused_without_hanging(city: Api) -> None:
-    body = await city.query("query C { ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+    body = await city.query(
+        "query C { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+    )
     assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
 
 
