@@ -164,6 +164,10 @@ class CodedErrors(SchemaExtension):
         self.suggestions = suggestions
         self.validation_errors: set[int] = set()
 
+    def get_results(self) -> dict[str, Any]:
+        warnings = getattr(self.execution_context.context, "warnings", None)
+        return {"warnings": list(warnings)} if warnings else {}
+
     def on_validate(self) -> Any:
         yield
         errors = self.execution_context.pre_execution_errors or []
