@@ -87,7 +87,7 @@ class HubGraphQL(GraphQL[Context, None]):
             recorder=self.recorder,
         )
 
-    async def execute_operation(  # type: ignore[override]
+    async def execute_operation(
         self, request: Request, request_adapter: Any, request_data: Any, *args: Any, **kwargs: Any
     ) -> Any:
         if isinstance(request_data, GraphQLRequestData):
@@ -119,10 +119,10 @@ class HubGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
-        if not isinstance(response_data, list) and any(
-            (e.get("extensions") or {}).get("code") == "METHOD_NOT_ALLOWED"
-            for e in response_data.get("errors") or []
-        ):
+        listed: list[dict[str, Any]] = (
+            [] if isinstance(response_data, list) else response_data.get("errors") or []  # type: ignore[assignment]
+        )
+        if any((e.get("extensions") or {}).get("code") == "METHOD_NOT_ALLOWED" for e in listed):
             # GraphQL over HTTP: a mutation over GET is 405, saying which method works.
             response.status_code = 405
             response.headers["allow"] = "POST"
