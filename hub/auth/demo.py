@@ -29,10 +29,12 @@ from hub.organizations.models import Client, Organization, OrganizationArea, Org
 DEMO_ROLES: tuple[tuple[str, str | None], ...] = (
     ("dinsos_admin", "DINSOS"),
     ("opd_officer", "DINKES"),
-    ("lks_partner", None),
+    ("lks_partner", None),  # FOUNDATION_ROLE
     ("auditor", "OMBUDSMAN-JABAR"),
 )
 DEMO_LKS = "LKS-DEMO"
+#: The role whose demo client acts for the demo foundation.
+FOUNDATION_ROLE = "lks_partner"
 #: Where the demo keeps the secrets it printed, under the hub's `var/` folder.
 SECRETS_FILE = "demo-clients.json"
 
@@ -92,12 +94,11 @@ def demo_purpose(role: str) -> str:
     raise LookupError(f"the policy lets {role} state no purpose")
 
 
-async def demo_foundation(session: AsyncSession) -> DemoFoundation:
-    """The active foundation with the most open needs it may see in one kecamatan.
+async def _busiest(session: AsyncSession, organization_id: int | None) -> DemoFoundation | None:
+    """The (active foundation, kecamatan) with the most open needs it may see, or None.
 
     The same rule as the policy's `open_in_service_area`: an open need in a kecamatan the
     foundation serves, of a category or PPKS type it serves. Ties go to the first one made.
-    Without any, the first active foundation; without one, the demo foundation, created.
     """
     served = (
         select(OrganizationCategory.category_code)
@@ -105,24 +106,48 @@ async def demo_foundation(session: AsyncSession) -> DemoFoundation:
         .correlate(Organization)
     )
     count = func.count(Need.id).label("open_needs")
-    busiest = (
-        await session.execute(
-            select(Organization.code, Need.kecamatan_code, count)
-            .join(OrganizationArea, OrganizationArea.organization_id == Organization.id)
-            .join(Need, Need.kecamatan_code == OrganizationArea.kecamatan_code)
-            .where(
-                Organization.kind == "LKS",
-                Organization.status == "ACTIVE",
-                Need.status == "OPEN",
-                or_(Need.category_code.in_(served), Need.ppks_code.in_(served)),
-            )
-            .group_by(Organization.id, Organization.code, Need.kecamatan_code)
-            .order_by(count.desc(), Organization.id, Need.kecamatan_code)
-            .limit(1)
+    statement = (
+        select(Organization.code, Need.kecamatan_code, count)
+        .join(OrganizationArea, OrganizationArea.organization_id == Organization.id)
+        .join(Need, Need.kecamatan_code == OrganizationArea.kecamatan_code)
+        .where(
+            Organization.kind == "LKS",
+            Organization.status == "ACTIVE",
+            Need.status == "OPEN",
+            or_(Need.category_code.in_(served), Need.ppks_code.in_(served)),
         )
-    ).first()
-    if busiest is not None:
-        return DemoFoundation(busiest.code, busiest.kecamatan_code, busiest.open_needs)
+        .group_by(Organization.id, Organization.code, Need.kecamatan_code)
+        .order_by(count.desc(), Organization.id, Need.kecamatan_code)
+        .limit(1)
+    )
+    if organization_id is not None:
+        statement = statement.where(Organization.id == organization_id)
+    row = (await session.execute(statement)).first()
+    return None if row is None else DemoFoundation(row.code, row.kecamatan_code, row.open_needs)
+
+
+async def demo_foundation(session: AsyncSession) -> DemoFoundation:
+    """The foundation the demo acts as, and the kecamatan where it has the most to see.
+
+    The one an earlier run chose while it still has open needs to see (so that a re-run
+    keeps its client); else the active foundation with the most open needs it may see in
+    one kecamatan; else the first active foundation; else the demo foundation, created.
+    """
+    earlier = await session.scalar(
+        select(Client.organization_id)
+        .join(Organization, Organization.id == Client.organization_id)
+        .where(
+            Client.name == f"demo {FOUNDATION_ROLE}",
+            Client.revoked_at.is_(None),
+            Organization.kind == "LKS",
+        )
+        .order_by(Client.id.desc())
+        .limit(1)
+    )
+    chosen = await _busiest(session, earlier) if earlier is not None else None
+    chosen = chosen or await _busiest(session, None)
+    if chosen is not None:
+        return chosen
     code = await session.scalar(
         select(Organization.code)
         .where(Organization.kind == "LKS", Organization.status == "ACTIVE")

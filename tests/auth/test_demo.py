@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.app import create_app
@@ -20,11 +21,14 @@ from hub.auth.demo import (
     DEMO_LKS,
     SECRETS_FILE,
     DemoCredential,
+    _busiest,
     demo_purpose,
     issue_demo_credentials,
 )
 from hub.auth.state import AuthState
 from hub.cli.demo import DEMO_CITIZENS, DEMO_SEED, example_query, prepare_demo
+from hub.db import create_engine, session_factory, transaction
+from hub.needs.models import Need
 from hub.settings import Settings
 from tests.auth.conftest import fetch_token
 
@@ -193,6 +197,22 @@ async def test_running_the_demo_again_keeps_the_secrets_it_printed(
     first, _ = await _demo(demo_settings)
     secrets_file = demo_settings.var_dir / SECRETS_FILE
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+
+    # Needs reopen elsewhere meanwhile (lapsed pledges do), so another foundation is now the
+    # busiest:
+    # the demo still keeps the foundation it chose, and its client.
+    foundation = next(c for c in first if c.role == "lks_partner").organization_code
+    engine = create_engine(demo_settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await session.execute(
+                update(Need).where(Need.kecamatan_code != "32.73.12").values(status="OPEN")
+            )
+            busiest = await _busiest(session, None)
+    finally:
+        await engine.dispose()
+    assert busiest is not None
+    assert busiest.code != foundation
 
     second, printed = await _demo(demo_settings)
     assert [(c.client_id, c.client_secret) for c in second] == [
