@@ -11,7 +11,7 @@ import pytest
 
 from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
-from hub.graphql.graphiql import STATIC_DIR, STATIC_PATH
+from hub.graphql.graphiql import STATIC_DIR, STATIC_PATH, missing_assets
 from tests.api import Api
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -24,6 +24,10 @@ async def _page(client: httpx.AsyncClient) -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
     return response.text
+
+
+def test_every_file_the_page_refers_to_is_installed() -> None:
+    assert missing_assets() == []
 
 
 async def test_the_page_refers_only_to_the_hubs_own_assets(city: Api) -> None:

@@ -37,6 +37,12 @@ def graphiql_page(root_path: str = "") -> str:
     return _template().replace("{static}", root_path + STATIC_PATH)
 
 
+def missing_assets() -> list[str]:
+    """The files the page refers to that are not in `STATIC_DIR` (an incomplete install)."""
+    referred = re.findall(r'"\{static\}/([^"]+)"', _template())
+    return [name for name in referred if not (STATIC_DIR / name).is_file()]
+
+
 class _AssetFiles(StaticFiles):
     """Static files with cache headers: a year for versioned bundles, revalidate the rest."""
 
