@@ -9,6 +9,8 @@ COPY pyproject.toml README.md ./
 COPY hub ./hub
 COPY policies ./policies
 RUN /opt/hub/bin/pip install --no-cache-dir .
+# GraphiQL's assets are package data (served by the hub, no CDN): fail the build without them.
+RUN /opt/hub/bin/python -c "from hub.graphql.graphiql import missing_assets as m; assert not m(), m()"
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 hub

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck schema serve clean
+.PHONY: demo test bench lint typecheck schema serve clean graphiql-assets
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/hub schema export
+
+# Refresh GraphiQL's pinned browser assets from npm (see hub/graphql/graphiql/NOTICE.md).
+graphiql-assets:
+	hub/graphql/graphiql/npm/vendor.sh
 
 serve: $(STAMP)
 	$(BIN)/hub serve

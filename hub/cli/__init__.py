@@ -103,16 +103,25 @@ def serve(
 
 @app.command("demo")
 def demo(
-    citizens: int = typer.Option(3000, help="Citizens to seed when the registry is empty."),
-    seed: int = typer.Option(1, help="Random seed of the synthetic city."),
+    citizens: int | None = typer.Option(
+        None, help="Citizens to seed when the registry is empty [default: 3000]."
+    ),
+    seed: int | None = typer.Option(None, help="Random seed of the synthetic city [default: 1]."),
 ) -> None:
     """Migrate, seed a small synthetic Bandung when empty, and serve GraphiQL on loopback."""
     import uvicorn
 
-    from hub.cli.demo import prepare_demo
+    from hub.cli.demo import DEMO_CITIZENS, DEMO_SEED, prepare_demo
 
     settings = _settings()
-    asyncio.run(prepare_demo(settings, citizens=citizens, seed=seed, console=console))
+    asyncio.run(
+        prepare_demo(
+            settings,
+            citizens=DEMO_CITIZENS if citizens is None else citizens,
+            seed=DEMO_SEED if seed is None else seed,
+            console=console,
+        )
+    )
     uvicorn.run(
         "hub.app:create_app",
         factory=True,

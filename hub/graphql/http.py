@@ -18,6 +18,7 @@ from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.graphql.context import Context
 from hub.graphql.edge import UNREADABLE_STATE
+from hub.graphql.graphiql import graphiql_page
 from hub.graphql.hygiene import clean_surrogates
 from hub.settings import Settings
 
@@ -51,7 +52,7 @@ class HubGraphQL(GraphQL[Context, None]):
             if self.graphql_ide is None:
                 response: Response = PlainTextResponse("GraphiQL is off in production", 404)
             else:
-                response = HTMLResponse(self.graphql_ide_html)
+                response = HTMLResponse(graphiql_page(scope.get("root_path", "")))
             await response(scope, receive, send)
             return
         try:
@@ -62,6 +63,11 @@ class HubGraphQL(GraphQL[Context, None]):
                 # Reads leave nothing to keep; mutations commit inside their resolver.
                 await session.rollback()
                 await session.close()
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """Strawberry's GraphiQL page, its assets served by the hub (no CDN)."""
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
