@@ -139,6 +139,24 @@ def session_factory(
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
+#: Execution option carried by every statement a request's own session runs: its request id.
+#: Logs and tests tell the request's statements from the process's background reads (the
+#: policy version check, the client status cache) by it.
+REQUEST_ID_OPTION = "hub_request_id"
+
+
+def request_session(sessions: async_sessionmaker[AsyncSession], request_id: str) -> AsyncSession:
+    """A session from `sessions` whose statements carry `request_id` (`REQUEST_ID_OPTION`)."""
+    bind = sessions.kw["bind"]
+    return sessions(bind=bind.execution_options(**{REQUEST_ID_OPTION: request_id}))
+
+
+def statement_request_id(connection: Any) -> str | None:
+    """The request id a statement on `connection` (a sync `Connection`) was run for."""
+    value = connection.get_execution_options().get(REQUEST_ID_OPTION)
+    return value if isinstance(value, str) else None
+
+
 @asynccontextmanager
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],

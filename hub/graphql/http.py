@@ -16,6 +16,7 @@ from strawberry.schema import BaseSchema
 from hub.audit.runtime import AuditRecorder
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
+from hub.db import request_session
 from hub.graphql.context import Context
 from hub.settings import Settings
 
@@ -66,12 +67,13 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Context:
         principal = request.state.principal
         policy = await self.policies.current()
-        session = self.sessions()
+        request_id = getattr(request.state, "request_id", "-")
+        session = request_session(self.sessions, request_id)
         request.state.hub_session = session
         return Context(
             settings=self.settings,
             session=session,
-            request_id=getattr(request.state, "request_id", "-"),
+            request_id=request_id,
             principal=principal,
             policy=policy,
             access=(
