@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck schema serve clean
+.PHONY: demo test test-all bench lint typecheck schema serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hub demo
 
+# The quick suite (a few minutes); `test-all` adds the slow tests (a kill -9 crash test, the
+# benchmark smoke, worker start-up under load, the database outage) and is what CI runs.
 test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
 # City-scale benchmark on PostgreSQL (not part of `make test`): see bench/README.md.
