@@ -18,9 +18,23 @@ from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.db import request_session
 from hub.graphql.context import Context
+from hub.requests import RETRY_AFTER_SECONDS
 from hub.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+#: Codes of a response with no data because the hub cannot serve now (a retry may succeed).
+RETRY_LATER_CODES = frozenset({"SERVICE_UNAVAILABLE", "AUDIT_UNAVAILABLE", "COMMIT_FAILED"})
+
+
+def _retry_later(response_data: GraphQLHTTPResponse) -> bool:
+    """True when the response has no data and every error says "retry later"."""
+    errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
+    return (
+        response_data.get("data") is None
+        and bool(errors)
+        and all((e.get("extensions") or {}).get("code") in RETRY_LATER_CODES for e in errors)
+    )
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -101,6 +115,12 @@ class HubGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        if not isinstance(response_data, list) and _retry_later(response_data):
+            # The hub could not answer now (its database or audit trail is unavailable),
+            # which is no fault of the request: 503, and when to try again.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         if not getattr(sub_response, "graphql_response_json", False) or isinstance(
             response_data, list
         ):

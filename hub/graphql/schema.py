@@ -31,6 +31,7 @@ from hub.contributions.models import Contribution
 from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
+from hub.db import is_unavailable
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.errors import is_expected
@@ -129,6 +130,17 @@ class RequestIdOnErrors(SchemaExtension):
         for error in result.errors:
             if is_expected(error):
                 processed.append(error)
+                continue
+            if error.original_error is not None and is_unavailable(error.original_error):
+                logger.warning("database unavailable in %s (request %s)", error.path, request_id)
+                processed.append(
+                    GraphQLError(
+                        "The hub's database is unavailable; retry in a few seconds.",
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                    )
+                )
                 continue
             logger.error(
                 "unexpected error in %s (request %s)",
