@@ -160,8 +160,11 @@ class RequestIdOnErrors(SchemaExtension):
 
 
 @strawberry.type(
-    description="Change the hub's data. Each mutation commits with its audit event or not at "
-    "all; expected failures come back in the payload's `errors`, with a code."
+    description="Change the hub's data. A document commits whole, with its audit event, or "
+    "not at all: if any root field ends in a top-level error (`errors` of the response), "
+    "nothing is written, `data` is null and each field that had succeeded is reported with "
+    "the code NOT_COMMITTED. Expected failures come back in a payload's `errors`, with a "
+    "code: that field wrote nothing, and the document's other fields commit."
 )
 class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
     pass
