@@ -15,12 +15,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# After changing a dependency in pyproject.toml: pin the newest versions its bounds allow.
+# After changing a dependency in pyproject.toml: pin the newest versions its bounds allow,
+# for development (requirements.lock, with the dev extra) and for the image (-prod).
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal \
 		--generate-hashes --custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --universal \
+		--generate-hashes --custom-compile-command "make lock" -o requirements-prod.lock
 
 demo: $(STAMP)
 	$(BIN)/hub demo
