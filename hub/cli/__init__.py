@@ -28,9 +28,7 @@ SCHEMA_FILE = Path("schema/hub.graphql")
 def _settings(database_url: str | None = None) -> Settings:
     settings = Settings.from_env()
     if database_url:
-        from dataclasses import replace
-
-        settings = replace(settings, database_url=database_url)
+        settings = settings.model_copy(update={"database_url": database_url})
     return settings
 
 
@@ -97,6 +95,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
+        # A worker answers the supervisor's health ping only once it has imported the hub.
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         log_level=settings.log_level,
     )
 

@@ -16,13 +16,28 @@ from strawberry.schema import BaseSchema
 from hub.audit.runtime import AuditRecorder
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
+from hub.db import request_session
 from hub.graphql.context import Context
 from hub.graphql.edge import UNREADABLE_STATE
 from hub.graphql.graphiql import graphiql_page
 from hub.graphql.hygiene import clean_surrogates
+from hub.requests import RETRY_AFTER_SECONDS
 from hub.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+#: Codes of a response with no data because the hub cannot serve now (a retry may succeed).
+RETRY_LATER_CODES = frozenset({"SERVICE_UNAVAILABLE", "AUDIT_UNAVAILABLE", "COMMIT_FAILED"})
+
+
+def _retry_later(response_data: GraphQLHTTPResponse) -> bool:
+    """True when the response has no data and every error says "retry later"."""
+    errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
+    return (
+        response_data.get("data") is None
+        and bool(errors)
+        and all((e.get("extensions") or {}).get("code") in RETRY_LATER_CODES for e in errors)
+    )
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -74,12 +89,13 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Context:
         principal = request.state.principal
         policy = await self.policies.current()
-        session = self.sessions()
+        request_id = getattr(request.state, "request_id", "-")
+        session = request_session(self.sessions, request_id)
         request.state.hub_session = session
         return Context(
             settings=self.settings,
             session=session,
-            request_id=getattr(request.state, "request_id", "-"),
+            request_id=request_id,
             principal=principal,
             policy=policy,
             access=(
@@ -132,6 +148,12 @@ class HubGraphQL(GraphQL[Context, None]):
             # GraphQL over HTTP: a mutation over GET is 405, saying which method works.
             response.status_code = 405
             response.headers["allow"] = "POST"
+        if not isinstance(response_data, list) and _retry_later(response_data):
+            # The hub could not answer now (its database or audit trail is unavailable),
+            # which is no fault of the request: 503, and when to try again.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         if not getattr(sub_response, "graphql_response_json", False) or isinstance(
             response_data, list
         ):
@@ -144,6 +166,7 @@ class HubGraphQL(GraphQL[Context, None]):
             encoded = self.encode_json(response_data)
             response.body = encoded.encode() if isinstance(encoded, str) else encoded
             response.headers["content-length"] = str(len(response.body))
-            response.status_code = 400
+            if response.status_code == 200:  # a 405 above stays a 405
+                response.status_code = 400
         response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
         return response

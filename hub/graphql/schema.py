@@ -29,6 +29,7 @@ from hub.contributions.models import Contribution
 from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
+from hub.db import is_unavailable
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.edge import CodedErrors, EdgeSchema
@@ -133,6 +134,17 @@ class RequestIdOnErrors(SchemaExtension):
             if is_expected(error):
                 processed.append(error)
                 continue
+            if error.original_error is not None and is_unavailable(error.original_error):
+                logger.warning("database unavailable in %s (request %s)", error.path, request_id)
+                processed.append(
+                    GraphQLError(
+                        "The hub's database is unavailable; retry in a few seconds.",
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                    )
+                )
+                continue
             logger.error(
                 "unexpected error in %s (request %s)",
                 error.path,
@@ -151,8 +163,11 @@ class RequestIdOnErrors(SchemaExtension):
 
 
 @strawberry.type(
-    description="Change the hub's data. Each mutation commits with its audit event or not at "
-    "all; expected failures come back in the payload's `errors`, with a code."
+    description="Change the hub's data. A document commits whole, with its audit event, or "
+    "not at all: if any root field ends in a top-level error (`errors` of the response), "
+    "nothing is written, `data` is null and each field that had succeeded is reported with "
+    "the code NOT_COMMITTED. Expected failures come back in a payload's `errors`, with a "
+    "code: that field wrote nothing, and the document's other fields commit."
 )
 class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
     pass
