@@ -119,7 +119,7 @@ class Settings(HubSettings):
     #: The request edge (see README "Limits"): expanded size of a document, wall-clock
     #: budget of an operation, body size.
     max_fields: int = Field(default=2000, ge=10, le=100_000)
-    request_timeout_seconds: float = Field(default=30.0, ge=1, le=600)
+    request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     #: Introspection and "Did you mean …" suggestions help developers and attackers alike:
     #: on in development, off in production unless HUB_INTROSPECTION / HUB_SUGGESTIONS say.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -101,13 +100,10 @@ async def production(city: Api) -> AsyncIterator[httpx.AsyncClient]:
     """A hub in production mode on the shared city (only the GraphiQL routes are used)."""
     development = city.app.state.settings
     keys = development.var_dir / "keys"  # the development app's generated audit keys
-    settings = replace(
-        development,
-        environment="production",
-        audit=replace(
-            development.audit, key_file=keys / "audit-key.pem", pepper_file=keys / "audit-pepper"
-        ),
+    audit = development.audit.model_copy(
+        update={"key_file": keys / "audit-key.pem", "pepper_file": keys / "audit-pepper"}
     )
+    settings = development.model_copy(update={"environment": "production", "audit": audit})
     app = create_app(settings, key_store=MemoryKeyStore())
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"

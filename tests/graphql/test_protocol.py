@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -137,4 +136,4 @@ def test_serve_port_reaches_the_issuer_and_metadata(tmp_path: Path) -> None:
 
 
 def test_settings_are_replaceable() -> None:
-    assert replace(Settings(), max_fields=10).max_fields == 10
+    assert Settings().model_copy(update={"max_fields": 10}).max_fields == 10
