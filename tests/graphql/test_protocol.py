@@ -133,7 +133,3 @@ def test_serve_port_reaches_the_issuer_and_metadata(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-
-
-def test_settings_are_replaceable() -> None:
-    assert Settings().model_copy(update={"max_fields": 10}).max_fields == 10
