@@ -4,6 +4,11 @@
 
 - a mutation appends its event inside its own transaction and commits both together; if
   either fails, nothing was written and the client is told so (`COMMIT_FAILED`);
+- a mutation document commits whole or not at all: when any of its root fields ended in a
+  top-level error, every field's writes are rolled back, each field that had resolved is
+  reported `NOT_COMMITTED` (`data` is null), and only the audit event is committed. An
+  expected failure inside a payload's `errors` is not a top-level error: `attempt()` undid
+  that field's writes in its savepoint, and the other fields commit;
 - any other operation hands its event to the group-commit writer and waits until it is
   durable; if it cannot be written, the data is withheld (`AUDIT_UNAVAILABLE`): the hub
   fails closed rather than answer a read it cannot account for.
@@ -22,7 +27,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -30,7 +35,7 @@ from strawberry.types.graphql import OperationType
 from hub.audit.events import AuditEvent
 from hub.audit.http import AUDITED
 from hub.audit.subjects import citizen_accesses
-from hub.db import utcnow
+from hub.db import WRITE_TRANSACTION, utcnow
 from hub.graphql.context import Context
 
 logger = logging.getLogger("hub.graphql")
@@ -53,6 +58,37 @@ def _fail(execution: Any, message: str, code: str, request_id: str) -> None:
     result.errors = [error]
 
 
+def _withdraw(execution: Any, request_id: str) -> None:
+    """Replace a rolled-back mutation's data by NOT_COMMITTED errors, one per root field
+    that did not fail itself, after the errors that made the document fail."""
+    result = execution.result
+    failed = {error.path[0] for error in result.errors if error.path}
+    # `data` may already be null (a failed field's type is non-null): the document says
+    # which root fields there were.
+    operation = get_operation_ast(execution.graphql_document, execution.operation_name)
+    roots = [
+        (selection.alias or selection.name).value
+        for selection in (operation.selection_set.selections if operation else ())
+        if isinstance(selection, FieldNode)
+    ]
+    resolved = [name for name in dict.fromkeys(roots) if name not in failed]
+    if not all(error.path for error in result.errors):
+        resolved = []  # refused before execution (validation, policy): no field ran
+    result.data = None
+    result.errors = [
+        *result.errors,
+        *(
+            GraphQLError(
+                f"{name} was not written: another field of this document failed, and a "
+                "mutation document commits whole or not at all. Nothing was written.",
+                path=[name],
+                extensions={"code": "NOT_COMMITTED", "requestId": request_id},
+            )
+            for name in resolved
+        ),
+    ]
+
+
 class RecordAndCommit(SchemaExtension):
     """Records the operation's audit event and commits a mutation with it, fail-closed."""
 
@@ -68,10 +104,23 @@ class RecordAndCommit(SchemaExtension):
             is_mutation = execution.operation_type == OperationType.MUTATION
         except RuntimeError:  # no document: it did not parse
             is_mutation = False
+        whole = True
+        if is_mutation and execution.result is not None and execution.result.errors:
+            # A mutation document commits whole or not at all: one field's top-level error
+            # undoes the fields before it (their results are withdrawn, NOT_COMMITTED).
+            whole = False
+            async with context.db_lock:
+                await context.session.rollback()
+            _withdraw(execution, context.request_id)
+            # The withdrawn results carried no one's data to the client.
+            context.personal_reads.clear()
+            context.subject_reads.clear()
         try:
             event = await self._event(context, occurred_at, time.perf_counter() - started)
             if is_mutation:
                 async with context.db_lock:
+                    if not whole:  # a new transaction, for the event alone
+                        await context.session.connection(execution_options=WRITE_TRANSACTION)
                     if event is not None and context.recorder is not None:
                         await context.recorder.record_in(context.session, event)
                     await context.session.commit()
@@ -102,7 +151,7 @@ class RecordAndCommit(SchemaExtension):
         if context.request is not None:
             # The HTTP edge records what never got this far (`AuditHttpMiddleware`).
             context.request.scope.setdefault("state", {})[AUDITED] = True
-        if is_mutation:
+        if is_mutation and whole:
             for hook in context.after_commit:
                 hook()
 
@@ -121,22 +170,16 @@ class RecordAndCommit(SchemaExtension):
         if refusal is not None:
             extensions = refusal.extensions or {}
             reason = f"{extensions['code']}: {extensions.get('permission') or refusal.message}"
-        elif (
-            result is not None
-            and result.data is None
-            and errors
-            and not any(e.path for e in errors)
-        ):
-            # Refused before execution: a syntax error, a validation rule, a limit.
-            first = errors[0]
-            reason = f"{(first.extensions or {}).get('code', 'INVALID')}: {first.message}"
-            refusal = first
         elif context.hidden_by_rows:
             # A lookup the row rules hid answers NOT_FOUND, but it was a refused reach.
             reason = "ROW_RULE: " + ", ".join(dict.fromkeys(context.hidden_by_rows))
         elif errors:
             codes = sorted({str((e.extensions or {}).get("code", "INVALID")) for e in errors})
             reason = "errors: " + ", ".join(codes)
+        # Refused before execution (syntax, validation, a limit, input hygiene, the budget):
+        # no data and no error of a field. The caller got no answer: DENIED.
+        early = bool(errors) and result is not None and result.data is None
+        early = early and not any(e.path for e in errors)
         data = result.data if result is not None else None
         principal = context.principal
         request = context.request
@@ -146,7 +189,9 @@ class RecordAndCommit(SchemaExtension):
             operation_type = None
         return context.recorder.event(
             occurred_at=occurred_at,
-            decision="DENIED" if refusal is not None or context.hidden_by_rows else "ALLOWED",
+            decision="DENIED"
+            if refusal is not None or early or context.hidden_by_rows
+            else "ALLOWED",
             kind="GRAPHQL",
             reason=reason,
             request_id=context.request_id,

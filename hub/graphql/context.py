@@ -61,6 +61,8 @@ class Context:
     response: Any = None
     #: The per-address limit on tracking-code lookups (`hub.tracking.limits`).
     tracking_limit: Any = None
+    #: Advice for the client, answered in the response's `extensions.warnings`.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.contributions.models import Contribution
 from hub.db import Base, BigId, UTCDateTime, utcnow
+from hub.ids import contribution_ref
 from hub.organizations.models import Organization
 from hub.programs.models import Enrolment, Program
 
@@ -116,7 +117,7 @@ class DuplicateAidWarning:
                 f"since {self.on.isoformat()}, a {self.category_code} programme"
             )
         return (
-            f"the citizen received contribution {self.contribution_id} in "
+            f"the citizen received contribution {contribution_ref(self.contribution_id)} in "
             f"{self.category_code} from {self.organization_code} on {self.on.isoformat()}"
         )
 
