@@ -102,8 +102,9 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            # The audit net sits outside the body cap, so a refused body is on the trail too.
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             # Without a token a request is `anonymous`, which the policy lets follow a
             # request by its tracking code and nothing else (401 for anything more).
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator, anonymous=ANONYMOUS),
