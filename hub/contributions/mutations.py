@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from hub.contributions import errors
 from hub.contributions.models import Contribution as ContributionRow
-from hub.contributions.recording import MAX_KEY_LENGTH, RecordResult, record_contribution
+from hub.contributions.service import MAX_KEY_LENGTH, RecordResult, record_contribution
 from hub.contributions.types import Contribution, ContributionKind
 from hub.graphql.context import Context
 from hub.graphql.lists import single

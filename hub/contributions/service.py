@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contributions.errors import ContributionError, ContributionErrorCode
 from hub.contributions.models import CONTRIBUTION_KINDS, Contribution
-from hub.needs.flags import (
+from hub.duplicate_aid.service import (
     DUPLICATE_AID_WINDOW,
     DuplicateAidWarning,
     find_earlier_aid,
@@ -32,7 +32,7 @@ from hub.needs.flags import (
     flagged_warnings,
 )
 from hub.needs.models import Need, NeedCategory, Pledge
-from hub.needs.workflow import Actor, expire_pledges, local_date
+from hub.needs.service import Actor, expire_pledges, local_date
 from hub.registry.models import Citizen, Household
 
 MAX_RUPIAH = 2**63 - 1

@@ -2,7 +2,7 @@
 
 Each resolver parses its input, checks that the caller may see the need or person it names
 (the policy's row rules: a record it may not see is refused exactly like one that does not
-exist), runs the service of `hub.needs.workflow` through `attempt()`, and maps the outcome:
+exist), runs the service of `hub.needs.service` through `attempt()`, and maps the outcome:
 the changed need, prefetched and masked like any read, or the service's error with its code.
 """
 
@@ -20,11 +20,13 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import Info
 
 from hub.authz.rows import TABLES
+from hub.duplicate_aid import service as flags
 from hub.graphql.context import Context
 from hub.graphql.lists import single
 from hub.graphql.mutations import attempt, begin_writing
 from hub.graphql.relay import pk_of, to_global_id
-from hub.needs import errors, flags, workflow
+from hub.needs import errors
+from hub.needs import service as workflow
 from hub.needs.models import Need as NeedRow
 from hub.needs.types import Need, Severity, severity_level
 from hub.organizations.models import Organization

@@ -37,13 +37,13 @@ from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.needs.errors import NeedError, NeedErrorCode
-from hub.needs.flags import (
+from hub.duplicate_aid.service import (
     DUPLICATE_AID_WINDOW,
     DuplicateAidWarning,
     find_earlier_aid,
     flag_duplicates,
 )
+from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedCategory, NeedStatusChange, Pledge
 from hub.organizations.models import Organization, OrganizationArea, OrganizationCategory
 from hub.registry.models import Citizen, Household

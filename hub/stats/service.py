@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contributions.models import Contribution
 from hub.needs.models import Need
-from hub.needs.workflow import local_date
+from hub.needs.service import local_date
 from hub.organizations.models import Organization
 
 #: What Kota Bandung's partners could fund (Rp1.5 trillion), against which giving is tracked.

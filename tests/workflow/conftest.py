@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.db import create_engine, session_factory
 from hub.needs.models import Need, Pledge
-from hub.needs.workflow import Actor
+from hub.needs.service import Actor
 from hub.organizations.models import Organization
 from hub.synthetic.clock import REFERENCE_TIME
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from hub.contributions.errors import ContributionError, ContributionErrorCode
 from hub.contributions.models import Contribution
-from hub.contributions.recording import RecordResult, record_contribution
+from hub.contributions.service import RecordResult, record_contribution
 from hub.needs.models import Pledge
-from hub.needs.workflow import Actor, CloseOutcome, close_need
+from hub.needs.service import Actor, CloseOutcome, close_need
 from tests.workflow.conftest import NOW, City
 
 EVIDENCE = hashlib.sha256(b"foto serah terima").hexdigest()

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from hub.contributions.models import Contribution
-from hub.contributions.recording import RecordResult, record_contribution
-from hub.needs.flags import DuplicateAidFlag
+from hub.contributions.service import RecordResult, record_contribution
+from hub.duplicate_aid.service import DuplicateAidFlag
 from hub.needs.models import Need
-from hub.needs.workflow import Actor, pledge_need, report_need, verify_need
+from hub.needs.service import Actor, pledge_need, report_need, verify_need
 from hub.organizations.models import Organization
 from hub.programs.models import Enrolment, Program
 from hub.registry.models import Citizen

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from hub.graphql.relay import SortKey, paginate, to_page
 from hub.needs.models import Need
-from hub.needs.workflow import Actor, LksFeed, lks_feed_statement, pledge_need
+from hub.needs.service import Actor, LksFeed, lks_feed_statement, pledge_need
 from hub.organizations.models import OrganizationArea, OrganizationCategory
 from tests.workflow.conftest import NOW, City
 

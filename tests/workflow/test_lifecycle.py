@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import NEED_STATUSES, Need, NeedStatusChange, Pledge
-from hub.needs.workflow import (
+from hub.needs.service import (
     Actor,
     CloseOutcome,
     close_need,

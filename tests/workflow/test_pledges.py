@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedStatusChange, Pledge
-from hub.needs.workflow import (
+from hub.needs.service import (
     EXPIRY_NOTE,
     Actor,
     expire_pledges,

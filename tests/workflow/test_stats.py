@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hub.contributions.models import Contribution
 from hub.needs.models import Need
-from hub.needs.workflow import CloseOutcome, close_need
+from hub.needs.service import CloseOutcome, close_need
 from hub.organizations.models import Organization
 from hub.stats.service import (
     PARTNER_FUNDING_POTENTIAL,

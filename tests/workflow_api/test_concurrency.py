@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from hub.graphql.relay import to_global_id
-from hub.needs.workflow import local_date
+from hub.needs.service import local_date
 from tests.api import Api
 from tests.identities import bearer, load_identities
 from tests.workflow_api import documents as doc

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from hub.graphql.relay import to_global_id
-from hub.needs.workflow import local_date
+from hub.needs.service import local_date
 from tests.api import Api
 from tests.workflow_api import documents as doc
 from tests.workflow_api.conftest import add_foundations, database_url, partner, sql

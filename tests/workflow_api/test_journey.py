@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from hub.needs.workflow import local_date
+from hub.needs.service import local_date
 from tests.api import Api
 from tests.workflow_api import documents as doc
 from tests.workflow_api.conftest import Partner, database_url, onboard_foundation, sql

@@ -10,7 +10,7 @@ from hub.contributions.mutations import ContributionErrorCode
 from hub.graphql.relay import to_global_id
 from hub.needs import errors as need_errors
 from hub.needs.mutations import NeedErrorCode
-from hub.needs.workflow import EXPIRY_NOTE
+from hub.needs.service import EXPIRY_NOTE
 from tests.api import Api
 from tests.workflow_api import documents as doc
 from tests.workflow_api.conftest import add_foundations, database_url, partner, sql

@@ -1,0 +1,1 @@
+"""Duplicate aid ("tepat sasaran"): help given where help in the same category exists."""
