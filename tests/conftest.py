@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.api import Api, close_api, make_api
-from tests.databases import DatabaseFactory
+from tests.support.api import Api, close_api, make_api
+from tests.support.databases import DatabaseFactory
+
+#: Fixtures that tests of several domains use: the identity layer (`auth`, `make_client`,
+#: `clock`…), a seeded city's services (`city_db`) and partner clients over HTTP (`partner`).
+pytest_plugins = ["tests.support.auth", "tests.support.city", "tests.support.partners"]
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +47,7 @@ CITY_SEED = 7
 async def populate_city(url: str) -> None:
     """A small synthetic Bandung: every kelurahan, needs in every status, contributions."""
     from hub.synthetic import seed_city
-    from tests.identities import create_test_clients
+    from tests.support.identities import create_test_clients
 
     await seed_city(url, citizens=CITY_CITIZENS, seed=CITY_SEED)
     await create_test_clients(url)

@@ -20,7 +20,7 @@ from hub.auth.keys import FileKeyStore
 from hub.auth.state import AuthState
 from hub.db import create_engine, session_factory
 from hub.settings import Settings
-from tests.identities import bearer, load_identities
+from tests.support.identities import bearer, load_identities
 
 ROOT = Path(__file__).resolve().parents[2]
 READ = "{ citizens(first: 5) { nodes { nik fullName household { address } } } }"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from hub.audit.models import AuditEventRecord
 from hub.audit.verify import verify_database
 from hub.db import create_engine, session_factory
-from tests.api import Api
+from tests.support.api import Api
 
 PROFILE = "query Profile($nik: NIK!) { citizen(nik: $nik) { fullName nik household { address } } }"
 EVENTS = """query($f: AuditEventFilter) { auditEvents(first: 20, filter: $f) {

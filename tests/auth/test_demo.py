@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.demo import DEMO_LKS, DemoCredential, issue_demo_credentials
 from hub.auth.state import AuthState
-from tests.auth.conftest import fetch_token
+from tests.support.auth import fetch_token
 
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 
 from hub.auth.hashing import SecretHasher, generate_secret
-from tests.auth.conftest import FakeClock
+from tests.support.auth import FakeClock
 
 
 def _hasher(clock: FakeClock, seconds: float = 60) -> SecretHasher:

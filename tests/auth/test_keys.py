@@ -24,7 +24,7 @@ from hub.auth.keys import (
 from hub.auth.state import AuthState
 from hub.organizations import service
 from hub.settings import AuthSettings
-from tests.auth.conftest import FakeClock, token_for
+from tests.support.auth import FakeClock, token_for
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.state import AuthState
 from hub.organizations import service
-from tests.auth.conftest import ISSUER, FakeClock, build_app, fetch_token
+from tests.support.auth import ISSUER, FakeClock, build_app, fetch_token
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]

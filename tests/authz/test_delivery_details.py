@@ -10,7 +10,7 @@ from sqlalchemy import insert, text, update
 from hub.db import create_engine
 from hub.graphql.relay import to_global_id
 from hub.needs.models import Need, Pledge
-from tests.api import Api
+from tests.support.api import Api
 
 DOCUMENT = """query($id: ID!) { node(id: $id) { ... on Need { status
   citizen { nik fullName phone household { address rt rw kkNumber } } } } }"""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api import Api
+from tests.support.api import Api
 
 PROFILE = "{ citizens(first: 3) { nodes { nik fullName household { address } } } }"
 

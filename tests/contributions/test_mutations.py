@@ -8,9 +8,9 @@ from typing import Any
 
 from hub.graphql.relay import to_global_id
 from hub.needs.service import local_date
-from tests.api import Api
-from tests.workflow_api import documents as doc
-from tests.workflow_api.conftest import add_foundations, database_url, partner, sql
+from tests.support import documents as doc
+from tests.support.api import Api
+from tests.support.partners import add_foundations, database_url, partner, sql
 
 TODAY = local_date(dt.datetime.now(dt.UTC))
 

@@ -16,7 +16,7 @@ from hub.contributions.models import Contribution
 from hub.contributions.service import RecordResult, record_contribution
 from hub.needs.models import Pledge
 from hub.needs.service import Actor, CloseOutcome, close_need
-from tests.workflow.conftest import NOW, City
+from tests.support.city import NOW, City
 
 EVIDENCE = hashlib.sha256(b"foto serah terima").hexdigest()
 RETRIES = 20

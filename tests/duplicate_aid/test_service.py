@@ -15,7 +15,7 @@ from hub.needs.service import Actor, pledge_need, report_need, verify_need
 from hub.organizations.models import Organization
 from hub.programs.models import Enrolment, Program
 from hub.registry.models import Citizen
-from tests.workflow.conftest import NOW, City
+from tests.support.city import NOW, City
 
 TODAY = dt.date(2026, 11, 1)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from hub.graphql.relay import to_global_id
 from hub.needs.service import local_date
-from tests.api import Api
-from tests.identities import bearer, load_identities
-from tests.workflow_api import documents as doc
-from tests.workflow_api.conftest import (
+from tests.support import documents as doc
+from tests.support.api import Api
+from tests.support.identities import bearer, load_identities
+from tests.support.partners import (
     Partner,
     add_foundations,
     database_url,

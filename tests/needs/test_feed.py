@@ -11,7 +11,7 @@ from hub.graphql.relay import SortKey, paginate, to_page
 from hub.needs.models import Need
 from hub.needs.service import Actor, LksFeed, lks_feed_statement, pledge_need
 from hub.organizations.models import OrganizationArea, OrganizationCategory
-from tests.workflow.conftest import NOW, City
+from tests.support.city import NOW, City
 
 
 async def _expected(city_db: City, org_id: int, min_severity: int = 1) -> list[int]:

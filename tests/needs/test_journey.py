@@ -15,9 +15,9 @@ import json
 from typing import Any
 
 from hub.needs.service import local_date
-from tests.api import Api
-from tests.workflow_api import documents as doc
-from tests.workflow_api.conftest import Partner, database_url, onboard_foundation, sql
+from tests.support import documents as doc
+from tests.support.api import Api
+from tests.support.partners import Partner, database_url, onboard_foundation, sql
 
 CATEGORY = "FOOD"
 

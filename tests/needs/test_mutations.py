@@ -11,9 +11,9 @@ from hub.graphql.relay import to_global_id
 from hub.needs import errors as need_errors
 from hub.needs.mutations import NeedErrorCode
 from hub.needs.service import EXPIRY_NOTE
-from tests.api import Api
-from tests.workflow_api import documents as doc
-from tests.workflow_api.conftest import add_foundations, database_url, partner, sql
+from tests.support import documents as doc
+from tests.support.api import Api
+from tests.support.partners import add_foundations, database_url, partner, sql
 
 
 def _codes(payload: dict[str, Any]) -> list[str]:

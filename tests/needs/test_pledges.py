@@ -19,7 +19,7 @@ from hub.needs.service import (
     pledge_need,
     release_pledge,
 )
-from tests.workflow.conftest import NOW, City
+from tests.support.city import NOW, City
 
 RACERS = 50
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api import Api
+from tests.support.api import Api
 
 NEEDS_PAGE = """
 query Page($first: Int!, $after: String, $filter: NeedFilter, $order: NeedOrder! = URGENT) {

@@ -25,7 +25,7 @@ from hub.needs.service import (
     verify_need,
 )
 from hub.registry.models import Citizen, Household
-from tests.workflow.conftest import NOW, City
+from tests.support.city import NOW, City
 
 Call = Callable[[Any, int], Awaitable[object]]
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from hub.db import create_engine
 from hub.organizations.models import Organization
-from tests.api import Api
+from tests.support.api import Api
 
 REGISTER = """mutation($input: RegisterOrganizationInput!) {
   registerOrganization(input: $input) {

@@ -15,7 +15,7 @@ from hub.auth.hashing import SecretHasher
 from hub.auth.models import ClientPreviousSecret
 from hub.organizations import service
 from hub.organizations.models import Client
-from tests.auth.conftest import FakeClock, fetch_token
+from tests.support.auth import FakeClock, fetch_token
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api import Api
+from tests.support.api import Api
 
 
 async def first_citizen(api: Api) -> dict[str, str]:

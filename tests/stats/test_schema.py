@@ -10,9 +10,9 @@ from hub.graphql.schema import build_schema
 from hub.needs.service import local_date
 from hub.settings import Settings
 from hub.stats.service import PARTNER_FUNDING_POTENTIAL
-from tests.api import Api
-from tests.workflow_api import documents as doc
-from tests.workflow_api.conftest import database_url, sql
+from tests.support import documents as doc
+from tests.support.api import Api
+from tests.support.partners import database_url, sql
 
 #: Types that carry, or lead to, a person.
 PERSONAL_TYPES = {"Citizen", "Household", "Need", "Contribution", "Enrolment", "AuditEvent"}

@@ -20,7 +20,7 @@ from hub.stats.service import (
     city_stats,
     fulfilment_time,
 )
-from tests.workflow.conftest import NOW, City
+from tests.support.city import NOW, City
 
 
 async def _needs(city_db: City) -> list[Need]:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
 from hub.settings import Settings
-from tests.identities import TestIdentity, bearer, load_identities
+from tests.support.identities import TestIdentity, bearer, load_identities
 
 
 @dataclass

@@ -22,7 +22,7 @@ from hub.auth.keys import MemoryKeyStore, generate_key
 from hub.db import create_engine, session_factory, transaction
 from hub.organizations import service
 from hub.settings import Settings
-from tests.api import Api
+from tests.support.api import Api
 
 REGISTER = """mutation($input: RegisterOrganizationInput!) {
   registerOrganization(input: $input) { organization { code } errors { code message } }
