@@ -15,8 +15,9 @@ from hub.audit.types import AccessEntry, AuditEvent, AuditIntegrity
 from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import page_of
-from hub.graphql.relay import After, Connection, First, SortKey, pk_of
+from hub.graphql.relay import After, Connection, First, pk_of
 from hub.graphql.scalars import NIK
+from hub.pagination import SortKey
 from hub.registry.models import Citizen
 
 _events = AuditEventRecord.__table__

@@ -15,12 +15,12 @@ from hub.contributions import errors
 from hub.contributions.models import Contribution as ContributionRow
 from hub.contributions.service import MAX_KEY_LENGTH, RecordResult, record_contribution
 from hub.contributions.types import Contribution, ContributionKind
+from hub.duplicate_aid.types import DuplicateAidWarning
 from hub.graphql.context import Context
 from hub.graphql.lists import single
-from hub.graphql.mutations import attempt, begin_writing
+from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
 from hub.graphql.relay import pk_of
 from hub.graphql.scalars import Rupiah
-from hub.needs.mutations import DuplicateAidWarning, actor_of, may_see
 
 
 @strawberry.enum(description="Why a contribution was refused.")

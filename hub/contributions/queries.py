@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from hub.contributions.models import Contribution
-from hub.graphql.relay import SortKey
+from hub.pagination import SortKey
 
 _contributions = Contribution.__table__
 

@@ -22,17 +22,19 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.actor import Actor
 from hub.contributions.errors import ContributionError, ContributionErrorCode
 from hub.contributions.models import CONTRIBUTION_KINDS, Contribution
-from hub.duplicate_aid.service import (
+from hub.duplicate_aid.queries import (
     DUPLICATE_AID_WINDOW,
     DuplicateAidWarning,
     find_earlier_aid,
-    flag_duplicates,
     flagged_warnings,
 )
+from hub.duplicate_aid.service import flag_duplicates
+from hub.localtime import local_date
 from hub.needs.models import Need, NeedCategory, Pledge
-from hub.needs.service import Actor, expire_pledges, local_date
+from hub.needs.service import expire_pledges
 from hub.registry.models import Citizen, Household
 
 MAX_RUPIAH = 2**63 - 1

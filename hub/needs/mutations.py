@@ -19,20 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import Info
 
-from hub.authz.rows import TABLES
-from hub.duplicate_aid import service as flags
+from hub.actor import Actor
+from hub.duplicate_aid.types import DuplicateAidWarning
 from hub.graphql.context import Context
 from hub.graphql.lists import single
-from hub.graphql.mutations import attempt, begin_writing
-from hub.graphql.relay import pk_of, to_global_id
-from hub.needs import errors
-from hub.needs import service as workflow
+from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
+from hub.graphql.relay import pk_of
+from hub.needs import errors, service
 from hub.needs.models import Need as NeedRow
 from hub.needs.types import Need, Severity, severity_level
 from hub.organizations.models import Organization
 
 #: The longest pledge a foundation may ask for, in days (the service's limit).
-MAX_PLEDGE_DAYS = workflow.MAX_PLEDGE_TTL.days
+MAX_PLEDGE_DAYS = service.MAX_PLEDGE_TTL.days
 
 _needs = NeedRow.__table__
 
@@ -110,58 +109,6 @@ class CloseOutcome(Enum):
     )
 
 
-@strawberry.enum(description="What kind of earlier help a duplicate-aid warning found.")
-class DuplicateAidKind(Enum):
-    ENROLMENT = strawberry.enum_value(
-        "ENROLMENT", description="The person is enrolled in a programme of the same category."
-    )
-    CONTRIBUTION = strawberry.enum_value(
-        "CONTRIBUTION",
-        description="Another organisation delivered help in the same category recently.",
-    )
-
-
-@strawberry.type(
-    description="Earlier help in the same category, found when a need was pledged or a "
-    "contribution recorded. Not a refusal: the change was made, and Dinsos reviews the flag."
-)
-class DuplicateAidWarning:
-    kind: DuplicateAidKind = strawberry.field(description="Programme enrolment or contribution.")
-    category_code: str = strawberry.field(description="The service domain both helps are in.")
-    program_code: str | None = strawberry.field(
-        description="The programme the person is enrolled in (`PKH`, `BPNT`, …); null for a "
-        "contribution."
-    )
-    contribution_id: strawberry.ID | None = strawberry.field(
-        description="Global id of the earlier contribution; null for an enrolment."
-    )
-    organization_code: str = strawberry.field(
-        description="Who gave the earlier help: the programme's agency or the contributing "
-        "organisation."
-    )
-    on: dt.date = strawberry.field(
-        description="When the enrolment started or the earlier contribution was delivered."
-    )
-    message: str = strawberry.field(description="One sentence saying what was found.")
-
-    @classmethod
-    def of(cls, warning: flags.DuplicateAidWarning) -> DuplicateAidWarning:
-        """Map a service warning."""
-        return cls(
-            kind=DuplicateAidKind[warning.kind],
-            category_code=warning.category_code,
-            program_code=warning.program_code,
-            contribution_id=(
-                strawberry.ID(to_global_id("Contribution", warning.contribution_id))
-                if warning.contribution_id is not None
-                else None
-            ),
-            organization_code=warning.organization_code,
-            on=warning.on,
-            message=warning.message,
-        )
-
-
 @strawberry.type(description="A foundation's claim on a need, so that no one else duplicates it.")
 class Pledge:
     pledged_at: dt.datetime = strawberry.field(description="When the need was pledged.")
@@ -213,27 +160,6 @@ class ReportNeedInput:
 NeedId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the need.")]
 
 
-def actor_of(context: Context) -> workflow.Actor:
-    """The organisation and client on whose behalf the request acts."""
-    principal = context.principal
-    return workflow.Actor(organization_id=principal.organization_id, client_id=principal.client_pk)
-
-
-async def may_see(
-    context: Context,
-    session: AsyncSession,
-    row_type: str,
-    pk: int,
-    *,
-    reach: ColumnElement[bool] | None = None,
-) -> bool:
-    """True when the record exists and the caller's row rules (or `reach`) reach it."""
-    table = TABLES[row_type]
-    condition = context.row_filter(row_type) if reach is None else reach
-    found = await session.scalar(select(table.c.id).where(table.c.id == pk, condition))
-    return found is not None
-
-
 def _as_if_open(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """`condition` on a need, evaluated as though the need's status were OPEN."""
 
@@ -262,7 +188,7 @@ async def _check_need(
         raise errors.NeedError(errors.NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
 
 
-Work = Callable[[AsyncSession, workflow.Actor, dt.datetime], Awaitable[NeedRow]]
+Work = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[NeedRow]]
 
 
 async def _run(info: Info[Context, Any], need_id: int | None, work: Work) -> NeedPayload:
@@ -303,12 +229,12 @@ class NeedMutations:
         context = info.context
         citizen_id = pk_of(input.citizen, "Citizen")
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
             if not await may_see(context, session, "Citizen", citizen_id):
                 raise errors.NeedError(
                     errors.NeedErrorCode.CITIZEN_NOT_FOUND, f"there is no citizen {citizen_id}"
                 )
-            return await workflow.report_need(
+            return await service.report_need(
                 session,
                 actor=actor,
                 citizen_id=citizen_id,
@@ -336,8 +262,8 @@ class NeedMutations:
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
-            return await workflow.verify_need(
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
+            return await service.verify_need(
                 session, actor=actor, need_id=need_id, note=note, now=now
             )
 
@@ -369,14 +295,14 @@ class NeedMutations:
         need_id = pk_of(id, "Need")
         code = to.strip().upper()
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
             target = await session.scalar(select(Organization.id).where(Organization.code == code))
             if target is None:
                 raise errors.NeedError(
                     errors.NeedErrorCode.ORGANIZATION_NOT_FOUND,
                     f"there is no organisation {code!r}; `organizations` lists them",
                 )
-            return await workflow.refer_need(
+            return await service.refer_need(
                 session, actor=actor, need_id=need_id, to_organization_id=target, note=note, now=now
             )
 
@@ -397,7 +323,7 @@ class NeedMutations:
             int | None,
             strawberry.argument(
                 description=f"How many days the pledge holds the need: 1 to {MAX_PLEDGE_DAYS} "
-                f"(default {workflow.PLEDGE_TTL.days})."
+                f"(default {service.PLEDGE_TTL.days})."
             ),
         ] = None,
     ) -> PledgeNeedPayload:
@@ -407,15 +333,15 @@ class NeedMutations:
         now = dt.datetime.now(dt.UTC)
         await begin_writing(context)
 
-        async def work(session: AsyncSession) -> workflow.PledgeResult:
+        async def work(session: AsyncSession) -> service.PledgeResult:
             if days is not None and not 1 <= days <= MAX_PLEDGE_DAYS:
                 raise errors.NeedError(
                     errors.NeedErrorCode.INVALID_INPUT,
                     f"days must be between 1 and {MAX_PLEDGE_DAYS}; got {days}",
                 )
             await _check_need(context, session, need_id, reach=_pledge_reach(context))
-            ttl = workflow.PLEDGE_TTL if days is None else dt.timedelta(days=days)
-            return await workflow.pledge_need(
+            ttl = service.PLEDGE_TTL if days is None else dt.timedelta(days=days)
+            return await service.pledge_need(
                 session, actor=actor, need_id=need_id, now=now, ttl=ttl
             )
 
@@ -445,8 +371,8 @@ class NeedMutations:
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
-            return await workflow.release_pledge(
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
+            return await service.release_pledge(
                 session, actor=actor, need_id=need_id, reason=reason, now=now
             )
 
@@ -474,10 +400,10 @@ class NeedMutations:
         ] = None,
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
-        ending = workflow.CloseOutcome[outcome.name]
+        ending = service.CloseOutcome[outcome.name]
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
-            return await workflow.close_need(
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
+            return await service.close_need(
                 session, actor=actor, need_id=need_id, outcome=ending, reason=reason, now=now
             )
 

@@ -33,26 +33,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.duplicate_aid.service import (
-    DUPLICATE_AID_WINDOW,
-    DuplicateAidWarning,
-    find_earlier_aid,
-    flag_duplicates,
-)
+from hub.actor import Actor
+from hub.duplicate_aid.queries import DUPLICATE_AID_WINDOW, DuplicateAidWarning, find_earlier_aid
+from hub.duplicate_aid.service import flag_duplicates
+from hub.localtime import local_date
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedCategory, NeedStatusChange, Pledge
-from hub.organizations.models import Organization, OrganizationArea, OrganizationCategory
+from hub.organizations.models import Organization
 from hub.registry.models import Citizen, Household
 
 #: How long a pledge holds a need unless released or fulfilled before.
 PLEDGE_TTL = dt.timedelta(days=14)
 MAX_PLEDGE_TTL = dt.timedelta(days=90)
-#: Kota Bandung's civil time (UTC+7, no daylight saving): delivery dates are local dates.
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 MAX_DESCRIPTION = 4000
 #: Compare-and-set attempts before giving up with CONCURRENT_CHANGE.
 _ATTEMPTS = 5
@@ -61,16 +57,7 @@ EXPIRY_NOTE = "Janji bantuan kedaluwarsa"
 
 _needs = Need.__table__
 _pledges = Pledge.__table__
-_changes = NeedStatusChange.__table__
 _organizations = Organization.__table__
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The organisation, and the OAuth2 client of it, on whose behalf a service acts."""
-
-    organization_id: int
-    client_id: int | None = None
 
 
 class CloseOutcome(StrEnum):
@@ -98,23 +85,6 @@ class ExpiredPledge:
     organization_id: int
     expired_at: dt.datetime
     need_reopened: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    """One step of a need's history."""
-
-    changed_at: dt.datetime
-    from_status: str | None
-    to_status: str
-    organization_id: int | None
-    organization_code: str | None
-    note: str | None
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The calendar date in Bandung (WIB) at `moment`."""
-    return moment.astimezone(WIB).date()
 
 
 # --- reading a need's state ----------------------------------------------------------
@@ -685,118 +655,3 @@ async def expire_pledges(
         )
         for row in lapsed
     ]
-
-
-# --- reads ---------------------------------------------------------------------------
-
-
-async def holds_active_pledge(
-    session: AsyncSession, *, organization_id: int, citizen_ids: Sequence[int], now: dt.datetime
-) -> set[int]:
-    """The citizens among `citizen_ids` whose need the organisation holds a live pledge on."""
-    if not citizen_ids:
-        return set()
-    rows = await session.scalars(
-        select(_needs.c.citizen_id)
-        .distinct()
-        .select_from(_pledges.join(_needs, _needs.c.id == _pledges.c.need_id))
-        .where(
-            _pledges.c.organization_id == organization_id,
-            _pledges.c.status == "ACTIVE",
-            _pledges.c.expires_at > now,
-            _needs.c.status == "PLEDGED",
-            _needs.c.citizen_id.in_(list(citizen_ids)),
-        )
-    )
-    return set(rows)
-
-
-async def need_timeline(session: AsyncSession, *, need_id: int) -> list[TimelineEntry]:
-    """The need's history, oldest first; raise NEED_NOT_FOUND."""
-    rows = (
-        await session.execute(
-            select(
-                _changes.c.changed_at,
-                _changes.c.from_status,
-                _changes.c.to_status,
-                _changes.c.organization_id,
-                _organizations.c.code,
-                _changes.c.note,
-            )
-            .select_from(
-                _changes.outerjoin(
-                    _organizations, _organizations.c.id == _changes.c.organization_id
-                )
-            )
-            .where(_changes.c.need_id == need_id)
-            .order_by(_changes.c.changed_at, _changes.c.id)
-        )
-    ).all()
-    if not rows and await session.get(Need, need_id) is None:
-        raise NeedError(NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
-    return [TimelineEntry(*row) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderKey:
-    """One key of a list's order; the read layer wraps it in `hub.graphql.relay.SortKey`."""
-
-    column: ColumnElement[Any]
-    name: str
-    descending: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LksFeed:
-    """The statement of a foundation's feed and its order (the last key is unique)."""
-
-    statement: Select[Any]
-    order: tuple[OrderKey, ...]
-
-
-#: Since when an OPEN need has waited for a partner (opened; reported if never stamped).
-WAITING_SINCE = func.coalesce(_needs.c.opened_at, _needs.c.reported_at).label("waiting_since")
-LKS_FEED_ORDER = (
-    OrderKey(_needs.c.severity, "severity", descending=True),
-    OrderKey(WAITING_SINCE, "waiting_since"),
-    OrderKey(_needs.c.id, "id"),
-)
-
-
-def lks_feed_statement(
-    *,
-    organization_id: int,
-    kecamatan_codes: Sequence[str] | None = None,
-    category_codes: Sequence[str] | None = None,
-    min_severity: int | None = None,
-) -> LksFeed:
-    """OPEN needs in the foundation's categories and kecamatan, most urgent first."""
-    categories = select(OrganizationCategory.category_code).where(
-        OrganizationCategory.organization_id == organization_id
-    )
-    areas = select(OrganizationArea.kecamatan_code).where(
-        OrganizationArea.organization_id == organization_id
-    )
-    statement = (
-        select(_needs, WAITING_SINCE)
-        .where(_needs.c.status == "OPEN")
-        .where(_needs.c.kecamatan_code.in_(areas.scalar_subquery()))
-        .where(
-            or_(
-                _needs.c.category_code.in_(categories.scalar_subquery()),
-                _needs.c.ppks_code.in_(categories.scalar_subquery()),
-            )
-        )
-    )
-    if kecamatan_codes:
-        statement = statement.where(_needs.c.kecamatan_code.in_(list(kecamatan_codes)))
-    if category_codes:
-        statement = statement.where(
-            or_(
-                _needs.c.category_code.in_(list(category_codes)),
-                _needs.c.ppks_code.in_(list(category_codes)),
-            )
-        )
-    if min_severity is not None:
-        statement = statement.where(_needs.c.severity >= min_severity)
-    return LksFeed(statement=statement, order=LKS_FEED_ORDER)

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from hub.graphql.relay import SortKey
 from hub.organizations.models import Organization, OrganizationArea, OrganizationCategory
+from hub.pagination import SortKey
 
 _orgs = Organization.__table__
 _org_categories = OrganizationCategory.__table__

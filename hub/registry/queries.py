@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.graphql.relay import SortKey
+from hub.pagination import SortKey
 from hub.registry.models import Citizen, Household
 
 _citizens = Citizen.__table__

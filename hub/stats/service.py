@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contributions.models import Contribution
+from hub.localtime import local_date
 from hub.needs.models import Need
-from hub.needs.service import local_date
 from hub.organizations.models import Organization
 
 #: What Kota Bandung's partners could fund (Rp1.5 trillion), against which giving is tracked.

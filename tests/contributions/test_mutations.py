@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from hub.graphql.relay import to_global_id
-from hub.needs.service import local_date
+from hub.localtime import local_date
 from tests.support import documents as doc
 from tests.support.api import Api
 from tests.support.partners import add_foundations, database_url, partner, sql

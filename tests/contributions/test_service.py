@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hub.actor import Actor
 from hub.contributions.errors import ContributionError, ContributionErrorCode
 from hub.contributions.models import Contribution
 from hub.contributions.service import RecordResult, record_contribution
 from hub.needs.models import Pledge
-from hub.needs.service import Actor, CloseOutcome, close_need
+from hub.needs.service import CloseOutcome, close_need
 from tests.support.city import NOW, City
 
 EVIDENCE = hashlib.sha256(b"foto serah terima").hexdigest()

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from hub.actor import Actor
 from hub.contributions.models import Contribution
 from hub.contributions.service import RecordResult, record_contribution
-from hub.duplicate_aid.service import DuplicateAidFlag
+from hub.duplicate_aid.models import DuplicateAidFlag
 from hub.needs.models import Need
-from hub.needs.service import Actor, pledge_need, report_need, verify_need
+from hub.needs.service import pledge_need, report_need, verify_need
 from hub.organizations.models import Organization
 from hub.programs.models import Enrolment, Program
 from hub.registry.models import Citizen

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from hub.graphql.relay import to_global_id
-from hub.needs.service import local_date
+from hub.localtime import local_date
 from tests.support import documents as doc
 from tests.support.api import Api
 from tests.support.identities import bearer, load_identities

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from hub.graphql.relay import SortKey, paginate, to_page
+from hub.actor import Actor
 from hub.needs.models import Need
-from hub.needs.service import Actor, LksFeed, lks_feed_statement, pledge_need
+from hub.needs.queries import LksFeed, lks_feed_statement
+from hub.needs.service import pledge_need
 from hub.organizations.models import OrganizationArea, OrganizationCategory
+from hub.pagination import SortKey, paginate, to_page
 from tests.support.city import NOW, City
 
 

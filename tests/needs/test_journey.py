@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from hub.needs.service import local_date
+from hub.localtime import local_date
 from tests.support import documents as doc
 from tests.support.api import Api
 from tests.support.partners import Partner, database_url, onboard_foundation, sql

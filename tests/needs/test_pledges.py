@@ -9,13 +9,13 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, insert, select
 
+from hub.actor import Actor
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedStatusChange, Pledge
+from hub.needs.queries import holds_active_pledge
 from hub.needs.service import (
     EXPIRY_NOTE,
-    Actor,
     expire_pledges,
-    holds_active_pledge,
     pledge_need,
     release_pledge,
 )

@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.actor import Actor
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import NEED_STATUSES, Need, NeedStatusChange, Pledge
 from hub.needs.service import (
-    Actor,
     CloseOutcome,
     close_need,
-    need_timeline,
     pledge_need,
     refer_need,
     release_pledge,
@@ -25,7 +24,7 @@ from hub.needs.service import (
     verify_need,
 )
 from hub.registry.models import Citizen, Household
-from tests.support.city import NOW, City
+from tests.support.city import NOW, City, need_timeline
 
 Call = Callable[[Any, int], Awaitable[object]]
 

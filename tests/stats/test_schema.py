@@ -7,7 +7,7 @@ import datetime as dt
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
 
 from hub.graphql.schema import build_schema
-from hub.needs.service import local_date
+from hub.localtime import local_date
 from hub.settings import Settings
 from hub.stats.service import PARTNER_FUNDING_POTENTIAL
 from tests.support import documents as doc

@@ -15,13 +15,52 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.actor import Actor
 from hub.db import create_engine, session_factory
-from hub.needs.models import Need, Pledge
-from hub.needs.service import Actor
+from hub.needs.errors import NeedError, NeedErrorCode
+from hub.needs.models import Need, NeedStatusChange, Pledge
 from hub.organizations.models import Organization
 from hub.synthetic.clock import REFERENCE_TIME
 
 NOW = REFERENCE_TIME + dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One step of a need's history."""
+
+    changed_at: dt.datetime
+    from_status: str | None
+    to_status: str
+    organization_id: int | None
+    organization_code: str | None
+    note: str | None
+
+
+async def need_timeline(session: AsyncSession, *, need_id: int) -> list[TimelineEntry]:
+    """The need's history, oldest first, as the tests read it; raise NEED_NOT_FOUND."""
+    changes = NeedStatusChange.__table__
+    organizations = Organization.__table__
+    rows = (
+        await session.execute(
+            select(
+                changes.c.changed_at,
+                changes.c.from_status,
+                changes.c.to_status,
+                changes.c.organization_id,
+                organizations.c.code,
+                changes.c.note,
+            )
+            .select_from(
+                changes.outerjoin(organizations, organizations.c.id == changes.c.organization_id)
+            )
+            .where(changes.c.need_id == need_id)
+            .order_by(changes.c.changed_at, changes.c.id)
+        )
+    ).all()
+    if not rows and await session.get(Need, need_id) is None:
+        raise NeedError(NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
+    return [TimelineEntry(*row) for row in rows]
 
 
 @dataclass
