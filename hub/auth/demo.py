@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.state import AuthState
 from hub.organizations import service
+from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.models import Client, Organization
 
 #: role -> the organisation its demo client belongs to (None: the first active LKS).
@@ -54,7 +55,9 @@ async def _lks_code(session: AsyncSession) -> str:
         return code
     try:
         await service.get_organization(session, code=DEMO_LKS)
-    except service.NotFound:
+    except OrganizationError as error:
+        if error.code is not OrganizationErrorCode.NOT_FOUND:
+            raise
         await service.create_organization(
             session, code=DEMO_LKS, kind="LKS", name="LKS Demo Satu Pintu"
         )

@@ -41,7 +41,7 @@ from starlette.responses import Response
 from hub.auth.directory import ClientRecord, ClientStatus
 from hub.auth.hashing import SecretHasher
 from hub.auth.tokens import AccessTokenClaims, AccessTokens
-from hub.organizations.service import ROLES
+from hub.authz.catalog import ROLES
 from hub.settings import AuthSettings
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.cli.admin import record_admin_change
 from hub.db import create_engine, session_factory, transaction
 from hub.organizations import service
+from hub.organizations.errors import OrganizationError
 from hub.settings import Settings
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ def run(
 
     try:
         return asyncio.run(main())
-    except service.OrganizationError as error:
+    except OrganizationError as error:
         console.print(f"[red]{error.code}:[/] {error}")
         raise typer.Exit(1) from None
 

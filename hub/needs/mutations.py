@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -27,134 +26,22 @@ from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
 from hub.graphql.relay import pk_of
 from hub.needs import errors, service
 from hub.needs.models import Need as NeedRow
-from hub.needs.types import Need, Severity, severity_level
+from hub.needs.service import CloseOutcome
+from hub.needs.types import (
+    Need,
+    NeedError,
+    NeedPayload,
+    Pledge,
+    PledgeNeedPayload,
+    ReportNeedInput,
+    severity_level,
+)
 from hub.organizations.models import Organization
 
 #: The longest pledge a foundation may ask for, in days (the service's limit).
 MAX_PLEDGE_DAYS = service.MAX_PLEDGE_TTL.days
 
 _needs = NeedRow.__table__
-
-
-@strawberry.enum(description="Why a need operation was refused.")
-class NeedErrorCode(Enum):
-    NEED_NOT_FOUND = strawberry.enum_value(
-        "NEED_NOT_FOUND", description="No need has this id, or none that you may see."
-    )
-    CITIZEN_NOT_FOUND = strawberry.enum_value(
-        "CITIZEN_NOT_FOUND", description="No person has this id, or none that you may see."
-    )
-    CATEGORY_NOT_FOUND = strawberry.enum_value(
-        "CATEGORY_NOT_FOUND", description="The category code is not in `needCategories`."
-    )
-    ORGANIZATION_NOT_FOUND = strawberry.enum_value(
-        "ORGANIZATION_NOT_FOUND", description="No organisation has this code."
-    )
-    INVALID_INPUT = strawberry.enum_value(
-        "INVALID_INPUT",
-        description="A value out of range: an empty description or reason, a text too long, "
-        "a category of the wrong kind, a pledge length. The message says which.",
-    )
-    ILLEGAL_TRANSITION = strawberry.enum_value(
-        "ILLEGAL_TRANSITION",
-        description="The need's status does not allow this operation. The message names the "
-        "status and the statuses the operation needs, e.g. `need 42 is FULFILLED; "
-        "pledgeNeed needs OPEN`.",
-    )
-    NEED_ALREADY_PLEDGED = strawberry.enum_value(
-        "NEED_ALREADY_PLEDGED",
-        description="Another pledge holds the need (another foundation's, or already yours); "
-        "it can be pledged again only after that pledge is released or expires.",
-    )
-    NEED_NOT_HELD = strawberry.enum_value(
-        "NEED_NOT_HELD",
-        description="Your organisation does not hold the need: only the holder (or, when "
-        "none, the reporter) or an agency may release or close it.",
-    )
-    INVALID_REFERRAL_TARGET = strawberry.enum_value(
-        "INVALID_REFERRAL_TARGET",
-        description="A need can be referred only to an ACTIVE agency (OPD) that does not "
-        "already hold it.",
-    )
-    CONCURRENT_CHANGE = strawberry.enum_value(
-        "CONCURRENT_CHANGE",
-        description="The need kept changing while the operation ran; read it again and retry.",
-    )
-
-
-@strawberry.type(description="An expected failure of a need operation.")
-class NeedError:
-    code: NeedErrorCode = strawberry.field(description="What kind of failure.")
-    message: str = strawberry.field(
-        description="What was wrong and what is allowed, in words a person can act on."
-    )
-
-    @classmethod
-    def of(cls, error: errors.NeedError) -> NeedError:
-        """Map a service error."""
-        return cls(code=NeedErrorCode[error.code.name], message=error.message)
-
-
-@strawberry.enum(description="How a need ends.")
-class CloseOutcome(Enum):
-    FULFILLED = strawberry.enum_value(
-        "FULFILLED",
-        description="Help was delivered. The need must be PLEDGED (by your organisation) or "
-        "REFERRED (to your agency); its pledge ends as fulfilled.",
-    )
-    NO_LONGER_NEEDED = strawberry.enum_value(
-        "NO_LONGER_NEEDED",
-        description="The need ends without delivery (moved away, solved otherwise, …); its "
-        "status becomes CLOSED. A reason is required.",
-    )
-
-
-@strawberry.type(description="A foundation's claim on a need, so that no one else duplicates it.")
-class Pledge:
-    pledged_at: dt.datetime = strawberry.field(description="When the need was pledged.")
-    expires_at: dt.datetime = strawberry.field(
-        description="When the pledge lapses unless released or fulfilled before; the need then "
-        "opens to other foundations again."
-    )
-
-
-@strawberry.type(description="The result of a need operation.")
-class NeedPayload:
-    need: Need | None = strawberry.field(
-        default=None, description="The need after the change; null when it was refused."
-    )
-    errors: list[NeedError] = strawberry.field(
-        default_factory=list, description="Why the change was refused; empty on success."
-    )
-
-
-@strawberry.type(description="The result of pledging a need.")
-class PledgeNeedPayload(NeedPayload):
-    pledge: Pledge | None = strawberry.field(
-        default=None, description="The new pledge; null when it was refused."
-    )
-    warnings: list[DuplicateAidWarning] = strawberry.field(
-        default_factory=list,
-        description="Earlier help the person received in the need's category (programme "
-        "enrolments, other organisations' contributions); empty when none was found.",
-    )
-
-
-@strawberry.input(description="A person's specific need, reported for Dinsos to verify.")
-class ReportNeedInput:
-    citizen: strawberry.ID = strawberry.field(description="Global id of the person in need.")
-    category: str = strawberry.field(
-        description="Service-domain code (`FOOD`, `HEALTH`, …; see `needCategories`)."
-    )
-    ppks_type: str | None = strawberry.field(
-        default=None,
-        description="PPKS type code of the person (`PPKS_FAKIR_MISKIN`, …), when known.",
-    )
-    description: str = strawberry.field(
-        description="What is needed, in a few sentences (at most 4000 characters). Foundations "
-        "read it, so name no one: the person is linked by `citizen`."
-    )
-    severity: Severity = strawberry.field(description="How urgent it is.")
 
 
 NeedId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the need.")]
@@ -400,11 +287,10 @@ class NeedMutations:
         ] = None,
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
-        ending = service.CloseOutcome[outcome.name]
 
         async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
             return await service.close_need(
-                session, actor=actor, need_id=need_id, outcome=ending, reason=reason, now=now
+                session, actor=actor, need_id=need_id, outcome=outcome, reason=reason, now=now
             )
 
         return await _run(info, need_id, work)

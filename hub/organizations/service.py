@@ -1,8 +1,8 @@
 """Organisations and their OAuth2 clients: onboarding, standing, credentials, roles.
 
 Plain functions with keyword-only arguments over a session the caller owns: they flush
-when they need a generated id, and never commit. Expected failures raise a subclass of
-`OrganizationError` whose `code` the GraphQL layer and the CLI can show.
+when they need a generated id, and never commit. Expected failures raise `OrganizationError`
+(`hub.organizations.errors`), whose `code` the GraphQL layer and the CLI show.
 
 Secrets are returned once, in clear, inside `IssuedClient`, and stored only as an Argon2id
 hash. Nothing here logs them.
@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.hashing import SecretHasher, generate_secret
 from hub.auth.models import ClientPreviousSecret, ClientPublicKey
+from hub.authz.catalog import ROLES
 from hub.db import utcnow
 from hub.needs.models import NeedCategory
+from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.models import (
     ORGANIZATION_KINDS,
     Client,
@@ -37,7 +39,6 @@ from hub.organizations.models import (
 )
 from hub.regions.models import Region
 
-ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
 #: Which kind of organisation may hold each role; `dinsos_admin` only Dinsos itself.
 ROLE_KINDS = {
     "dinsos_admin": "OPD",
@@ -47,43 +48,6 @@ ROLE_KINDS = {
 }
 ADMIN_ORGANIZATION = "DINSOS"
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,23}$")
-
-
-class OrganizationError(Exception):
-    """An expected failure of an organisation or client operation.
-
-    OrganizationError
-     ├── NotFound       (NOT_FOUND)      no such organisation or client
-     ├── AlreadyExists  (ALREADY_EXISTS) the code or registration number is taken
-     ├── InvalidInput   (INVALID_INPUT)  a value the hub cannot accept
-     └── InvalidState   (INVALID_STATE)  not allowed in the current status
-    """
-
-    code = "ORGANIZATION_ERROR"
-
-
-class NotFound(OrganizationError):
-    """No such organisation or client."""
-
-    code = "NOT_FOUND"
-
-
-class AlreadyExists(OrganizationError):
-    """The code or registration number is already taken."""
-
-    code = "ALREADY_EXISTS"
-
-
-class InvalidInput(OrganizationError):
-    """A value the hub cannot accept."""
-
-    code = "INVALID_INPUT"
-
-
-class InvalidState(OrganizationError):
-    """The operation is not allowed in the current status."""
-
-    code = "INVALID_STATE"
 
 
 @cache
@@ -96,10 +60,10 @@ def default_hasher() -> SecretHasher:
 
 
 async def get_organization(session: AsyncSession, *, code: str) -> Organization:
-    """The organisation with `code`; raise `NotFound`."""
+    """The organisation with `code`; raise NOT_FOUND."""
     org = await session.scalar(select(Organization).where(Organization.code == code))
     if org is None:
-        raise NotFound(f"no organisation {code}")
+        raise OrganizationError(OrganizationErrorCode.NOT_FOUND, f"no organisation {code}")
     return org
 
 
@@ -123,23 +87,32 @@ async def create_organization(
     name: str,
     registration_number: str | None = None,
 ) -> Organization:
-    """A new organisation, pending approval; raise `InvalidInput` or `AlreadyExists`."""
+    """A new organisation, pending approval; raise INVALID_INPUT or ALREADY_EXISTS."""
     code = code.strip().upper()
     if not _CODE.match(code):
-        raise InvalidInput("the code must be 2-24 capital letters, digits or dashes")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            "the code must be 2-24 capital letters, digits or dashes",
+        )
     if kind not in ORGANIZATION_KINDS:
-        raise InvalidInput(f"the kind must be one of {', '.join(ORGANIZATION_KINDS)}")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"the kind must be one of {', '.join(ORGANIZATION_KINDS)}",
+        )
     if not name.strip():
-        raise InvalidInput("the name is required")
+        raise OrganizationError(OrganizationErrorCode.INVALID_INPUT, "the name is required")
     taken = await session.scalar(select(Organization.id).where(Organization.code == code))
     if taken is not None:
-        raise AlreadyExists(f"the code {code} is taken")
+        raise OrganizationError(OrganizationErrorCode.ALREADY_EXISTS, f"the code {code} is taken")
     if registration_number is not None:
         taken = await session.scalar(
             select(Organization.id).where(Organization.registration_number == registration_number)
         )
         if taken is not None:
-            raise AlreadyExists(f"the registration number {registration_number} is taken")
+            raise OrganizationError(
+                OrganizationErrorCode.ALREADY_EXISTS,
+                f"the registration number {registration_number} is taken",
+            )
     org = Organization(
         code=code,
         kind=kind,
@@ -159,7 +132,7 @@ async def set_service_scope(
     category_codes: Sequence[str],
     kecamatan_codes: Sequence[str],
 ) -> Organization:
-    """Replace the need categories and kecamatan an organisation serves; `InvalidInput`
+    """Replace the need categories and kecamatan an organisation serves; INVALID_INPUT
     names any code the hub does not know."""
     org = await get_organization(session, code=code)
     known_categories = set(
@@ -170,7 +143,10 @@ async def set_service_scope(
         ).all()
     )
     if unknown := sorted(set(category_codes) - known_categories):
-        raise InvalidInput(f"unknown need categories: {', '.join(unknown)} (see needCategories)")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"unknown need categories: {', '.join(unknown)} (see needCategories)",
+        )
     known_areas = set(
         (
             await session.scalars(
@@ -181,7 +157,10 @@ async def set_service_scope(
         ).all()
     )
     if unknown := sorted(set(kecamatan_codes) - known_areas):
-        raise InvalidInput(f"unknown kecamatan codes: {', '.join(unknown)} (e.g. 32.73.02)")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"unknown kecamatan codes: {', '.join(unknown)} (e.g. 32.73.02)",
+        )
     await session.execute(
         delete(OrganizationCategory).where(OrganizationCategory.organization_id == org.id)
     )
@@ -200,7 +179,7 @@ async def set_service_scope(
 
 
 async def approve_organization(session: AsyncSession, *, code: str) -> Organization:
-    """The organisation, now active (from pending or suspended); raise `NotFound`."""
+    """The organisation, now active (from pending or suspended); raise NOT_FOUND."""
     org = await get_organization(session, code=code)
     org.status = "ACTIVE"
     return org
@@ -239,26 +218,40 @@ class ClientView:
 
 
 def _check_roles(org: Organization, roles: Iterable[str]) -> tuple[str, ...]:
-    """The roles in canonical order; raise `InvalidInput` for one the organisation can't hold."""
+    """The roles in canonical order; raise INVALID_INPUT for one the organisation can't hold."""
     wanted = set(roles)
     for role in wanted:
         if role not in ROLE_KINDS:
-            raise InvalidInput(f"unknown role {role}; roles: {', '.join(ROLES)}")
+            raise OrganizationError(
+                OrganizationErrorCode.INVALID_INPUT,
+                f"unknown role {role}; roles: {', '.join(ROLES)}",
+            )
         if ROLE_KINDS[role] != org.kind:
-            raise InvalidInput(f"a {org.kind} organisation cannot hold the role {role}")
+            raise OrganizationError(
+                OrganizationErrorCode.INVALID_INPUT,
+                f"a {org.kind} organisation cannot hold the role {role}",
+            )
         if role == "dinsos_admin" and org.code != ADMIN_ORGANIZATION:
-            raise InvalidInput(f"only {ADMIN_ORGANIZATION} can hold the role dinsos_admin")
+            raise OrganizationError(
+                OrganizationErrorCode.INVALID_INPUT,
+                f"only {ADMIN_ORGANIZATION} can hold the role dinsos_admin",
+            )
     return tuple(role for role in ROLES if role in wanted)
 
 
 def _public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
-    """The public JWK, with a `kid`; raise `InvalidInput` for a private or unusable key."""
+    """The public JWK, with a `kid`; raise INVALID_INPUT for a private or unusable key."""
     try:
         key = ECKey.import_key(jwk) if jwk.get("kty") == "EC" else RSAKey.import_key(jwk)
     except (JoseError, ValueError, TypeError, KeyError):
-        raise InvalidInput("the key must be a public EC (P-256) or RSA JWK") from None
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT, "the key must be a public EC (P-256) or RSA JWK"
+        ) from None
     if key.is_private:
-        raise InvalidInput("send the public key only; the private key stays with the agency")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            "send the public key only; the private key stays with the agency",
+        )
     public = dict(key.as_dict(private=False))
     public["kid"] = jwk.get("kid") or key.thumbprint()
     return public
@@ -277,12 +270,18 @@ async def create_client(
     """A new client with `roles`, a secret (shown once) and/or a public key for JWT auth."""
     org = await get_organization(session, code=organization_code)
     if org.status == "SUSPENDED":
-        raise InvalidState(f"the organisation {org.code} is suspended")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_STATE, f"the organisation {org.code} is suspended"
+        )
     checked = _check_roles(org, roles)
     if not checked:
-        raise InvalidInput("a client needs at least one role")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT, "a client needs at least one role"
+        )
     if not with_secret and public_jwk is None:
-        raise InvalidInput("a client needs a secret or a public key")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT, "a client needs a secret or a public key"
+        )
     jwk = _public_jwk(public_jwk) if public_jwk is not None else None
     secret = generate_secret() if with_secret else None
     client = Client(
@@ -301,10 +300,10 @@ async def create_client(
 
 
 async def get_client(session: AsyncSession, *, client_id: str) -> Client:
-    """The client with `client_id`; raise `NotFound`."""
+    """The client with `client_id`; raise NOT_FOUND."""
     client = await session.scalar(select(Client).where(Client.client_id == client_id))
     if client is None:
-        raise NotFound(f"no client {client_id}")
+        raise OrganizationError(OrganizationErrorCode.NOT_FOUND, f"no client {client_id}")
     return client
 
 
@@ -344,7 +343,7 @@ async def get_all_clients(
 
 
 async def get_client_view(session: AsyncSession, *, client_id: str) -> ClientView:
-    """One client with its organisation's code and roles; raise `NotFound`."""
+    """One client with its organisation's code and roles; raise NOT_FOUND."""
     client, org = await _client_and_org(session, client_id)
     return ClientView(
         client=client, organization_code=org.code, roles=await _roles(session, client)
@@ -352,7 +351,7 @@ async def get_client_view(session: AsyncSession, *, client_id: str) -> ClientVie
 
 
 async def _client_and_org(session: AsyncSession, client_id: str) -> tuple[Client, Organization]:
-    """The client and its organisation; raise `NotFound`."""
+    """The client and its organisation; raise NOT_FOUND."""
     client = await get_client(session, client_id=client_id)
     org = await session.get_one(Organization, client.organization_id)
     return client, org
@@ -380,7 +379,9 @@ async def rotate_client_secret(
     """
     client, org = await _client_and_org(session, client_id)
     if client.revoked_at is not None:
-        raise InvalidState(f"the client {client_id} is revoked")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_STATE, f"the client {client_id} is revoked"
+        )
     now = now or utcnow()
     # Former secrets whose overlap is over are of no use any more.
     await session.execute(
@@ -436,7 +437,9 @@ async def add_client_key(
         )
     )
     if taken is not None:
-        raise AlreadyExists(f"the client already has a key {jwk['kid']}")
+        raise OrganizationError(
+            OrganizationErrorCode.ALREADY_EXISTS, f"the client already has a key {jwk['kid']}"
+        )
     key = ClientPublicKey(client_id=client.id, kid=jwk["kid"], jwk=jwk)
     session.add(key)
     await session.flush()
@@ -444,7 +447,7 @@ async def add_client_key(
 
 
 async def grant_role(session: AsyncSession, *, client_id: str, role: str) -> tuple[str, ...]:
-    """The client's roles after granting `role`; raise `InvalidInput` if it may not hold it."""
+    """The client's roles after granting `role`; raise INVALID_INPUT if it may not hold it."""
     client, org = await _client_and_org(session, client_id)
     _check_roles(org, [role])
     held = await _roles(session, client)

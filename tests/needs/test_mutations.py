@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from graphql import GraphQLEnumType
+
 from hub.contributions import errors as contribution_errors
-from hub.contributions.mutations import ContributionErrorCode
 from hub.graphql.relay import to_global_id
+from hub.graphql.schema import build_schema
 from hub.needs import errors as need_errors
-from hub.needs.mutations import NeedErrorCode
 from hub.needs.service import EXPIRY_NOTE
+from hub.settings import Settings
 from tests.support import documents as doc
 from tests.support.api import Api
 from tests.support.partners import add_foundations, database_url, partner, sql
@@ -27,10 +29,13 @@ async def _first(api: Api, where: str, **params: object) -> dict[str, Any]:
 
 
 def test_every_service_error_code_has_its_schema_code() -> None:
-    assert [c.name for c in NeedErrorCode] == [c.name for c in need_errors.NeedErrorCode]
-    assert [c.name for c in ContributionErrorCode] == [
-        c.name for c in contribution_errors.ContributionErrorCode
-    ]
+    # The schema shows the services' own code enums: same codes, each described.
+    schema = build_schema(Settings())._schema
+    for codes in (need_errors.NeedErrorCode, contribution_errors.ContributionErrorCode):
+        shown = schema.get_type(codes.__name__)
+        assert isinstance(shown, GraphQLEnumType)
+        assert list(shown.values) == [c.name for c in codes]
+        assert all(value.description for value in shown.values.values())
 
 
 async def test_illegal_transitions_say_which_and_why(city: Api) -> None:

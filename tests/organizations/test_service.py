@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -14,8 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.hashing import SecretHasher
 from hub.auth.models import ClientPreviousSecret
 from hub.organizations import service
+from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.models import Client
 from tests.support.auth import FakeClock, fetch_token
+
+
+@contextmanager
+def refused(code: OrganizationErrorCode, match: str | None = None) -> Iterator[None]:
+    """Expect the service to refuse with `code` (and a message matching `match`)."""
+    with pytest.raises(OrganizationError, match=match) as caught:
+        yield
+    assert caught.value.code is code
+
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
@@ -27,35 +38,35 @@ async def test_organisations_are_onboarded_pending_then_approved(db: Db) -> None
             session, code="lks-0042", kind="LKS", name="Yayasan Peduli", registration_number="R-1"
         )
         assert (org.code, org.status) == ("LKS-0042", "PENDING")
-        with pytest.raises(service.AlreadyExists):
+        with refused(OrganizationErrorCode.ALREADY_EXISTS):
             await service.create_organization(session, code="LKS-0042", kind="LKS", name="x")
-        with pytest.raises(service.AlreadyExists):
+        with refused(OrganizationErrorCode.ALREADY_EXISTS):
             await service.create_organization(
                 session, code="LKS-0043", kind="LKS", name="x", registration_number="R-1"
             )
-        with pytest.raises(service.InvalidInput):
+        with refused(OrganizationErrorCode.INVALID_INPUT):
             await service.create_organization(session, code="LKS 1", kind="LKS", name="x")
-        with pytest.raises(service.InvalidInput):
+        with refused(OrganizationErrorCode.INVALID_INPUT):
             await service.create_organization(session, code="NGO-1", kind="NGO", name="x")
         assert (await service.approve_organization(session, code="LKS-0042")).status == "ACTIVE"
         suspended = await service.suspend_organization(session, code="LKS-0042")
         assert suspended.status == "SUSPENDED"
         lks = await service.get_all_organizations(session, kind="LKS")
         assert [o.code for o in lks] == ["LKS-0042"]
-        with pytest.raises(service.NotFound):
+        with refused(OrganizationErrorCode.NOT_FOUND):
             await service.get_organization(session, code="NOPE")
 
     await db(work)
 
 
 async def test_roles_must_fit_the_organisation(make_client: MakeClient) -> None:
-    with pytest.raises(service.InvalidInput, match="cannot hold the role lks_partner"):
+    with refused(OrganizationErrorCode.INVALID_INPUT, match="cannot hold the role lks_partner"):
         await make_client("DINKES", "lks_partner")
-    with pytest.raises(service.InvalidInput, match="only DINSOS"):
+    with refused(OrganizationErrorCode.INVALID_INPUT, match="only DINSOS"):
         await make_client("DINKES", "dinsos_admin")
-    with pytest.raises(service.InvalidInput, match="unknown role"):
+    with refused(OrganizationErrorCode.INVALID_INPUT, match="unknown role"):
         await make_client("DINKES", "superuser")
-    with pytest.raises(service.InvalidInput, match="at least one role"):
+    with refused(OrganizationErrorCode.INVALID_INPUT, match="at least one role"):
         await make_client("DINKES")
     issued = await make_client("DINSOS", "opd_officer", "dinsos_admin")
     assert issued.roles == ("dinsos_admin", "opd_officer")
@@ -65,7 +76,7 @@ async def test_a_private_jwk_is_refused(make_client: MakeClient) -> None:
     from joserfc.jwk import ECKey
 
     private = dict(ECKey.generate_key("P-256", private=True).as_dict(private=True))
-    with pytest.raises(service.InvalidInput, match="public key only"):
+    with refused(OrganizationErrorCode.INVALID_INPUT, match="public key only"):
         await make_client("DINKES", "opd_officer", public_jwk=private)
 
 
@@ -175,7 +186,7 @@ async def test_a_revoked_client_gets_no_token_and_keeps_no_hash(
             session, client_id=issued.client.client_id, overlap=dt.timedelta(0)
         )
 
-    with pytest.raises(service.InvalidState):
+    with refused(OrganizationErrorCode.INVALID_STATE):
         await db(rotate)
 
 
@@ -186,7 +197,7 @@ async def test_roles_are_granted_and_withdrawn(make_client: MakeClient, db: Db) 
     async def work(session: AsyncSession) -> None:
         roles = await service.grant_role(session, client_id=client_id, role="dinsos_admin")
         assert roles == ("dinsos_admin", "opd_officer")
-        with pytest.raises(service.InvalidInput):
+        with refused(OrganizationErrorCode.INVALID_INPUT):
             await service.grant_role(session, client_id=client_id, role="auditor")
         roles = await service.revoke_role(session, client_id=client_id, role="opd_officer")
         assert roles == ("dinsos_admin",)
