@@ -31,8 +31,8 @@ import httpx
 from hub.auth import models as auth_models
 from hub.auth.keys import FileKeyStore
 from hub.auth.state import AuthState
-from hub.database import upgrade
 from hub.db import Base, create_engine, session_factory, transaction
+from hub.migrations import upgrade
 from hub.organizations import service
 from hub.settings import AuthSettings
 

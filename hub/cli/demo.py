@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from hub.auth.demo import DemoCredential, issue_demo_credentials
 from hub.auth.state import AuthState
-from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction
+from hub.migrations import upgrade
 from hub.registry.models import Citizen
 from hub.settings import Settings
 

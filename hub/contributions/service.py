@@ -3,8 +3,7 @@
 A client retrying `recordContribution` with the same idempotency key gets the first record
 back and nothing new is written, however many retries race: the insert is
 `INSERT … ON CONFLICT (organization_id, idempotency_key) DO NOTHING`, so the unique
-constraint decides without raising. (No savepoint is needed for that, which matters on
-SQLite: a SAVEPOINT issued as a transaction's first write is committed by its RELEASE.)
+constraint decides without raising and no savepoint is needed.
 
 A contribution against a need is accepted only from the organisation holding an ACTIVE,
 unexpired pledge on it. It does not close the need: one need may take several deliveries,

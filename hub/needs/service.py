@@ -20,9 +20,8 @@ Services run their statements at once (Core and ORM-enabled DML, no pending obje
 flush is needed and the database judges concurrent callers at the moment of the call. They
 never commit: the caller's transaction also holds the audit event.
 
-SQLite note: the driver starts a transaction only at the first INSERT/UPDATE/DELETE, and a
-SAVEPOINT issued before that starts a transaction which its RELEASE commits. Every savepoint
-here therefore comes after a write of the same call (the lazy pledge expiry).
+Savepoints nest inside the caller's transaction on both backends: on SQLite `hub.db` emits
+BEGIN itself, so a SAVEPOINT never opens (and its RELEASE never commits) a transaction.
 """
 
 from __future__ import annotations
@@ -404,7 +403,6 @@ async def pledge_need(
             NeedErrorCode.INVALID_INPUT,
             f"a pledge lasts more than 0 and at most {MAX_PLEDGE_TTL.days} days; {ttl} was asked",
         )
-    # Also the first write of this call, so the savepoint below nests on SQLite (see above).
     await expire_pledges(session, now=now, need_id=need_id)
     try:
         # The savepoint undoes the need's update when the pledge insert is refused, and keeps

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hub.database import drift, upgrade
 from hub.db import create_engine
+from hub.migrations import drift, upgrade
 from hub.regions.models import Region
 
 

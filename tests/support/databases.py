@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.database import upgrade
+from hub.migrations import upgrade
 
 Populate = Callable[[str], Awaitable[None]]
 
