@@ -12,7 +12,7 @@ from strawberry.types import Info
 from hub.graphql.context import Context
 from hub.graphql.errors import BadInput
 from hub.graphql.lists import many
-from hub.regions import service
+from hub.regions import queries
 from hub.regions.types import Region, RegionLevel
 
 _KECAMATAN = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -56,7 +56,7 @@ class RegionQueries:
         ] = None,
     ) -> list[Region]:
         async with info.context.db_lock:
-            rows = await service.get_all(
+            rows = await queries.get_all(
                 info.context.session,
                 level=level.name if level else None,
                 parent_code=parent_code,

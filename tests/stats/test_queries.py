@@ -13,7 +13,7 @@ from hub.contributions.models import Contribution
 from hub.needs.models import Need
 from hub.needs.service import CloseOutcome, close_need
 from hub.organizations.models import Organization
-from hub.stats.service import (
+from hub.stats.queries import (
     PARTNER_FUNDING_POTENTIAL,
     ContributionTotal,
     NeedCounts,

@@ -9,7 +9,7 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
 from hub.graphql.schema import build_schema
 from hub.localtime import local_date
 from hub.settings import Settings
-from hub.stats.service import PARTNER_FUNDING_POTENTIAL
+from hub.stats.queries import PARTNER_FUNDING_POTENTIAL
 from tests.support import documents as doc
 from tests.support.api import Api
 from tests.support.partners import database_url, sql
