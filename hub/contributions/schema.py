@@ -13,8 +13,7 @@ from hub.contributions.types import Contribution, ContributionKind
 from hub.graphql.context import Context
 from hub.graphql.lists import page_of
 from hub.graphql.relay import After, Connection, First, pk_of
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.regions.types import RegionLevel, check_codes
 
 
 @strawberry.input(description="Which contributions to list. Every given condition must hold.")

@@ -17,8 +17,7 @@ from hub.graphql.relay import After, Connection, First, pk_of
 from hub.needs import queries
 from hub.needs.models import NeedCategory as NeedCategoryRow
 from hub.needs.types import CategoryKind, Need, NeedCategory, NeedStatus, Severity, severity_level
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.regions.types import RegionLevel, check_codes
 
 
 @strawberry.enum(description="Orders of the needs list.")

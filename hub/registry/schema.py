@@ -12,8 +12,7 @@ from hub.graphql.errors import BadInput
 from hub.graphql.lists import page_of, single
 from hub.graphql.relay import After, Connection, First
 from hub.graphql.scalars import NIK
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.regions.types import RegionLevel, check_codes
 from hub.registry import queries
 from hub.registry.types import Citizen, Household
 
