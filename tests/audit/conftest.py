@@ -18,22 +18,9 @@ from hub.audit.recorder import append
 from hub.audit.settings import DEFAULT_ORIGIN
 from hub.audit.verify import Verification, verify_database
 from hub.db import create_engine, session_factory, transaction
+from tests.support.clock import FakeClock
 
 START = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: dt.datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -47,7 +34,7 @@ async def sessions(empty_database_url: str) -> AsyncIterator[async_sessionmaker[
 @pytest.fixture
 def clock() -> FakeClock:
     """The injectable clock of the sealer."""
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -63,7 +50,7 @@ def sealer(key_store: MemoryAuditKeyStore, clock: FakeClock) -> Sealer:
     return Sealer(
         ring.signer(DEFAULT_ORIGIN),
         policy=CheckpointPolicy(every=5, seconds=60),
-        clock=clock,
+        clock=clock.now,
         verifiers=ring.verifiers(DEFAULT_ORIGIN),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 
 from hub.auth.hashing import SecretHasher, generate_secret
-from tests.support.auth import FakeClock
+from tests.support.clock import FakeClock
 
 
 def _hasher(clock: FakeClock, seconds: float = 60) -> SecretHasher:
@@ -13,7 +13,7 @@ def _hasher(clock: FakeClock, seconds: float = 60) -> SecretHasher:
     return SecretHasher(
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
         verified_cache_seconds=seconds,
-        clock=clock,
+        clock=clock.time,
     )
 
 
@@ -43,7 +43,7 @@ def test_cached_checks_expire() -> None:
     hasher.verify_sync(stored, secret)
     assert stored in hasher._verified
     clock.advance(11)
-    assert hasher._verified[stored][1] < clock()
+    assert hasher._verified[stored][1] < clock.time()
     assert hasher.verify_sync(stored, secret)  # verified again with Argon2
 
 

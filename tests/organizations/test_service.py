@@ -17,7 +17,8 @@ from hub.auth.models import ClientPreviousSecret
 from hub.organizations import service
 from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.models import Client
-from tests.support.auth import FakeClock, fetch_token
+from tests.support.auth import fetch_token
+from tests.support.clock import FakeClock
 
 
 @contextmanager
@@ -118,7 +119,7 @@ async def test_rotation_overlap_keeps_the_old_secret_for_a_while(
     issued = await make_client("DINKES", "opd_officer")
     client_id, old = issued.client.client_id, issued.secret
     assert old is not None
-    now = dt.datetime.fromtimestamp(clock(), dt.UTC)
+    now = clock.now()
 
     async def rotate(session: AsyncSession) -> service.IssuedClient:
         return await service.rotate_client_secret(

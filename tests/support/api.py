@@ -17,31 +17,13 @@ from hub.settings import Settings
 from tests.support.identities import TestIdentity, bearer, load_identities
 
 
-@dataclass
-class Api:
-    """Posts GraphQL documents as one test client and counts the SQL statements they ran."""
+class GraphQLCaller:
+    """POSTs GraphQL documents with the caller's `headers()`; `Api` and `Partner` are ones."""
 
     client: httpx.AsyncClient
-    app: Starlette
-    identities: dict[str, TestIdentity]
-    who: str = "dinsos_admin"
-    purpose: str | None = "SERVICE_DELIVERY"
-    statements: list[str] = field(default_factory=list)
-
-    def as_(self, who: str, *, purpose: str | None = "SERVICE_DELIVERY") -> Api:
-        """The same hub, called as another test client (`dinsos_admin`, `lks_partner`, …)."""
-        return replace(self, who=who, purpose=purpose)
-
-    @property
-    def identity(self) -> TestIdentity:
-        return self.identities[self.who]
 
     def headers(self) -> dict[str, str]:
-        """Authorization (a fresh token) and, when set, the purpose of the read."""
-        headers = {"authorization": bearer(self.app.state.auth, self.identity)}
-        if self.purpose is not None:
-            headers["x-purpose"] = self.purpose
-        return headers
+        raise NotImplementedError
 
     async def post(
         self, document: str, variables: dict[str, Any] | None = None, **headers: str
@@ -68,6 +50,33 @@ class Api:
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+
+@dataclass
+class Api(GraphQLCaller):
+    """Posts GraphQL documents as one test client and counts the SQL statements they ran."""
+
+    client: httpx.AsyncClient
+    app: Starlette
+    identities: dict[str, TestIdentity]
+    who: str = "dinsos_admin"
+    purpose: str | None = "SERVICE_DELIVERY"
+    statements: list[str] = field(default_factory=list)
+
+    def as_(self, who: str, *, purpose: str | None = "SERVICE_DELIVERY") -> Api:
+        """The same hub, called as another test client (`dinsos_admin`, `lks_partner`, …)."""
+        return replace(self, who=who, purpose=purpose)
+
+    @property
+    def identity(self) -> TestIdentity:
+        return self.identities[self.who]
+
+    def headers(self) -> dict[str, str]:
+        """Authorization (a fresh token) and, when set, the purpose of the read."""
+        headers = {"authorization": bearer(self.app.state.auth, self.identity)}
+        if self.purpose is not None:
+            headers["x-purpose"] = self.purpose
+        return headers
 
     async def count_statements(self, document: str, variables: dict[str, Any] | None = None) -> int:
         """How many SQL statements answering `document` ran (the audit trail's aside).

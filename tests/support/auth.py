@@ -6,7 +6,6 @@ behind `BearerAuthMiddleware`, and an open health check, driven through real HTT
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -28,23 +27,10 @@ from hub.auth.state import AuthState
 from hub.db import create_engine, session_factory, transaction
 from hub.organizations import service
 from hub.settings import AuthSettings
+from tests.support.clock import FakeClock
 
 T = TypeVar("T")
 ISSUER = "http://127.0.0.1:8000"
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward (or back, with a negative number)."""
-        self.now += seconds
 
 
 @pytest.fixture
@@ -85,7 +71,7 @@ def hasher(clock: FakeClock) -> SecretHasher:
     return SecretHasher(
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
         verified_cache_seconds=60,
-        clock=clock,
+        clock=clock.time,
     )
 
 
@@ -103,7 +89,7 @@ def auth(
         sessions=sessions,
         key_store=key_store,
         hasher=hasher,
-        clock=clock,
+        clock=clock.time,
     )
 
 

@@ -22,7 +22,7 @@ from hub.auth.keys import MemoryKeyStore, generate_key
 from hub.db import create_engine, session_factory, transaction
 from hub.organizations import service
 from hub.settings import Settings
-from tests.support.api import Api
+from tests.support.api import Api, GraphQLCaller
 
 REGISTER = """mutation($input: RegisterOrganizationInput!) {
   registerOrganization(input: $input) { organization { code } errors { code message } }
@@ -38,7 +38,7 @@ CREATE_CLIENT = """mutation($org: String!) {
 
 
 @dataclass
-class Partner:
+class Partner(GraphQLCaller):
     """A client holding a bearer token obtained like any partner's (or minted for a test)."""
 
     client: httpx.AsyncClient
@@ -46,22 +46,12 @@ class Partner:
     purpose: str | None = "SERVICE_DELIVERY"
     label: str = ""
 
-    async def query(self, document: str, variables: dict[str, Any] | None = None) -> Any:
-        """POST a document; return the decoded body, asserting HTTP 200."""
+    def headers(self) -> dict[str, str]:
+        """The bearer token and, when set, the purpose of the read."""
         headers = {"authorization": f"Bearer {self.token}"}
         if self.purpose is not None:
             headers["x-purpose"] = self.purpose
-        response = await self.client.post(
-            "/graphql", json={"query": document, "variables": variables or {}}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    async def data(self, document: str, variables: dict[str, Any] | None = None) -> Any:
-        """POST a document that must succeed; return its `data`."""
-        body = await self.query(document, variables)
-        assert "errors" not in body, body["errors"]
-        return body["data"]
+        return headers
 
 
 async def sql(url: str, statement: str, **params: object) -> list[dict[str, Any]]:
