@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actor import Actor
 from hub.contributions.errors import ContributionError, ContributionErrorCode
-from hub.contributions.models import CONTRIBUTION_KINDS, Contribution
+from hub.contributions.models import CONTRIBUTION_KINDS, MAX_RUPIAH, Contribution
 from hub.duplicate_aid.queries import (
     DUPLICATE_AID_WINDOW,
     DuplicateAidWarning,
@@ -36,7 +36,6 @@ from hub.needs.models import Need, NeedCategory, Pledge
 from hub.needs.service import expire_pledges
 from hub.registry.models import Citizen, Household
 
-MAX_RUPIAH = 2**63 - 1
 MAX_QUANTITY = 2**31 - 1
 MAX_KEY_LENGTH = 80
 MAX_UNIT_LENGTH = 20
