@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -17,18 +17,10 @@ from hub.audit.keys import MemoryAuditKeyStore
 from hub.audit.recorder import append
 from hub.audit.settings import DEFAULT_ORIGIN
 from hub.audit.verify import Verification, verify_database
-from hub.db import create_engine, session_factory, transaction
+from hub.db import transaction
 from tests.support.clock import FakeClock
 
 START = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-async def sessions(empty_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh migrated database."""
-    engine = create_engine(empty_database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from hub.auth.keys import MemoryKeyStore
 from hub.auth.resource import BearerAuthMiddleware, Principal
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
-from hub.db import create_engine, session_factory, transaction
+from hub.db import transaction
 from hub.organizations import service
 from hub.settings import AuthSettings
 from tests.support.clock import FakeClock
@@ -37,14 +37,6 @@ ISSUER = "http://127.0.0.1:8000"
 async def auth_database_url(empty_database_url: str) -> str:
     """A fresh migrated database (the auth tables come with migration 0002)."""
     return empty_database_url
-
-
-@pytest.fixture
-async def sessions(auth_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the test database."""
-    engine = create_engine(auth_database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
