@@ -23,15 +23,16 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.hashing import SecretHasher, generate_secret
-from hub.auth.models import ClientPreviousSecret, ClientPublicKey
-from hub.authz.catalog import ROLES
 from hub.db import utcnow
 from hub.needs.models import NeedCategory
 from hub.organizations.errors import OrganizationError, OrganizationErrorCode
+from hub.organizations.hashing import SecretHasher, generate_secret
 from hub.organizations.models import (
     ORGANIZATION_KINDS,
+    ROLES,
     Client,
+    ClientPreviousSecret,
+    ClientPublicKey,
     ClientRole,
     Organization,
     OrganizationArea,

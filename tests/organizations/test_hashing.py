@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
-from hub.auth.hashing import SecretHasher, generate_secret
+from hub.organizations.hashing import SecretHasher, generate_secret
 from tests.support.clock import FakeClock
 
 

@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.hashing import SecretHasher
-from hub.auth.models import ClientPreviousSecret
 from hub.organizations import service
 from hub.organizations.errors import OrganizationError, OrganizationErrorCode
-from hub.organizations.models import Client
+from hub.organizations.hashing import SecretHasher
+from hub.organizations.models import Client, ClientPreviousSecret
 from tests.support.auth import fetch_token
 from tests.support.clock import FakeClock
 

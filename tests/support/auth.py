@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.auth.hashing import SecretHasher
 from hub.auth.keys import MemoryKeyStore
 from hub.auth.resource import BearerAuthMiddleware, Principal
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
 from hub.db import transaction
 from hub.organizations import service
+from hub.organizations.hashing import SecretHasher
 from hub.settings import AuthSettings
 from tests.support.clock import FakeClock
 
