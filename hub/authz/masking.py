@@ -14,7 +14,6 @@ from typing import Any
 from hub.authz.catalog import PERSONAL_FIELDS, Level
 from hub.graphql.context import Context
 from hub.needs.queries import pledged_people_statement
-from hub.registry.types import Citizen, Household
 
 #: Python attribute of each personal GraphQL field.
 _ATTRS = {
@@ -52,7 +51,7 @@ def _masked(field: str, value: Any) -> Any:
 
 
 async def _pledged(
-    context: Context, citizens: list[Citizen], households: list[Household]
+    context: Context, citizens: list[Any], households: list[Any]
 ) -> tuple[set[int], set[int]]:
     """Citizens and households with a need the caller's organisation actively pledged."""
     statement = pledged_people_statement(
@@ -65,10 +64,25 @@ async def _pledged(
     return {r.id for r in rows}, {r.household_id for r in rows}
 
 
+def _unmasked(objects: Iterable[Any], type_name: str) -> list[Any]:
+    """The objects of the GraphQL type `type_name` not masked yet.
+
+    Matched by the strawberry definition's name, the name the policy uses, so that this
+    layer needs no import of the domains' types (`registry.types.Citizen`, …).
+    """
+    return [
+        o
+        for o in objects
+        if getattr(getattr(type(o), "__strawberry_definition__", None), "name", None) == type_name
+        and not o.access_applied
+    ]
+
+
 async def apply_field_access(context: Context, objects: Iterable[Any]) -> None:
     """Mask the personal fields of every citizen and household in `objects` per policy."""
-    citizens = [o for o in objects if isinstance(o, Citizen) and not o.access_applied]
-    households = [o for o in objects if isinstance(o, Household) and not o.access_applied]
+    objects = list(objects)
+    citizens = _unmasked(objects, "Citizen")
+    households = _unmasked(objects, "Household")
     if not citizens and not households:
         return
     access = context.access
