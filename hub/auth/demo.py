@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.state import AuthState
-from hub.organizations import service
+from hub.organizations import queries, service
 from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.models import Client, Organization
 
@@ -54,7 +54,7 @@ async def _lks_code(session: AsyncSession) -> str:
     if code is not None:
         return code
     try:
-        await service.get_organization(session, code=DEMO_LKS)
+        await queries.get_organization(session, code=DEMO_LKS)
     except OrganizationError as error:
         if error.code is not OrganizationErrorCode.NOT_FOUND:
             raise
@@ -77,7 +77,7 @@ async def issue_demo_credentials(
     credentials = []
     for role, fixed_code in DEMO_ROLES:
         code = fixed_code or await _lks_code(session)
-        org = await service.get_organization(session, code=code)
+        org = await queries.get_organization(session, code=code)
         name = f"demo {role}"
         existing = await session.scalar(
             select(Client.client_id).where(

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from hub.graphql.context import Context
 from hub.graphql.lists import single
 from hub.graphql.mutations import attempt
-from hub.organizations import errors, service
+from hub.organizations import errors, queries, service
 from hub.organizations.errors import OrganizationErrorCode
 from hub.organizations.models import Organization as OrganizationRow
 from hub.organizations.types import (
@@ -44,7 +44,7 @@ async def _organization_payload(
 
 
 async def _client_view(session: AsyncSession, client_id: str) -> Client:
-    view = await service.get_client_view(session, client_id=client_id)
+    view = await queries.get_client_view(session, client_id=client_id)
     return Client.of(view.client, view.organization_code, view.roles)
 
 

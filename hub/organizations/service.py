@@ -1,4 +1,4 @@
-"""Organisations and their OAuth2 clients: onboarding, standing, credentials, roles.
+"""Commands of the organisations domain: onboarding, standing, client credentials, roles.
 
 Plain functions with keyword-only arguments over a session the caller owns: they flush
 when they need a generated id, and never commit. Expected failures raise `OrganizationError`
@@ -38,6 +38,12 @@ from hub.organizations.models import (
     OrganizationArea,
     OrganizationCategory,
 )
+from hub.organizations.queries import (
+    client_and_organization,
+    client_roles,
+    get_client,
+    get_organization,
+)
 from hub.regions.models import Region
 
 #: Which kind of organisation may hold each role; `dinsos_admin` only Dinsos itself.
@@ -58,26 +64,6 @@ def default_hasher() -> SecretHasher:
 
 
 # --- organisations ------------------------------------------------------------------------
-
-
-async def get_organization(session: AsyncSession, *, code: str) -> Organization:
-    """The organisation with `code`; raise NOT_FOUND."""
-    org = await session.scalar(select(Organization).where(Organization.code == code))
-    if org is None:
-        raise OrganizationError(OrganizationErrorCode.NOT_FOUND, f"no organisation {code}")
-    return org
-
-
-async def get_all_organizations(
-    session: AsyncSession, *, kind: str | None = None, status: str | None = None
-) -> Sequence[Organization]:
-    """Organisations, optionally of one kind and status, by code."""
-    query = select(Organization).order_by(Organization.code)
-    if kind is not None:
-        query = query.where(Organization.kind == kind)
-    if status is not None:
-        query = query.where(Organization.status == status)
-    return (await session.scalars(query)).all()
 
 
 async def create_organization(
@@ -209,15 +195,6 @@ class IssuedClient:
         return f"IssuedClient(client_id={self.client.client_id!r}, secret=<redacted>)"
 
 
-@dataclass(frozen=True, slots=True)
-class ClientView:
-    """A client with its organisation's code and its roles, for listings."""
-
-    client: Client
-    organization_code: str
-    roles: tuple[str, ...]
-
-
 def _check_roles(org: Organization, roles: Iterable[str]) -> tuple[str, ...]:
     """The roles in canonical order; raise INVALID_INPUT for one the organisation can't hold."""
     wanted = set(roles)
@@ -300,72 +277,6 @@ async def create_client(
     return IssuedClient(client=client, organization_code=org.code, roles=checked, secret=secret)
 
 
-async def get_client(session: AsyncSession, *, client_id: str) -> Client:
-    """The client with `client_id`; raise NOT_FOUND."""
-    client = await session.scalar(select(Client).where(Client.client_id == client_id))
-    if client is None:
-        raise OrganizationError(OrganizationErrorCode.NOT_FOUND, f"no client {client_id}")
-    return client
-
-
-async def get_all_clients(
-    session: AsyncSession,
-    *,
-    organization_code: str | None = None,
-    include_revoked: bool = False,
-) -> list[ClientView]:
-    """Clients with their organisation's code and roles, by organisation then creation."""
-    query = (
-        select(Client, Organization.code)
-        .join(Organization, Organization.id == Client.organization_id)
-        .order_by(Organization.code, Client.id)
-    )
-    if organization_code is not None:
-        query = query.where(Organization.code == organization_code)
-    if not include_revoked:
-        query = query.where(Client.revoked_at.is_(None))
-    rows = (await session.execute(query)).all()
-    roles: dict[int, list[str]] = {}
-    ids = [client.id for client, _ in rows]
-    if ids:
-        # One query for every client's roles, not one per client.
-        for client_pk, role in await session.execute(
-            select(ClientRole.client_id, ClientRole.role).where(ClientRole.client_id.in_(ids))
-        ):
-            roles.setdefault(client_pk, []).append(role)
-    return [
-        ClientView(
-            client=client,
-            organization_code=code,
-            roles=tuple(r for r in ROLES if r in roles.get(client.id, [])),
-        )
-        for client, code in rows
-    ]
-
-
-async def get_client_view(session: AsyncSession, *, client_id: str) -> ClientView:
-    """One client with its organisation's code and roles; raise NOT_FOUND."""
-    client, org = await _client_and_org(session, client_id)
-    return ClientView(
-        client=client, organization_code=org.code, roles=await _roles(session, client)
-    )
-
-
-async def _client_and_org(session: AsyncSession, client_id: str) -> tuple[Client, Organization]:
-    """The client and its organisation; raise NOT_FOUND."""
-    client = await get_client(session, client_id=client_id)
-    org = await session.get_one(Organization, client.organization_id)
-    return client, org
-
-
-async def _roles(session: AsyncSession, client: Client) -> tuple[str, ...]:
-    """The client's roles in canonical order."""
-    held = set(
-        await session.scalars(select(ClientRole.role).where(ClientRole.client_id == client.id))
-    )
-    return tuple(role for role in ROLES if role in held)
-
-
 async def rotate_client_secret(
     session: AsyncSession,
     *,
@@ -378,7 +289,7 @@ async def rotate_client_secret(
 
     Give a zero overlap when the secret leaked: the old one then stops at once.
     """
-    client, org = await _client_and_org(session, client_id)
+    client, org = await client_and_organization(session, client_id)
     if client.revoked_at is not None:
         raise OrganizationError(
             OrganizationErrorCode.INVALID_STATE, f"the client {client_id} is revoked"
@@ -406,7 +317,7 @@ async def rotate_client_secret(
     return IssuedClient(
         client=client,
         organization_code=org.code,
-        roles=await _roles(session, client),
+        roles=await client_roles(session, client),
         secret=secret,
     )
 
@@ -449,9 +360,9 @@ async def add_client_key(
 
 async def grant_role(session: AsyncSession, *, client_id: str, role: str) -> tuple[str, ...]:
     """The client's roles after granting `role`; raise INVALID_INPUT if it may not hold it."""
-    client, org = await _client_and_org(session, client_id)
+    client, org = await client_and_organization(session, client_id)
     _check_roles(org, [role])
-    held = await _roles(session, client)
+    held = await client_roles(session, client)
     if role not in held:
         session.add(ClientRole(client_id=client.id, role=role))
         await session.flush()
@@ -464,4 +375,4 @@ async def revoke_role(session: AsyncSession, *, client_id: str, role: str) -> tu
     await session.execute(
         delete(ClientRole).where(ClientRole.client_id == client.id, ClientRole.role == role)
     )
-    return await _roles(session, client)
+    return await client_roles(session, client)

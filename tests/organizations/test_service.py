@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.organizations import service
+from hub.organizations import queries, service
 from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.hashing import SecretHasher
 from hub.organizations.models import Client, ClientPreviousSecret
@@ -51,10 +51,10 @@ async def test_organisations_are_onboarded_pending_then_approved(db: Db) -> None
         assert (await service.approve_organization(session, code="LKS-0042")).status == "ACTIVE"
         suspended = await service.suspend_organization(session, code="LKS-0042")
         assert suspended.status == "SUSPENDED"
-        lks = await service.get_all_organizations(session, kind="LKS")
+        lks = await queries.get_all_organizations(session, kind="LKS")
         assert [o.code for o in lks] == ["LKS-0042"]
         with refused(OrganizationErrorCode.NOT_FOUND):
-            await service.get_organization(session, code="NOPE")
+            await queries.get_organization(session, code="NOPE")
 
     await db(work)
 
@@ -173,8 +173,8 @@ async def test_a_revoked_client_gets_no_token_and_keeps_no_hash(
     assert response.status_code == 401
 
     async def listing(session: AsyncSession) -> tuple[int, int]:
-        active = await service.get_all_clients(session, organization_code="DINKES")
-        everything = await service.get_all_clients(
+        active = await queries.get_all_clients(session, organization_code="DINKES")
+        everything = await queries.get_all_clients(
             session, organization_code="DINKES", include_revoked=True
         )
         return len(active), len(everything)
@@ -201,7 +201,7 @@ async def test_roles_are_granted_and_withdrawn(make_client: MakeClient, db: Db) 
             await service.grant_role(session, client_id=client_id, role="auditor")
         roles = await service.revoke_role(session, client_id=client_id, role="opd_officer")
         assert roles == ("dinsos_admin",)
-        views = await service.get_all_clients(session, organization_code="DINSOS")
+        views = await queries.get_all_clients(session, organization_code="DINSOS")
         assert [v.roles for v in views] == [("dinsos_admin",)]
 
     await db(work)
