@@ -1,4 +1,4 @@
-"""Reads of the organisations domain: list statements, and the organisation and client records.
+"""Reads of the organisations domain: list statements, and the organisation and client records."""
 
 from __future__ import annotations
 
