@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
@@ -20,7 +20,9 @@ from hub.auth.resource import BearerAuthMiddleware
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
+from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, session_factory
+from hub.graphql.graphiql import STATIC_PATH, static_files
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of
 from hub.needs.sweeper import PledgeSweeper
@@ -95,9 +97,12 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *auth_routes(auth),
+            # GraphiQL's own assets, offline and without a token; gone with GraphiQL.
+            *([Mount(STATIC_PATH, static_files())] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
         ],

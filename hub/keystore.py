@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from hub.settings import SettingsError
+from hub.env import SettingsError
 
 T = TypeVar("T")
 

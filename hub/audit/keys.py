@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.notes import NoteSigner, NoteVerifier
 from hub.audit.settings import AuditSettings
+from hub.env import SettingsError
 from hub.keystore import EnvSecret, FileSecret
-from hub.settings import SettingsError
 
 # `[ ]` is a plain space; written so, the pattern is not mistaken for a committed key.
 _PEM_BLOCK = re.compile(r"-----BEGIN PRIVATE[ ]KEY-----.+?-----END PRIVATE[ ]KEY-----", re.DOTALL)
@@ -187,7 +187,7 @@ def key_store_from_settings(
 ) -> AuditKeyStore:
     """The key store the settings name; a generated file under `var_dir` in development only."""
     if settings.key_pem:
-        return EnvAuditKeyStore(settings.key_pem)
+        return EnvAuditKeyStore(settings.key_pem.get_secret_value())
     if settings.key_file is not None:
         return FileAuditKeyStore(settings.key_file)
     if production:
@@ -200,7 +200,7 @@ def pepper_store_from_settings(
 ) -> PepperStore:
     """The pepper store the settings name; a generated file under `var_dir` in development."""
     if settings.pepper:
-        return EnvPepperStore(settings.pepper)
+        return EnvPepperStore(settings.pepper.get_secret_value())
     if settings.pepper_file is not None:
         return FilePepperStore(settings.pepper_file)
     if production:

@@ -167,7 +167,7 @@ class MemoryKeyStore:
 def key_store_from_settings(settings: AuthSettings, *, var_dir: Path, production: bool) -> KeyStore:
     """The store the settings name; a generated file under `var_dir` in development only."""
     if settings.signing_key_pem:
-        return EnvKeyStore(settings.signing_key_pem)
+        return EnvKeyStore(settings.signing_key_pem.get_secret_value())
     if settings.signing_key_file is not None:
         return FileKeyStore(settings.signing_key_file)
     if production:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -90,6 +91,11 @@ def _refusal(message: str, code: str, **details: object) -> ExecutionResult:
     )
 
 
+def _stated(access: Any) -> str:
+    """The purposes a caller's roles may state, for messages."""
+    return ", ".join(sorted(p.value for p in access.purposes)) or "none"
+
+
 class AuthorizationChecks(SchemaExtension):
     """Refuses operations and purposes the policy does not allow, before execution."""
 
@@ -147,14 +153,16 @@ class AuthorizationChecks(SchemaExtension):
             try:
                 purpose = Purpose(raw.strip().upper())
             except ValueError:
-                accepted = ", ".join(p.value for p in Purpose)
                 return _refusal(
-                    f"X-Purpose {raw!r} is not a recognised purpose; accepted: {accepted}.",
+                    f"X-Purpose {raw!r} is not a recognised purpose; your role may state: "
+                    f"{_stated(access)}.",
                     "BAD_PURPOSE",
+                    accepted=sorted(p.value for p in access.purposes),
                 )
             if purpose not in access.purposes:
                 return _refusal(
-                    f"Your role may not read personal data for {purpose.value}.",
+                    f"Your role may not read personal data for {purpose.value}; it may state: "
+                    f"{_stated(access)}.",
                     "FORBIDDEN",
                     permission=f"purpose:{purpose.value}",
                 )
@@ -168,11 +176,28 @@ class AuthorizationChecks(SchemaExtension):
             and access.level(type_name, name) is Level.FULL
         )
         if full:
-            allowed = ", ".join(sorted(p.value for p in access.purposes))
             return _refusal(
                 f"Reading personal data ({', '.join(full)}) needs an X-Purpose header; "
-                f"your role may state: {allowed}.",
+                f"your role may state: {_stated(access)}.",
                 "PURPOSE_REQUIRED",
                 fields=full,
+            )
+        unmaskable = sorted(
+            f"{type_name}.{name}"
+            for type_name, names in PERSONAL_FIELDS.items()
+            for name in names
+            if f"{type_name}.{name}" in context.selected_fields
+            and access.level(type_name, name) is Level.PLEDGED
+        )
+        if unmaskable:
+            # Not an error: the answer is right, masked. But say so, never silently.
+            context.warnings.append(
+                {
+                    "code": "PURPOSE_WOULD_UNMASK",
+                    "message": "These fields come masked because the request states no "
+                    "purpose; for people whose needs your organisation has pledged they are "
+                    f"shown in full with an X-Purpose header ({_stated(access)}).",
+                    "fields": unmaskable,
+                }
             )
         return None

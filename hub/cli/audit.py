@@ -88,9 +88,7 @@ def _context(database_url: str | None) -> _Context:
         errors.print(f"[red]configuration:[/] {error}")
         raise typer.Exit(2) from None
     if database_url:
-        from dataclasses import replace
-
-        settings = replace(settings, database_url=database_url)
+        settings = settings.model_copy(update={"database_url": database_url})
     return _Context(settings, audit)
 
 

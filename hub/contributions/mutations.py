@@ -24,6 +24,7 @@ from hub.graphql.context import Context
 from hub.graphql.lists import single
 from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
 from hub.graphql.relay import pk_of
+from hub.ids import citizen_ref, need_ref
 
 
 async def _recorded_before(session: AsyncSession, organization_id: int, key: str) -> bool:
@@ -66,11 +67,12 @@ class ContributionMutations:
                 if not await may_see(context, session, "Citizen", citizen_id):
                     raise errors.ContributionError(
                         errors.ContributionErrorCode.CITIZEN_NOT_FOUND,
-                        f"there is no citizen {citizen_id}",
+                        f"there is no citizen {citizen_ref(citizen_id)}",
                     )
                 if need_id is not None and not await may_see(context, session, "Need", need_id):
                     raise errors.ContributionError(
-                        errors.ContributionErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}"
+                        errors.ContributionErrorCode.NEED_NOT_FOUND,
+                        f"there is no need {need_ref(need_id)}",
                     )
             result = await record_contribution(
                 session,

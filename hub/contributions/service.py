@@ -31,6 +31,7 @@ from hub.duplicate_aid.queries import (
     flagged_warnings,
 )
 from hub.duplicate_aid.service import flag_duplicates
+from hub.ids import citizen_ref, need_ref
 from hub.localtime import local_date
 from hub.needs.models import Need, NeedCategory, Pledge
 from hub.needs.service import expire_pledges
@@ -80,7 +81,7 @@ def _payload(
     if kind not in CONTRIBUTION_KINDS:
         raise _invalid(f"kind {kind!r} is unknown; use one of {', '.join(CONTRIBUTION_KINDS)}")
     if not 0 <= amount_rupiah <= MAX_RUPIAH:
-        raise _invalid(f"amount_rupiah {amount_rupiah} must be between 0 and {MAX_RUPIAH}")
+        raise _invalid(f"amount {amount_rupiah} must be between 0 and {MAX_RUPIAH} rupiah")
     if kind == "CASH" and amount_rupiah == 0:
         raise _invalid("a CASH contribution must have an amount above Rp0")
     unit = unit.strip() if unit else None
@@ -251,7 +252,8 @@ async def _check_subject(
     )
     if home is None:
         raise ContributionError(
-            ContributionErrorCode.CITIZEN_NOT_FOUND, f"there is no citizen {citizen_id}"
+            ContributionErrorCode.CITIZEN_NOT_FOUND,
+            f"there is no citizen {citizen_ref(citizen_id)}",
         )
     if need_id is None:
         return home
@@ -266,17 +268,20 @@ async def _check_subject(
         )
     ).first()
     if need is None:
-        raise ContributionError(ContributionErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
+        raise ContributionError(
+            ContributionErrorCode.NEED_NOT_FOUND, f"there is no need {need_ref(need_id)}"
+        )
     if need.citizen_id != citizen_id:
         raise ContributionError(
             ContributionErrorCode.NEED_MISMATCH,
-            f"need {need_id} belongs to another citizen; record the contribution for the "
+            f"need {need_ref(need_id)} belongs to another citizen; record the contribution for the "
             "need's own citizen, or without a need",
         )
     if need.category_code != category_code:
         raise ContributionError(
             ContributionErrorCode.NEED_MISMATCH,
-            f"need {need_id} is in category {need.category_code}; a contribution against it "
+            f"need {need_ref(need_id)} is in category {need.category_code}; a contribution "
+            f"against it "
             f"must be in {need.category_code}, not {category_code}",
         )
     # FOR SHARE (PostgreSQL): a concurrent release or close of this pledge waits for us.
@@ -293,7 +298,8 @@ async def _check_subject(
     if need.status != "PLEDGED" or pledge is None:
         raise ContributionError(
             ContributionErrorCode.NEED_NOT_HELD,
-            f"need {need_id} is {need.status} and your organisation holds no active pledge "
+            f"need {need_ref(need_id)} is {need.status} and your organisation holds no active "
+            f"pledge "
             "on it; pledge it first (pledgeNeed), or record the contribution without a need",
         )
     kecamatan: str = need.kecamatan_code

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contributions.models import Contribution
 from hub.duplicate_aid.models import DuplicateAidFlag
+from hub.ids import contribution_ref
 from hub.organizations.models import Organization
 from hub.programs.models import Enrolment, Program
 
@@ -46,7 +47,7 @@ class DuplicateAidWarning:
                 f"since {self.on.isoformat()}, a {self.category_code} programme"
             )
         return (
-            f"the citizen received contribution {self.contribution_id} in "
+            f"the citizen received contribution {contribution_ref(self.contribution_id)} in "
             f"{self.category_code} from {self.organization_code} on {self.on.isoformat()}"
         )
 

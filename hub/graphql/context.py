@@ -51,6 +51,8 @@ class Context:
     selected_fields: frozenset[str] = frozenset()
     #: Citizen id -> personal fields returned in full, for the audit trail.
     personal_reads: dict[int, set[str]] = field(default_factory=dict)
+    #: Advice for the client, answered in the response's `extensions.warnings`.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.

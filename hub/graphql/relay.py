@@ -7,13 +7,13 @@ that domain queries can declare their orders; this module turns a page into a co
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
 from hub.graphql.errors import BadInput
+from hub.ids import global_id
 from hub.pagination import Page
 
 T = TypeVar("T")
@@ -29,14 +29,14 @@ After = Annotated[
 
 def to_global_id(type_name: str, key: object) -> str:
     """The opaque global id of one object: base64 of `Type:key`."""
-    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+    return global_id(type_name, key)
 
 
 def from_global_id(global_id: str) -> tuple[str, str]:
     """Split a global id into (type name, key); raise `BadInput` when it is not one."""
     try:
         type_name, _, key = base64.b64decode(global_id, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error; non-ASCII text
         type_name = key = ""
     if not type_name or not key:
         raise BadInput(f"{global_id!r} is not a global id issued by this hub", code="INVALID_ID")
@@ -108,9 +108,28 @@ def connection(page: Page, nodes: list[T], count: Callable[[], Awaitable[int]]) 
     return Connection(edges=edges, nodes=nodes, page_info=info, _count=count)
 
 
+#: The largest key a database integer column holds (BIGINT, SQLite's INTEGER).
+MAX_DATABASE_KEY = 2**63 - 1
+
+
+def database_key(key: str) -> int:
+    """A key of ASCII digits within BIGINT; `ValueError` otherwise (`int()` alone would
+    take Arabic-Indic or full-width digits, and numbers the database cannot compare)."""
+    if not (key.isascii() and key.isdigit()) or int(key) > MAX_DATABASE_KEY:
+        raise ValueError(key)
+    return int(key)
+
+
 def pk_of(global_id: str, type_name: str) -> int:
     """The database key inside a global id of `type_name`; `BadInput` for any other id."""
     actual, key = from_global_id(global_id)
-    if actual != type_name or not key.isdigit():
-        raise BadInput(f"{global_id!r} is not the id of a {type_name}", code="INVALID_ID")
-    return int(key)
+    try:
+        if actual != type_name:
+            raise ValueError(actual)
+        return database_key(key)
+    except ValueError:
+        raise BadInput(
+            f"{global_id!r} is not the id of a {type_name} (a global id as this hub issues "
+            "them, such as the `id` field of the object)",
+            code="INVALID_ID",
+        ) from None

@@ -24,6 +24,7 @@ from hub.graphql.context import Context
 from hub.graphql.lists import single
 from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
 from hub.graphql.relay import pk_of
+from hub.ids import citizen_ref, need_ref
 from hub.needs import errors, service
 from hub.needs.models import Need as NeedRow
 from hub.needs.service import CloseOutcome
@@ -72,7 +73,9 @@ async def _check_need(
     reach: ColumnElement[bool] | None = None,
 ) -> None:
     if not await may_see(context, session, "Need", need_id, reach=reach):
-        raise errors.NeedError(errors.NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
+        raise errors.NeedError(
+            errors.NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_ref(need_id)}"
+        )
 
 
 Work = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[NeedRow]]
@@ -119,7 +122,8 @@ class NeedMutations:
         async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
             if not await may_see(context, session, "Citizen", citizen_id):
                 raise errors.NeedError(
-                    errors.NeedErrorCode.CITIZEN_NOT_FOUND, f"there is no citizen {citizen_id}"
+                    errors.NeedErrorCode.CITIZEN_NOT_FOUND,
+                    f"there is no citizen {citizen_ref(citizen_id)}",
                 )
             return await service.report_need(
                 session,

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.actor import Actor
 from hub.duplicate_aid.queries import DUPLICATE_AID_WINDOW, DuplicateAidWarning, find_earlier_aid
 from hub.duplicate_aid.service import flag_duplicates
+from hub.ids import citizen_ref, need_ref
 from hub.localtime import local_date
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedCategory, NeedStatusChange, Pledge
@@ -129,7 +130,7 @@ async def _state(session: AsyncSession, need_id: int) -> _State:
         )
     ).first()
     if row is None:
-        raise NeedError(NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
+        raise NeedError(NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_ref(need_id)}")
     return _State(*row)
 
 
@@ -145,7 +146,7 @@ def _require(state: _State, operation: str, allowed: Sequence[str]) -> None:
     if state.status not in allowed:
         raise NeedError(
             NeedErrorCode.ILLEGAL_TRANSITION,
-            f"need {state.id} is {state.status}; {operation} needs {_either(allowed)}",
+            f"need {need_ref(state.id)} is {state.status}; {operation} needs {_either(allowed)}",
         )
 
 
@@ -154,7 +155,7 @@ def _attempts(need_id: int, operation: str) -> Iterator[int]:
     yield from range(_ATTEMPTS)
     raise NeedError(
         NeedErrorCode.CONCURRENT_CHANGE,
-        f"need {need_id} kept changing while {operation} ran; read it again and retry",
+        f"need {need_ref(need_id)} kept changing while {operation} ran; read it again and retry",
     )
 
 
@@ -259,7 +260,9 @@ async def report_need(
         )
     ).first()
     if place is None:
-        raise NeedError(NeedErrorCode.CITIZEN_NOT_FOUND, f"there is no citizen {citizen_id}")
+        raise NeedError(
+            NeedErrorCode.CITIZEN_NOT_FOUND, f"there is no citizen {citizen_ref(citizen_id)}"
+        )
     await _check_categories(session, category_code, ppks_code)
     need = (
         await session.scalars(
@@ -368,7 +371,8 @@ async def refer_need(
         if state.status == "REFERRED" and state.holder == to_organization_id:
             raise NeedError(
                 NeedErrorCode.INVALID_REFERRAL_TARGET,
-                f"need {need_id} is already referred to {target.code}; refer it to another agency",
+                f"need {need_ref(need_id)} is already referred to {target.code}; refer it to "
+                f"another agency",
             )
         values = {"status": "REFERRED", "holder_organization_id": to_organization_id}
         need = await _move(session, state, {**values, "updated_at": now})
@@ -448,7 +452,7 @@ async def pledge_need(
             raise
         raise NeedError(
             NeedErrorCode.NEED_ALREADY_PLEDGED,
-            f"need {need_id} already has an active pledge; it can be pledged again only "
+            f"need {need_ref(need_id)} already has an active pledge; it can be pledged again only "
             "after that pledge is released or expires",
         ) from None
     except _NotOpen:
@@ -491,11 +495,11 @@ async def _not_pledgeable(session: AsyncSession, need_id: int, actor: Actor) -> 
         until = f" until {state.pledge_expires_at.isoformat()}" if state.pledge_expires_at else ""
         return NeedError(
             NeedErrorCode.NEED_ALREADY_PLEDGED,
-            f"need {need_id} is PLEDGED by {whose}{until}; pledgeNeed needs OPEN",
+            f"need {need_ref(need_id)} is PLEDGED by {whose}{until}; pledgeNeed needs OPEN",
         )
     return NeedError(
         NeedErrorCode.ILLEGAL_TRANSITION,
-        f"need {need_id} is {state.status}; pledgeNeed needs OPEN",
+        f"need {need_ref(need_id)} is {state.status}; pledgeNeed needs OPEN",
     )
 
 
@@ -541,7 +545,7 @@ async def _check_holder(session: AsyncSession, state: _State, actor: Actor, doin
         return
     raise NeedError(
         NeedErrorCode.NEED_NOT_HELD,
-        f"need {state.id} is {state.status} and held by another organisation; only the "
+        f"need {need_ref(state.id)} is {state.status} and held by another organisation; only the "
         f"organisation holding it (or, when none does, the one that reported it) or an "
         f"agency (OPD) may {doing}",
     )

@@ -99,7 +99,9 @@ async def test_token_requests_are_recorded(fresh_city: Api) -> None:
 
 async def test_a_read_the_trail_cannot_record_returns_no_data(fresh_city: Api) -> None:
     await fresh_city.app.state.recorder.writer.close()  # the trail is now unwritable
-    body = await fresh_city.as_("dinsos_admin").query("{ citizens(first: 1) { nodes { nik } } }")
+    response = await fresh_city.as_("dinsos_admin").post("{ citizens(first: 1) { nodes { nik } } }")
+    assert response.status_code == 503 and response.headers["retry-after"]
+    body = response.json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
 

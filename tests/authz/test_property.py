@@ -144,6 +144,7 @@ def world(fresh_city_database_url: str) -> Iterator[World]:
     loop.close()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=80,
     deadline=None,

@@ -199,7 +199,7 @@ async def test_only_the_holder_of_an_active_pledge_may_record_against_a_need(cit
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"amount_rupiah": -1}, "amount_rupiah -1"),
+        ({"amount_rupiah": -1}, "amount -1"),
         ({"kind": "CASH", "amount_rupiah": 0, "quantity": None, "unit": None}, "above Rp0"),
         ({"quantity": 0}, "quantity 0"),
         ({"unit": None}, "go together"),

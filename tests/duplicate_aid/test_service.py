@@ -11,6 +11,7 @@ from hub.actor import Actor
 from hub.contributions.models import Contribution
 from hub.contributions.service import RecordResult, record_contribution
 from hub.duplicate_aid.models import DuplicateAidFlag
+from hub.ids import contribution_ref
 from hub.needs.models import Need
 from hub.needs.service import pledge_need, report_need, verify_need
 from hub.organizations.models import Organization
@@ -180,7 +181,9 @@ async def test_a_contribution_after_another_organisations_warns_within_the_windo
         dt.date(2026, 8, 1),
     )
     assert warning.organization_code == first_code
-    assert warning.message.startswith(f"the citizen received contribution {first.contribution_id}")
+    assert warning.message.startswith(
+        f"the citizen received contribution {contribution_ref(first.contribution_id)}"
+    )
     (flag,) = [row[0] for row in await _flags(city_db, contribution_id=second.contribution_id)]
     assert (flag.found_kind, flag.found_contribution_id, flag.pledge_id, flag.need_id) == (
         "CONTRIBUTION",

@@ -50,7 +50,7 @@ async def test_illegal_transitions_say_which_and_why(city: Api) -> None:
     assert verify["errors"] == [
         {
             "code": "ILLEGAL_TRANSITION",
-            "message": f"need {open_need['id']} is OPEN; verifyNeed needs REPORTED or VERIFIED",
+            "message": f"need {open_id} is OPEN; verifyNeed needs REPORTED or VERIFIED",
         }
     ]
     close = (await admin.data(doc.CLOSE, {"id": open_id, "outcome": "FULFILLED"}))["closeNeed"]
@@ -62,7 +62,8 @@ async def test_illegal_transitions_say_which_and_why(city: Api) -> None:
     assert pledge["errors"] == [
         {
             "code": "ILLEGAL_TRANSITION",
-            "message": f"need {fulfilled['id']} is FULFILLED; pledgeNeed needs OPEN",
+            "message": f"need {to_global_id('Need', fulfilled['id'])} is FULFILLED; "
+            "pledgeNeed needs OPEN",
         }
     ]
     no_reason = (await admin.data(doc.CLOSE, {"id": open_id, "outcome": "NO_LONGER_NEEDED"}))[
@@ -104,7 +105,10 @@ async def test_foundations_act_only_on_what_they_may_see(city: Api) -> None:
         "pledgeNeed"
     ]
     assert pledge["errors"] == [
-        {"code": "NEED_NOT_FOUND", "message": f"there is no need {elsewhere['id']}"}
+        {
+            "code": "NEED_NOT_FOUND",
+            "message": f"there is no need {to_global_id('Need', elsewhere['id'])}",
+        }
     ]
     # Nor one that was pledged there: only within its area is it told the need was taken.
     taken_elsewhere = await _first(
@@ -282,7 +286,7 @@ async def test_pledges_are_released_expire_and_are_taken_again(fresh_city: Api) 
     assert released["need"]["history"][-1]["note"] == "Relawan tidak ada"
     twice = (await a.data(doc.RELEASE, {"id": need_id, "reason": "lagi"}))["releasePledge"]
     assert twice["errors"][0]["message"] == (
-        f"need {need['id']} is OPEN; releasePledge needs PLEDGED"
+        f"need {to_global_id('Need', need['id'])} is OPEN; releasePledge needs PLEDGED"
     )
     assert (await a_reading.data(doc.NEED, {"id": need_id}))["node"]["citizen"]["phone"] is None
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from hub.actor import Actor
+from hub.ids import need_ref
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedStatusChange, Pledge
 from hub.needs.queries import holds_active_pledge
@@ -224,7 +225,7 @@ async def test_a_lapsed_pledge_can_no_longer_be_released(city_db: City) -> None:
             )
         except NeedError as error:
             assert error.code is NeedErrorCode.ILLEGAL_TRANSITION
-            assert error.message == f"need {need_id} is OPEN; releasePledge needs PLEDGED"
+            assert error.message == f"need {need_ref(need_id)} is OPEN; releasePledge needs PLEDGED"
         else:
             raise AssertionError("a lapsed pledge was released")
 

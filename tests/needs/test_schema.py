@@ -55,6 +55,21 @@ async def test_statement_count_does_not_grow_with_page_size(city: Api) -> None:
     assert small <= 14
 
 
+async def test_statement_count_leaves_out_the_process_background_reads(city: Api) -> None:
+    # The policy version check and the client standing cache fall due whenever their
+    # clocks say; when they do, inside a counted request, they are not the page's cost.
+    steady = await city.count_statements(NEEDS_PAGE, {"first": 5})
+    policies, statuses = city.app.state.policies, city.app.state.auth.statuses
+    check_every, ttl = policies.check_every, statuses.ttl
+    policies.check_every = statuses.ttl = 0  # both fall due on every request
+    try:
+        assert await city.count_statements(NEEDS_PAGE, {"first": 5}) == steady
+    finally:
+        policies.check_every, statuses.ttl = check_every, ttl
+    background = [s for rid, s in city.statements if rid is None and "audit_" not in s]
+    assert background, "the checks ran during the counted request"
+
+
 async def test_urgent_order_is_by_severity_then_waiting_time(city: Api) -> None:
     data = await city.data(NEEDS_PAGE, {"first": 100})
     keys = [

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actor import Actor
+from hub.ids import need_ref
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import NEED_STATUSES, Need, NeedStatusChange, Pledge
 from hub.needs.service import (
@@ -247,10 +248,12 @@ async def test_every_illegal_transition_is_refused_with_its_reason(city_db: City
             if (operation, status) == ("pledgeNeed", "PLEDGED"):
                 # Its own code, for the race a partner loses (tested in test_concurrency).
                 assert caught.value.code is NeedErrorCode.NEED_ALREADY_PLEDGED
-                assert caught.value.message.startswith(f"need {need_id} is PLEDGED by another")
+                assert caught.value.message.startswith(
+                    f"need {need_ref(need_id)} is PLEDGED by another"
+                )
                 continue
             assert caught.value.code is NeedErrorCode.ILLEGAL_TRANSITION, (operation, status)
-            expected = f"need {need_id} is {status}; {operation} needs "
+            expected = f"need {need_ref(need_id)} is {status}; {operation} needs "
             assert caught.value.message.startswith(expected), caught.value.message
     assert refused == 27  # 6 operations x 7 statuses, less the 15 legal pairs
     # Nothing moved.
@@ -263,13 +266,15 @@ async def test_the_message_lists_what_is_allowed(city_db: City) -> None:
     async with city_db.sessions() as session:
         with pytest.raises(NeedError) as caught:
             await pledge_need(session, actor=await city_db.org("DINSOS"), need_id=need_id, now=NOW)
-        assert caught.value.message == f"need {need_id} is FULFILLED; pledgeNeed needs OPEN"
+        assert (
+            caught.value.message == f"need {need_ref(need_id)} is FULFILLED; pledgeNeed needs OPEN"
+        )
         with pytest.raises(NeedError) as caught:
             await verify_need(
                 session, actor=await city_db.org("DINSOS"), need_id=need_id, note=None, now=NOW
             )
         assert caught.value.message == (
-            f"need {need_id} is FULFILLED; verifyNeed needs REPORTED or VERIFIED"
+            f"need {need_ref(need_id)} is FULFILLED; verifyNeed needs REPORTED or VERIFIED"
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
+from hub.db import statement_request_id
 from hub.settings import Settings
 from tests.support.identities import TestIdentity, bearer, load_identities
 
@@ -61,7 +63,8 @@ class Api(GraphQLCaller):
     identities: dict[str, TestIdentity]
     who: str = "dinsos_admin"
     purpose: str | None = "SERVICE_DELIVERY"
-    statements: list[str] = field(default_factory=list)
+    #: (request id or None for the process's own reads, statement) of every statement run.
+    statements: list[tuple[str | None, str]] = field(default_factory=list)
 
     def as_(self, who: str, *, purpose: str | None = "SERVICE_DELIVERY") -> Api:
         """The same hub, called as another test client (`dinsos_admin`, `lks_partner`, …)."""
@@ -79,34 +82,42 @@ class Api(GraphQLCaller):
         return headers
 
     async def count_statements(self, document: str, variables: dict[str, Any] | None = None) -> int:
-        """How many SQL statements answering `document` ran (the audit trail's aside).
+        """How many SQL statements the request's own session ran answering `document`.
 
-        A first, uncounted run warms what a process refreshes now and then (the client
-        standing cache, the policy version check), which is no part of the page's cost.
+        Only statements tagged with this request's id count: the process's background
+        reads (the policy version check, the client standing cache) run on other sessions
+        whenever they fall due, and so does the audit trail's group commit (counted apart,
+        in `audit_statements`).
         """
-        await self.data(document, variables)
+        await self.data(document, variables)  # warms one-off reads (the audit chain head)
         self.statements.clear()
-        await self.data(document, variables)
-        return len([s for s in self.statements if "audit_" not in s])
+        request_id = f"count-{uuid.uuid4().hex}"
+        response = await self.post(document, variables, **{"x-request-id": request_id})
+        body = response.json()
+        assert response.status_code == 200 and "errors" not in body, response.text
+        return len([s for rid, s in self.statements if rid == request_id and "audit_" not in s])
 
     @property
     def audit_statements(self) -> int:
         """How many of the last document's statements wrote its audit event."""
-        return len([s for s in self.statements if "audit_" in s])
+        return len([s for _, s in self.statements if "audit_" in s])
 
 
-async def make_api(database_url: str) -> Api:
-    """An `Api` on a new app instance for `database_url`, with in-memory signing keys."""
+async def make_api(database_url: str, **overrides: Any) -> Api:
+    """An `Api` on a new app instance for `database_url`, with in-memory signing keys;
+    `overrides` replace settings (`request_timeout_seconds=0.001`, …)."""
     # Development keys (the audit trail's) go to a throw-away folder, not ./var.
-    settings = Settings(database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")))
+    settings = Settings(
+        database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")), **overrides
+    )
     app = create_app(settings, key_store=MemoryKeyStore())
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
     )
     api = Api(client=client, app=app, identities=await load_identities(database_url))
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        api.statements.append(statement)
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        api.statements.append((statement_request_id(conn), statement))
 
     for engine in (app.state.engine, app.state.audit_engine):
         event.listen(engine.sync_engine, "before_cursor_execute", record)

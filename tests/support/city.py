@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.actor import Actor
 from hub.db import create_engine, session_factory
+from hub.ids import need_ref
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.models import Need, NeedStatusChange, Pledge
 from hub.organizations.models import Organization
@@ -59,7 +60,7 @@ async def need_timeline(session: AsyncSession, *, need_id: int) -> list[Timeline
         )
     ).all()
     if not rows and await session.get(Need, need_id) is None:
-        raise NeedError(NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_id}")
+        raise NeedError(NeedErrorCode.NEED_NOT_FOUND, f"there is no need {need_ref(need_id)}")
     return [TimelineEntry(*row) for row in rows]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -182,14 +183,14 @@ async def live_hub(url: str) -> AsyncIterator[LiveHub]:
     thread.start()
     hub = LiveHub(app, f"http://127.0.0.1:{port}", server, thread)
     try:
-        for _ in range(200):
-            if server.started:
-                break
+        # A deadline, not a count of tries: a loaded machine starts it slower.
+        deadline = time.monotonic() + 60
+        while not server.started:
             if not thread.is_alive():
                 raise RuntimeError("the live hub stopped while starting")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live hub did not start within 60 s")
             await asyncio.sleep(0.05)
-        else:
-            raise RuntimeError("the live hub did not start within 10 s")
         yield hub
     finally:
         for client in hub.clients:
