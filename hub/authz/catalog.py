@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from enum import Enum
 
-ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor", "anonymous")
+# The clients' roles are the organisations domain's (clients hold them); named here for the
+# policy, with the role of a request that carries no token: the policy lets it run only
+# what a citizen may do without an account (follow a request by its tracking code).
+from hub.organizations.models import ROLES as CLIENT_ROLES
 
-#: The role of a request that carries no token: the policy lets it run only what a citizen
-#: may do without an account (follow a request by its tracking code).
 ANONYMOUS = "anonymous"
+ROLES = (*CLIENT_ROLES, ANONYMOUS)
 
 
 class Purpose(Enum):

@@ -36,11 +36,12 @@ from hub.audit.notes import NoteError
 from hub.audit.queries import integrity_status
 from hub.audit.recorder import append
 from hub.audit.redact import redact_variables
-from hub.audit.report import REPORT_FIELDS, WIB, Report, build_report, find_citizen, to_markdown
+from hub.audit.report import REPORT_FIELDS, Report, build_report, find_citizen, to_markdown
 from hub.audit.report_pdf import to_pdf
 from hub.audit.settings import AuditSettings
 from hub.audit.verify import Verification, verify_database
 from hub.db import create_engine, session_factory, transaction, utcnow
+from hub.localtime import WIB
 from hub.settings import Settings, SettingsError
 
 T = TypeVar("T")

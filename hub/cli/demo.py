@@ -19,8 +19,8 @@ from hub.auth.demo import (
     save_demo_secrets,
 )
 from hub.auth.state import AuthState
-from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction
+from hub.migrations import upgrade
 from hub.needs.models import Need
 from hub.organizations.models import Organization
 from hub.registry.models import Citizen

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from hub.audit.runtime import AuditRecorder
-from hub.auth.hashing import SecretHasher
 from hub.auth.resource import Principal
 from hub.auth.state import AuthState
 from hub.authz.catalog import Level, Purpose
 from hub.authz.policy import Access, Policy, PolicyStore
 from hub.authz.rows import row_filter
+from hub.organizations.hashing import SecretHasher
 from hub.settings import Settings
 
 #: A batch function: the request's context and many keys in, one result per key out.

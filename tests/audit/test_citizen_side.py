@@ -15,9 +15,9 @@ from hub.audit.report import build_report, find_citizen, to_markdown
 from hub.audit.report_pdf import to_pdf
 from hub.db import create_engine, session_factory
 from hub.graphql.relay import to_global_id
-from tests.api import Api
 from tests.needs.test_tracking import public, reported_need, track
-from tests.workflow_api import documents as doc
+from tests.support import documents as doc
+from tests.support.api import Api
 
 PROFILE = """query($nik: NIK!) { citizen(nik: $nik) { fullName nik phone
   household { kkNumber address rt rw } } }"""

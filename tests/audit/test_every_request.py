@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from hub.db import create_engine
 from hub.graphql.relay import to_global_id
-from tests.api import Api
+from tests.support.api import Api
 
 
 async def event_of(api: Api, response: httpx.Response) -> dict[str, Any]:

@@ -17,10 +17,10 @@ import pytest
 from hub.audit.subjects import SUBJECTS
 from hub.authz.catalog import PERSONAL_FIELDS
 from hub.graphql.relay import from_global_id, to_global_id
-from tests.api import Api
 from tests.audit.test_every_request import event_of
 from tests.authz.reach import run
 from tests.authz.test_reach_property import GRAMMAR
+from tests.support.api import Api
 
 #: Roots and the type they lead to; `{}` is filled with the arguments.
 ROOTS = {

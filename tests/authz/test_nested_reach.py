@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from hub.graphql.relay import from_global_id, to_global_id
-from tests.api import Api
 from tests.authz.reach import reach, run, stage_foundation_history
+from tests.support.api import Api
 
 MEMBERS = """{ households(first: 100) { nodes { id members {
   id sex relationship ageBand education occupation hasDisability hasChronicIllness

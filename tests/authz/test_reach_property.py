@@ -26,8 +26,8 @@ from hub.authz.policy import load_policy, policy_dir
 from hub.graphql.relay import from_global_id, to_global_id
 from hub.graphql.schema import build_schema, operations_of
 from hub.settings import Settings
-from tests.api import Api, close_api, make_api
 from tests.authz.reach import reach, run, stage_foundation_history
+from tests.support.api import Api, close_api, make_api
 
 SCHEMA = build_schema(Settings())
 TYPES = SCHEMA._schema.type_map

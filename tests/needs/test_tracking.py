@@ -12,8 +12,8 @@ from sqlalchemy import text
 from hub.db import create_engine
 from hub.graphql.relay import to_global_id
 from hub.tracking.codes import ALPHABET, digest, format_code, new_code, normalise
-from tests.api import Api
-from tests.workflow_api import documents as doc
+from tests.support import documents as doc
+from tests.support.api import Api
 
 CODE = re.compile(r"YJ-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
 REPORT = """mutation($input: ReportNeedInput!) {
