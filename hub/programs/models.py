@@ -59,8 +59,6 @@ class Enrolment(Base):
     #: What the person receives, in whole rupiah per year (null: not recorded).
     benefit_rupiah: Mapped[int | None] = mapped_column(BigInteger)
     changed_via: Mapped[str] = mapped_column(String(8), default="SEED", server_default="SEED")
-    changed_by_organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizations.id")
-    )
+    changed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     changed_by_client: Mapped[str | None] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -19,11 +19,11 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean,
-    Integer,
     CheckConstraint,
     Date,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     false,
@@ -45,9 +45,7 @@ class Provenance:
     #: 1 when created, +1 on every change; an API update must carry the version it read.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     changed_via: Mapped[str] = mapped_column(String(8), default="SEED", server_default="SEED")
-    changed_by_organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organizations.id")
-    )
+    changed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     #: The OAuth2 client id (or `cli:<user>` for an import run on the hub's machine).
     changed_by_client: Mapped[str | None] = mapped_column(String(64))
     changed_by_import_id: Mapped[int | None] = mapped_column(ForeignKey("dtks_imports.id"))

@@ -16,6 +16,7 @@ on a populated database.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,14 +29,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-#: Funding source and yearly budget (Rp) of the programmes the hub shipped before.
+#: Funding source and yearly budget (Rp) of the programmes the hub shipped before; the new
+#: ones arrive with the reference data (`hub.programs.reference`).
 _FUNDING = {
-    "PKH": ("APBN", 28_700_000_000_000),
-    "BPNT": ("APBN", 45_120_000_000_000),
-    "PBI_JK": ("APBN", 46_500_000_000_000),
-    "PIP": ("APBN", 13_400_000_000_000),
+    "PKH": ("APBN", 185_000_000_000),
+    "BPNT": ("APBN", 220_000_000_000),
+    "PBI_JK": ("APBN", 310_000_000_000),
+    "PIP": ("APBN", 48_000_000_000),
     "RUTILAHU": ("APBD_KOTA", 42_000_000_000),
-    "ATENSI": ("APBN", 1_050_000_000_000),
+    "ATENSI": ("APBN", 12_000_000_000),
 }
 
 
@@ -46,7 +48,7 @@ def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
-def _add(table: str, column: sa.Column[object], check: str | None = None) -> None:
+def _add(table: str, column: sa.Column[Any], check: str | None = None) -> None:
     """Add a column, with its check constraint (`ck_<table>_<name>`, `name=expression`)."""
     if _sqlite() and check is not None:
         # SQLite cannot add a constraint to a table; it takes one inline in ADD COLUMN.
@@ -74,7 +76,7 @@ def _add_reference(table: str, column: str, target: str, target_column: str = "i
             f"CONSTRAINT {name} REFERENCES {target} ({target_column})"
         )
         return
-    kind_pg: sa.types.TypeEngine[object] = sa.String(40) if target_column == "code" else _ID
+    kind_pg: sa.types.TypeEngine[Any] = sa.String(40) if target_column == "code" else _ID
     op.add_column(table, sa.Column(column, kind_pg, nullable=True))
     op.create_foreign_key(name, table, target, [column], [target_column])
 

@@ -1,0 +1,493 @@
+"""The set-based half of an import: staging tables, whole-file checks, and the month's merge.
+
+Valid rows are staged in a temporary table (`import_rows`; COPY on PostgreSQL, executemany
+on SQLite), rows refused on their own in another (`import_refused`). Then, in SQL over the
+whole file:
+
+1. a NIK listed again after its first row is refused (`DUPLICATE_NIK`);
+2. a household is refused whole when any member row was refused, when its rows disagree on
+   the KK number, kelurahan, address or RT/RW, or when its KK number belongs to another
+   household; its other rows are refused too (`HOUSEHOLD`), so that no household is ever
+   half imported;
+3. households (by DTKS id, else an undisputed KK number) and citizens (by NIK) are sorted
+   into new, changed, unchanged; registry records the previous file listed and this one does
+   not are no longer listed;
+4. unless it is a dry run, the differences are applied: a KK number that changed is closed
+   in `household_kk_numbers`, a citizen who moved to another household has the old
+   membership kept in `citizen_household_history`, and every changed record's version,
+   provenance and changed fields are set.
+
+Households and citizens refused this month are left as they are, not delisted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.db import UTCDateTime
+from hub.imports.validate import STAGED_COLUMNS, StagedRow
+
+_ROWS_DDL = """
+CREATE TEMPORARY TABLE import_rows (
+    line INTEGER NOT NULL,
+    iddtks VARCHAR(32) NOT NULL,
+    kk_number VARCHAR(16) NOT NULL,
+    kelurahan_code VARCHAR(13) NOT NULL,
+    kecamatan_code VARCHAR(13) NOT NULL,
+    address VARCHAR(200) NOT NULL,
+    rt VARCHAR(3) NOT NULL,
+    rw VARCHAR(3) NOT NULL,
+    nik VARCHAR(16) NOT NULL,
+    full_name VARCHAR(120) NOT NULL,
+    birth_date DATE NOT NULL,
+    sex VARCHAR(1) NOT NULL,
+    relationship VARCHAR(12) NOT NULL,
+    ppks_code VARCHAR(40),
+    refused VARCHAR(16),
+    household_id BIGINT,
+    citizen_id BIGINT,
+    status VARCHAR(10)
+)"""
+_REFUSED_DDL = """
+CREATE TEMPORARY TABLE import_refused (
+    line INTEGER NOT NULL, iddtks TEXT NOT NULL, nik TEXT NOT NULL
+)"""
+_BAD_DDL = """
+CREATE TEMPORARY TABLE import_bad_households (
+    iddtks TEXT NOT NULL, reason VARCHAR(16) NOT NULL, line INTEGER NOT NULL
+)"""
+_TEMP_TABLES = ("import_rows", "import_refused", "import_bad_households", "import_households")
+
+#: Why a household was refused whole (the rejects file says it in words).
+HOUSEHOLD_REASONS = {
+    "MEMBER": (
+        "keluarga ditolak utuh: anggota di baris {line} ditolak",
+        "household refused whole: its member at line {line} was refused",
+    ),
+    "INCONSISTENT": (
+        "keluarga ditolak utuh: baris-barisnya berbeda nomor KK, kelurahan, alamat atau RT/RW",
+        "household refused whole: its rows differ in KK number, kelurahan, address or RT/RW",
+    ),
+    "KK_SHARED": (
+        "keluarga ditolak utuh: nomor KK-nya juga dipakai IDDTKS lain dalam berkas",
+        "household refused whole: its KK number is also used by another IDDTKS in the file",
+    ),
+    "KK_TAKEN": (
+        "keluarga ditolak utuh: nomor KK-nya milik keluarga lain di hub",
+        "household refused whole: its KK number belongs to another household in the hub",
+    ),
+}
+
+
+@dataclass
+class Counts:
+    """How many records of one kind are new, changed, moved, unchanged or no longer listed."""
+
+    new: int = 0
+    changed: int = 0
+    #: Citizens only: changed household (a subset of `changed`).
+    moved: int = 0
+    unchanged: int = 0
+    delisted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name."""
+        return {
+            "new": self.new,
+            "changed": self.changed,
+            "moved": self.moved,
+            "unchanged": self.unchanged,
+            "delisted": self.delisted,
+        }
+
+
+@dataclass
+class Stage:
+    """The staging tables of one import on one connection."""
+
+    connection: AsyncConnection
+    staged: int = 0
+    refused_rows: int = 0
+    _copy: bool = field(init=False, default=False)
+
+    @property
+    def dialect(self) -> str:
+        """`postgresql` or `sqlite`."""
+        return self.connection.dialect.name
+
+    async def create(self) -> None:
+        """Create the (empty) staging tables; they vanish with the connection."""
+        for name in _TEMP_TABLES:
+            await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        for ddl in (_ROWS_DDL, _REFUSED_DDL, _BAD_DDL):
+            await self.connection.execute(text(ddl))
+        self._copy = self.dialect == "postgresql" and self.connection.dialect.driver == "asyncpg"
+
+    async def add(self, rows: Sequence[StagedRow], refused: Sequence[tuple[int, str, str]]) -> None:
+        """Stage valid rows, and the (line, iddtks, nik) of rows refused on their own."""
+        if self._copy:
+            raw = await self.connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            if rows:
+                await driver.copy_records_to_table(
+                    "import_rows", records=rows, columns=STAGED_COLUMNS
+                )
+            if refused:
+                await driver.copy_records_to_table(
+                    "import_refused", records=refused, columns=("line", "iddtks", "nik")
+                )
+        else:
+            marks = ", ".join("?" for _ in STAGED_COLUMNS)
+            if rows:
+                # sqlite3's own date adapter is deprecated; dates go in as ISO text.
+                await self.connection.exec_driver_sql(
+                    f"INSERT INTO import_rows ({', '.join(STAGED_COLUMNS)}) VALUES ({marks})",
+                    [(*r[:10], r[10].isoformat(), *r[11:]) for r in rows],
+                )
+            if refused:
+                await self.connection.exec_driver_sql(
+                    "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
+                    list(refused),
+                )
+        self.staged += len(rows)
+        self.refused_rows += len(refused)
+
+    async def _run(self, sql: str, **params: Any) -> int:
+        result = await self.connection.execute(_statement(sql, params), params)
+        return int(result.rowcount or 0)
+
+    async def _scalar(self, sql: str, **params: Any) -> int:
+        return int(await self.connection.scalar(_statement(sql, params), params) or 0)
+
+    async def check_file(self) -> None:
+        """Refuse repeated NIKs and the households with any refused row (steps 1 and 2)."""
+        run = self._run
+        await run("CREATE INDEX import_rows_nik ON import_rows (nik)")
+        await run("CREATE INDEX import_rows_iddtks ON import_rows (iddtks)")
+        await run("CREATE INDEX import_refused_nik ON import_refused (nik)")
+        await run("CREATE INDEX import_refused_iddtks ON import_refused (iddtks)")
+        if self.dialect == "postgresql":
+            await run("ANALYZE import_rows")
+            await run("ANALYZE import_refused")
+        await run(
+            """UPDATE import_rows SET refused = 'DUPLICATE_NIK'
+               FROM (SELECT nik, min(line) AS first FROM import_rows
+                     GROUP BY nik HAVING count(*) > 1) AS d
+               WHERE import_rows.nik = d.nik AND import_rows.line > d.first"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'MEMBER', min(line) FROM import_refused GROUP BY iddtks"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'MEMBER', min(line) FROM import_rows
+               WHERE refused IS NOT NULL GROUP BY iddtks"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'INCONSISTENT', min(line) FROM import_rows GROUP BY iddtks
+               HAVING count(DISTINCT kk_number) > 1 OR count(DISTINCT kelurahan_code) > 1
+                   OR count(DISTINCT address) > 1 OR count(DISTINCT rt) > 1
+                   OR count(DISTINCT rw) > 1"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT r.iddtks, 'KK_SHARED', min(r.line) FROM import_rows r
+               WHERE r.kk_number IN (SELECT kk_number FROM import_rows
+                                     GROUP BY kk_number HAVING count(DISTINCT iddtks) > 1)
+               GROUP BY r.iddtks"""
+        )
+        # One row per household from here on: the checks above made its values agree.
+        await run(
+            """CREATE TEMPORARY TABLE import_households AS
+               SELECT iddtks, min(kk_number) AS kk_number, min(kelurahan_code) AS kelurahan_code,
+                      min(kecamatan_code) AS kecamatan_code, min(address) AS address,
+                      min(rt) AS rt, min(rw) AS rw, min(line) AS line,
+                      CAST(NULL AS BIGINT) AS household_id, CAST(NULL AS VARCHAR(10)) AS status,
+                      CAST(NULL AS VARCHAR(120)) AS changed_fields,
+                      CAST(NULL AS INTEGER) AS kk_changed
+               FROM import_rows
+               WHERE iddtks NOT IN (SELECT iddtks FROM import_bad_households)
+               GROUP BY iddtks"""
+        )
+        await run("CREATE UNIQUE INDEX import_households_iddtks ON import_households (iddtks)")
+        await run(
+            """UPDATE import_households SET household_id = h.id
+               FROM households h WHERE h.dtks_id = import_households.iddtks"""
+        )
+        # A family the hub knows only by its KK number (pushed by an agency) is matched by it.
+        await run(
+            """UPDATE import_households SET household_id = h.id
+               FROM households h
+               WHERE import_households.household_id IS NULL AND h.dtks_id IS NULL
+                 AND h.kk_number = import_households.kk_number"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_households s
+               JOIN households h ON h.kk_number = s.kk_number
+               WHERE s.household_id IS NULL OR h.id <> s.household_id"""
+        )
+        await run(
+            """DELETE FROM import_households
+               WHERE iddtks IN (SELECT iddtks FROM import_bad_households)"""
+        )
+        await run(
+            """UPDATE import_rows SET refused = 'HOUSEHOLD'
+               WHERE refused IS NULL
+                 AND iddtks IN (SELECT iddtks FROM import_bad_households)"""
+        )
+        if self.dialect == "postgresql":
+            await run("ANALYZE import_households")
+
+    async def set_refusals(self) -> list[tuple[int, str, str, str, int | None]]:
+        """Rows refused by the whole-file checks: (line, kind, value, reason, other line)."""
+        rows = await self.connection.execute(
+            text(
+                """SELECT r.line, r.refused, r.nik, r.iddtks, d.first, b.reason, b.line
+                   FROM import_rows r
+                   LEFT JOIN (SELECT nik, min(line) AS first FROM import_rows
+                              WHERE nik IN (SELECT nik FROM import_rows
+                                            WHERE refused = 'DUPLICATE_NIK')
+                              GROUP BY nik) d
+                     ON d.nik = r.nik AND r.refused = 'DUPLICATE_NIK'
+                   LEFT JOIN (SELECT iddtks, min(reason) AS reason, min(line) AS line
+                              FROM import_bad_households GROUP BY iddtks) b
+                     ON b.iddtks = r.iddtks AND r.refused = 'HOUSEHOLD'
+                   WHERE r.refused IS NOT NULL ORDER BY r.line"""
+            )
+        )
+        out: list[tuple[int, str, str, str, int | None]] = []
+        for line, kind, nik, iddtks, first, reason, other in rows:
+            if kind == "DUPLICATE_NIK":
+                out.append((line, kind, nik, "", first))
+            else:
+                out.append((line, kind, iddtks, reason, other))
+        return out
+
+    async def accepted(self) -> int:
+        """Rows that passed every check."""
+        return await self._scalar("SELECT count(*) FROM import_rows WHERE refused IS NULL")
+
+    async def classify(self) -> tuple[Counts, Counts]:
+        """Households' and citizens' new / changed / unchanged / no-longer-listed counts."""
+        distinct = "IS DISTINCT FROM" if self.dialect == "postgresql" else "IS NOT"
+        run = self._run
+        await run(
+            f"""UPDATE import_households SET
+                  status = CASE WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END,
+                  changed_fields = {_HOUSEHOLD_FIELDS},
+                  kk_changed = CASE WHEN h.kk_number <> import_households.kk_number
+                               THEN 1 ELSE 0 END
+                FROM households h WHERE h.id = import_households.household_id"""
+        )
+        await run("UPDATE import_households SET status = 'NEW' WHERE household_id IS NULL")
+        await run(
+            """UPDATE import_rows SET household_id = s.household_id
+               FROM import_households s
+               WHERE s.iddtks = import_rows.iddtks AND import_rows.refused IS NULL"""
+        )
+        await run(
+            f"""UPDATE import_rows SET citizen_id = c.id,
+                  status = CASE
+                    WHEN import_rows.household_id IS NULL
+                      OR c.household_id <> import_rows.household_id THEN 'MOVED'
+                    WHEN c.full_name <> import_rows.full_name
+                      OR c.birth_date <> import_rows.birth_date OR c.sex <> import_rows.sex
+                      OR c.relationship <> import_rows.relationship
+                      OR c.ppks_code {distinct} import_rows.ppks_code
+                      OR NOT c.dtks_listed THEN 'CHANGED'
+                    ELSE 'UNCHANGED' END
+                FROM citizens c
+                WHERE c.nik = import_rows.nik AND import_rows.refused IS NULL"""
+        )
+        await run(
+            """UPDATE import_rows SET status = 'NEW'
+               WHERE citizen_id IS NULL AND refused IS NULL"""
+        )
+        households = Counts()
+        for status, count in await self._groups("import_households"):
+            setattr(households, status.lower(), count)
+        households.delisted = await self._scalar(f"SELECT count(*) FROM households {_GONE_HH}")
+        citizens = Counts()
+        for status, count in await self._groups("import_rows"):
+            setattr(citizens, status.lower(), count)
+        citizens.changed += citizens.moved
+        citizens.delisted = await self._scalar(f"SELECT count(*) FROM citizens {_GONE_CIT}")
+        return households, citizens
+
+    async def _groups(self, table: str) -> list[tuple[str, int]]:
+        rows = await self.connection.execute(
+            text(f"SELECT status, count(*) FROM {table} WHERE status IS NOT NULL GROUP BY status")
+        )
+        return [(status, int(count)) for status, count in rows]
+
+    async def apply(self, *, import_id: int, ran_by: str, today: dt.date, now: dt.datetime) -> None:
+        """Write the differences into the registry (step 4)."""
+        run = self._run
+        since = "date(c.created_at)" if self.dialect == "sqlite" else "CAST(c.created_at AS DATE)"
+        who = {"import_id": import_id, "ran_by": ran_by, "now": now}
+        provenance = """version = version + 1, changed_via = 'IMPORT',
+            changed_by_import_id = :import_id, changed_by_client = :ran_by,
+            changed_by_organization_id = NULL, updated_at = :now,
+            dtks_listed = TRUE, delisted_on = NULL"""
+        # Households: close replaced KK numbers, update the changed, insert the new.
+        await run(
+            """UPDATE household_kk_numbers SET valid_until = :today
+               WHERE valid_until IS NULL AND household_id IN
+                 (SELECT household_id FROM import_households WHERE kk_changed = 1)""",
+            today=today,
+        )
+        await run(
+            f"""UPDATE households SET kk_number = s.kk_number, dtks_id = s.iddtks,
+                  address = s.address, rt = s.rt, rw = s.rw,
+                  kelurahan_code = s.kelurahan_code, kecamatan_code = s.kecamatan_code,
+                  changed_fields = s.changed_fields, {provenance}
+                FROM import_households s
+                WHERE households.id = s.household_id AND s.status = 'CHANGED'""",
+            **who,
+        )
+        await run(
+            """INSERT INTO households (kk_number, dtks_id, address, rt, rw, kelurahan_code,
+                   kecamatan_code, source, created_at, updated_at, version, changed_via,
+                   changed_by_import_id, changed_by_client, dtks_listed)
+               SELECT kk_number, iddtks, address, rt, rw, kelurahan_code, kecamatan_code,
+                   'DTKS', :now, :now, 1, 'IMPORT', :import_id, :ran_by, TRUE
+               FROM import_households WHERE status = 'NEW'""",
+            **who,
+        )
+        await run(
+            """UPDATE import_households SET household_id = h.id
+               FROM households h
+               WHERE import_households.status = 'NEW' AND h.dtks_id = import_households.iddtks"""
+        )
+        await run(
+            """INSERT INTO household_kk_numbers (kk_number, household_id, valid_from)
+               SELECT kk_number, household_id, :today FROM import_households
+               WHERE status = 'NEW' OR kk_changed = 1
+               ON CONFLICT (kk_number) DO UPDATE SET household_id = excluded.household_id,
+                   valid_from = excluded.valid_from, valid_until = NULL""",
+            today=today,
+        )
+        await run(
+            f"""UPDATE households SET dtks_listed = FALSE, delisted_on = :today,
+                  version = version + 1, changed_via = 'IMPORT',
+                  changed_by_import_id = :import_id, changed_by_client = :ran_by,
+                  changed_by_organization_id = NULL, changed_fields = 'dtksListed',
+                  updated_at = :now
+                {_GONE_HH}""",
+            today=today,
+            **who,
+        )
+        # Citizens: keep the household a mover leaves, update the changed, insert the new.
+        await run(
+            """UPDATE import_rows SET household_id = s.household_id
+               FROM import_households s
+               WHERE s.iddtks = import_rows.iddtks AND import_rows.household_id IS NULL
+                 AND import_rows.refused IS NULL"""
+        )
+        await run(
+            f"""INSERT INTO citizen_household_history
+                   (citizen_id, household_id, relationship, valid_from, valid_to)
+                SELECT c.id, c.household_id, c.relationship,
+                       COALESCE(c.household_since, {since}), :today
+                FROM citizens c JOIN import_rows r ON r.citizen_id = c.id
+                WHERE r.status = 'MOVED'""",
+            today=today,
+        )
+        distinct = "IS DISTINCT FROM" if self.dialect == "postgresql" else "IS NOT"
+        await run(
+            f"""UPDATE citizens SET
+                  changed_fields = {_citizen_fields(distinct)},
+                  household_since = CASE WHEN r.status = 'MOVED' THEN :today
+                                    ELSE household_since END,
+                  full_name = r.full_name, birth_date = r.birth_date, sex = r.sex,
+                  relationship = r.relationship, ppks_code = r.ppks_code,
+                  household_id = r.household_id, {provenance}
+                FROM import_rows r
+                WHERE citizens.id = r.citizen_id AND r.status IN ('CHANGED', 'MOVED')""",
+            today=today,
+            **who,
+        )
+        await run(
+            """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
+                   has_disability, has_chronic_illness, ppks_code, household_since, created_at,
+                   updated_at, version, changed_via, changed_by_import_id, changed_by_client,
+                   dtks_listed)
+               SELECT nik, full_name, birth_date, sex, household_id, relationship,
+                   COALESCE(ppks_code IN ('PPKS_PENYANDANG_DISABILITAS',
+                                          'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
+                   ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, :ran_by, TRUE
+               FROM import_rows WHERE status = 'NEW'""",
+            today=today,
+            **who,
+        )
+        await run(
+            f"""UPDATE citizens SET dtks_listed = FALSE, delisted_on = :today,
+                  version = version + 1, changed_via = 'IMPORT',
+                  changed_by_import_id = :import_id, changed_by_client = :ran_by,
+                  changed_by_organization_id = NULL, changed_fields = 'dtksListed',
+                  updated_at = :now
+                {_GONE_CIT}""",
+            today=today,
+            **who,
+        )
+
+    async def drop(self) -> None:
+        """Drop the staging tables (they would otherwise last as long as the connection)."""
+        for name in _TEMP_TABLES:
+            await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _statement(sql: str, params: dict[str, Any]) -> Any:
+    statement = text(sql)
+    if "now" in params:
+        # Typed, so that SQLite stores the same text the ORM does.
+        statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
+    return statement
+
+
+#: A registry household differs from its row in the file.
+_HOUSEHOLD_DIFF = """(h.kk_number <> import_households.kk_number
+    OR h.address <> import_households.address OR h.rt <> import_households.rt
+    OR h.rw <> import_households.rw OR h.kelurahan_code <> import_households.kelurahan_code
+    OR h.dtks_id IS NULL OR NOT h.dtks_listed)"""
+#: The GraphQL names of what differs, space-separated.
+_HOUSEHOLD_FIELDS = """ltrim(
+    CASE WHEN h.kk_number <> import_households.kk_number THEN ' kkNumber' ELSE '' END ||
+    CASE WHEN h.address <> import_households.address THEN ' address' ELSE '' END ||
+    CASE WHEN h.rt <> import_households.rt THEN ' rt' ELSE '' END ||
+    CASE WHEN h.rw <> import_households.rw THEN ' rw' ELSE '' END ||
+    CASE WHEN h.kelurahan_code <> import_households.kelurahan_code THEN ' kelurahan'
+         ELSE '' END ||
+    CASE WHEN h.dtks_id IS NULL THEN ' dtksId' ELSE '' END ||
+    CASE WHEN NOT h.dtks_listed THEN ' dtksListed' ELSE '' END)"""
+
+
+def _citizen_fields(distinct: str) -> str:
+    """What differs between a citizen and its row `r`, as GraphQL names."""
+    return f"""ltrim(
+        CASE WHEN citizens.full_name <> r.full_name THEN ' fullName' ELSE '' END ||
+        CASE WHEN citizens.birth_date <> r.birth_date THEN ' birthDate' ELSE '' END ||
+        CASE WHEN citizens.sex <> r.sex THEN ' sex' ELSE '' END ||
+        CASE WHEN citizens.relationship <> r.relationship THEN ' relationship' ELSE '' END ||
+        CASE WHEN citizens.ppks_code {distinct} r.ppks_code THEN ' ppksType' ELSE '' END ||
+        CASE WHEN citizens.household_id <> r.household_id THEN ' household' ELSE '' END ||
+        CASE WHEN NOT citizens.dtks_listed THEN ' dtksListed' ELSE '' END)"""
+
+
+#: Listed by the previous file, absent from this one (refused rows count as present).
+_GONE_HH = """WHERE dtks_listed AND dtks_id IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.iddtks = households.dtks_id)
+    AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.iddtks = households.dtks_id)"""
+_GONE_CIT = """WHERE dtks_listed
+    AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.nik = citizens.nik)
+    AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = citizens.nik)"""
