@@ -150,7 +150,7 @@ def _spoil(
     rng: Random,
     writer: _Writer,
     rows: list[list[str]],
-    seen_nik: str | None,
+    seen: list[str] | None,
     places: tuple[str, str],
 ) -> tuple[str, int] | None:
     """Give one row of a family one defect; return (defect, index of the row, -1 for all)."""
@@ -171,9 +171,11 @@ def _spoil(
         female = row[_I["jenis_kelamin"]] == "PEREMPUAN"
         row[_I["nomor_nik"]] = nik[:6] + date_digits(shifted, female=female) + nik[12:]
     elif defect == "DUPLICATE_NIK":
-        if seen_nik is None:
+        if seen is None:
             return None
-        row[_I["nomor_nik"]] = seen_nik
+        # The same person listed again in another family: the person's own columns copied.
+        for column in ("nomor_nik", "nama", "tanggal_lahir", "tempat_lahir", "jenis_kelamin"):
+            row[_I[column]] = seen[_I[column]]
     elif defect == "MISSING_RT":
         row[_I["rt"]] = ""
     else:  # OUTSIDE_CITY
@@ -184,8 +186,8 @@ def _spoil(
 def write_export(path: Path, *, citizens: int, seed: int = 1, dirty: float = 0.01) -> ExportSummary:
     """Write a pipe-separated PMKS export of `citizens` synthetic residents to `path`.
 
-    A share `dirty` of families carries one defect each. A duplicated NIK repeats the NIK of
-    someone in an earlier household, so the first listing is kept and the later one refused.
+    A share `dirty` of families carries one defect each. A duplicated NIK lists someone of an
+    earlier household again, so the first listing is kept and the later one refused.
     Unless it is a duplicate, every NIK appears once.
     """
     rng = Random(seed)
@@ -202,7 +204,7 @@ def write_export(path: Path, *, citizens: int, seed: int = 1, dirty: float = 0.0
         line = 1
         made = 0
         family_id = citizen_id = 1
-        earlier_nik: str | None = None
+        earlier: list[str] | None = None
         while made < citizens:
             rows = FamilyRows([], [], [])
             family = maker.make(family_id, citizen_id, citizens - made, rows)
@@ -211,9 +213,9 @@ def write_export(path: Path, *, citizens: int, seed: int = 1, dirty: float = 0.0
             places = (str(household[6]), str(household[7]))
             spoilt = None
             if spoiler.random() < dirty:
-                spoilt = _spoil(spoiler, writer, lines, earlier_nik, places)
+                spoilt = _spoil(spoiler, writer, lines, earlier, places)
             if spoilt is None or spoilt[0] not in REFUSED_DEFECTS:
-                earlier_nik = lines[-1][_I["nomor_nik"]]
+                earlier = list(lines[-1])
             sink.writerows(lines)
             if spoilt is not None:
                 defect, at = spoilt
