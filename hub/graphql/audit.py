@@ -11,7 +11,8 @@
 The event says who asked (client, organisation, roles, token, address), why (purpose),
 what (operation, SHA-256 of the document, variables with personal values as keyed
 hashes), the decision (refusals by the policy are DENIED, with the code and permission),
-which citizens' personal fields the response carried in full, its size and duration.
+which citizens' personal fields the response carried in full (and, for registry writes,
+whose records it changed: `write:<field>`), its size and duration.
 """
 
 from __future__ import annotations
@@ -136,9 +137,11 @@ class RecordAndCommit(SchemaExtension):
             operation_name=execution.operation_name or _root_fields(data),
             document=execution.query,
             variables=execution.variables or None,
+            # Citizens whose data the response carried, and those a mutation wrote about.
             citizens=tuple(
                 CitizenAccess(citizen_id, tuple(sorted(fields)))
-                for citizen_id, fields in context.personal_reads.items()
+                for touched in (context.personal_reads, context.personal_writes)
+                for citizen_id, fields in touched.items()
             ),
             result_size=len(orjson.dumps(data)) if data is not None else 0,
             duration_us=int(seconds * 1_000_000),

@@ -51,6 +51,8 @@ class Context:
     selected_fields: frozenset[str] = frozenset()
     #: Citizen id -> personal fields returned in full, for the audit trail.
     personal_reads: dict[int, set[str]] = field(default_factory=dict)
+    #: Citizen id -> what a mutation wrote about them (`write:fullName`, `write:enrolment`).
+    personal_writes: dict[int, set[str]] = field(default_factory=dict)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.
@@ -93,6 +95,10 @@ class Context:
         }
         if shown:
             self.personal_reads.setdefault(citizen_id, set()).update(shown)
+
+    def record_personal_write(self, citizen_id: int, *fields: str) -> None:
+        """Note that this request wrote `fields` of a citizen's record (for the audit trail)."""
+        self.personal_writes.setdefault(citizen_id, set()).update(f"write:{f}" for f in fields)
 
     def row_filter(self, type_name: str) -> ColumnElement[bool]:
         """The SQL condition for the records of `type_name` the caller may reach."""

@@ -55,6 +55,7 @@ from hub.regions.schema import RegionQueries
 from hub.regions.types import Region as RegionType
 from hub.registry import loaders as _registry_loaders  # noqa: F401
 from hub.registry.models import Citizen, Household
+from hub.registry.mutations import RegistryMutations
 from hub.registry.schema import RegistryQueries
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
@@ -151,7 +152,13 @@ class RequestIdOnErrors(SchemaExtension):
     description="Change the hub's data. Each mutation commits with its audit event or not at "
     "all; expected failures come back in the payload's `errors`, with a code."
 )
-class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
+class Mutation(
+    NeedMutations,
+    ContributionMutations,
+    RegistryMutations,
+    OrganizationMutations,
+    AuthorizationMutations,
+):
     pass
 
 

@@ -10,10 +10,13 @@ from sqlalchemy import select
 from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
+from hub.imports.models import DtksImport
+from hub.organizations.models import Organization
 from hub.regions.loaders import regions_by_code
 from hub.registry.models import Citizen, Household
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
+from hub.registry.types import Provenance
 
 _citizens = Citizen.__table__
 _households = Household.__table__
@@ -47,6 +50,46 @@ async def members_by_household(context: Context, ids: Sequence[Any]) -> list[lis
     return [sorted(group, key=lambda c: rank[c.relationship.name]) for group in members]
 
 
+def _provenance_statement(table: Any) -> Any:
+    """A record's provenance columns with its organisation's code and its import's file."""
+    organizations, imports = Organization.__table__, DtksImport.__table__
+    return (
+        select(
+            table.c.id,
+            table.c.version,
+            table.c.changed_via,
+            table.c.updated_at,
+            table.c.changed_fields,
+            table.c.changed_by_client,
+            table.c.dtks_listed,
+            table.c.delisted_on,
+            organizations.c.code.label("organization_code"),
+            imports.c.file_name.label("import_file"),
+            imports.c.sha256.label("import_sha256"),
+        )
+        .outerjoin(organizations, organizations.c.id == table.c.changed_by_organization_id)
+        .outerjoin(imports, imports.c.id == table.c.changed_by_import_id)
+    )
+
+
+async def citizen_provenance(context: Context, ids: Sequence[Any]) -> list[Provenance | None]:
+    """The provenance of each citizen id, aligned with them."""
+    return await one_each(
+        context, _provenance_statement(_citizens), _citizens.c.id, ids, Provenance.from_row
+    )
+
+
+async def household_provenance(context: Context, ids: Sequence[Any]) -> list[Provenance | None]:
+    """The provenance of each household id, aligned with them."""
+    return await one_each(
+        context, _provenance_statement(_households), _households.c.id, ids, Provenance.from_row
+    )
+
+
+relation(CitizenType, "provenance", attr="provenance", key=lambda c: c.pk, load=citizen_provenance)
+relation(
+    HouseholdType, "provenance", attr="provenance", key=lambda h: h.pk, load=household_provenance
+)
 relation(
     CitizenType, "household", attr="household", key=lambda c: c.household_id, load=households_by_id
 )

@@ -37,6 +37,65 @@ class Relationship(Enum):
     OTHER = strawberry.enum_value("OTHER", description="Famili lain.")
 
 
+@strawberry.enum(description="How a record last changed.")
+class ChangeChannel(Enum):
+    SEED = strawberry.enum_value("SEED", description="Made by the synthetic seed (demo data).")
+    IMPORT = strawberry.enum_value(
+        "IMPORT", description="A DTKS (SIKS-NG) file imported with `hub import dtks`."
+    )
+    API = strawberry.enum_value("API", description="An agency's client through this API.")
+
+
+@strawberry.type(description="Who last changed a record, how, when and what.")
+class Provenance:
+    version: int = strawberry.field(
+        description="The record's version: 1 when created, one more with every change. Send "
+        "it as `expectedVersion` with an update."
+    )
+    changed_via: ChangeChannel = strawberry.field(description="Import, API or seed.")
+    changed_at: dt.datetime = strawberry.field(description="When the last change was made.")
+    changed_fields: list[str] = strawberry.field(
+        description="GraphQL names of the fields the last change set (`fullName`, "
+        "`household`, …); empty when it created the record."
+    )
+    organization_code: str | None = strawberry.field(
+        description="The organisation whose client made the change (API); null otherwise."
+    )
+    client_id: str | None = strawberry.field(
+        description="The OAuth2 client id that made it (API), or `cli:<account>` for an import."
+    )
+    import_file: str | None = strawberry.field(
+        description="Name of the DTKS file whose import made the change (IMPORT)."
+    )
+    import_sha256: str | None = strawberry.field(
+        description="SHA-256 of that file, as `hub import dtks` recorded it."
+    )
+    dtks_listed: bool = strawberry.field(
+        description="Whether the latest DTKS file imported lists the record."
+    )
+    delisted_on: dt.date | None = strawberry.field(
+        description="When a DTKS import found the record no longer listed; null while listed."
+    )
+    key: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Provenance:
+        """Map a row of a record's provenance columns with its organisation and import."""
+        return cls(
+            version=row.version,
+            changed_via=ChangeChannel(row.changed_via),
+            changed_at=row.updated_at,
+            changed_fields=(row.changed_fields or "").split(),
+            organization_code=row.organization_code,
+            client_id=row.changed_by_client,
+            import_file=row.import_file,
+            import_sha256=row.import_sha256,
+            dtks_listed=row.dtks_listed,
+            delisted_on=row.delisted_on,
+            key=row.id,
+        )
+
+
 def age_on(birth_date: dt.date, today: dt.date) -> int:
     """Whole years between `birth_date` and `today`."""
     return (
@@ -84,6 +143,13 @@ class Household(Node):
     members: list[Citizen] | None = strawberry.field(
         default=None, description="Members, head first."
     )
+    version: int = strawberry.field(
+        default=1,
+        description="The record's version; send it as `expectedVersion` to `upsertHousehold`.",
+    )
+    provenance: Provenance | None = strawberry.field(
+        default=None, description="Who last changed the household, how, when and what."
+    )
     pk: strawberry.Private[int]
     kelurahan_code: strawberry.Private[str]
     kecamatan_code: strawberry.Private[str]
@@ -104,6 +170,7 @@ class Household(Node):
             source=row.source,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            version=row.version,
             pk=row.id,
             kelurahan_code=row.kelurahan_code,
             kecamatan_code=row.kecamatan_code,
@@ -152,6 +219,15 @@ class Citizen(Node):
     enrolments: list[EnrolmentRef] | None = strawberry.field(
         default=None, description="Programme enrolments, newest first."
     )
+    version: int = strawberry.field(
+        default=1,
+        description="The record's version; send it as `expectedVersion` to `upsertCitizen`.",
+    )
+    provenance: Provenance | None = strawberry.field(
+        default=None,
+        description="Who last changed the person's record (an import, or which agency's "
+        "client), when, and which fields.",
+    )
     pk: strawberry.Private[int]
     household_id: strawberry.Private[int]
     #: Set once the field layer has masked this object for the request.
@@ -174,6 +250,7 @@ class Citizen(Node):
             education=row.education,
             occupation=row.occupation,
             phone=row.phone,
+            version=row.version,
             pk=row.id,
             household_id=row.household_id,
         )

@@ -13,6 +13,7 @@ from hub.synthetic.rows import Row
 
 ENROLMENT_COLUMNS = (
     "id", "citizen_id", "program_code", "started_on", "ended_on", "benefit_rupiah",
+    "changed_via", "changed_by_organization_id", "changed_by_client", "changed_at",
 )  # fmt: skip
 
 #: The first day each programme could have enrolled anyone.
@@ -95,7 +96,7 @@ class EnrolmentMaker:
             finished = dt.date.fromordinal(rng.randint(started, REFERENCE_ORDINAL - 1))
         rows.append(
             (self.next_id, person.id, programme, dt.date.fromordinal(started), finished,
-             _benefit(programme, person))
+             _benefit(programme, person), "SEED", None, None, None)
         )  # fmt: skip
         self.next_id += 1
 
