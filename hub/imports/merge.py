@@ -49,10 +49,7 @@ CREATE TEMPORARY TABLE import_rows (
     sex VARCHAR(1) NOT NULL,
     relationship VARCHAR(12) NOT NULL,
     ppks_code VARCHAR(40),
-    refused VARCHAR(16),
-    household_id BIGINT,
-    citizen_id BIGINT,
-    status VARCHAR(10)
+    refused VARCHAR(16)
 )"""
 _REFUSED_DDL = """
 CREATE TEMPORARY TABLE import_refused (
@@ -62,7 +59,10 @@ _BAD_DDL = """
 CREATE TEMPORARY TABLE import_bad_households (
     iddtks TEXT NOT NULL, reason VARCHAR(16) NOT NULL, line INTEGER NOT NULL
 )"""
-_TEMP_TABLES = ("import_rows", "import_refused", "import_bad_households", "import_households")
+_TEMP_TABLES = (
+    "import_rows", "import_refused", "import_bad_households", "import_matched",
+    "import_households", "import_citizens",
+)  # fmt: skip
 
 #: Why a household was refused whole (the rejects file says it in words).
 HOUSEHOLD_REASONS = {
@@ -205,41 +205,41 @@ class Stage:
                                      GROUP BY kk_number HAVING count(DISTINCT iddtks) > 1)
                GROUP BY r.iddtks"""
         )
-        # One row per household from here on: the checks above made its values agree.
+        # One row per household from here on (the checks above made its values agree), with
+        # the registry household it is: by DTKS id, else a family the hub knows only by its
+        # KK number (pushed by an agency).
         await run(
-            """CREATE TEMPORARY TABLE import_households AS
-               SELECT iddtks, min(kk_number) AS kk_number, min(kelurahan_code) AS kelurahan_code,
-                      min(kecamatan_code) AS kecamatan_code, min(address) AS address,
-                      min(rt) AS rt, min(rw) AS rw, min(line) AS line,
-                      CAST(NULL AS BIGINT) AS household_id, CAST(NULL AS VARCHAR(10)) AS status,
-                      CAST(NULL AS VARCHAR(120)) AS changed_fields,
-                      CAST(NULL AS INTEGER) AS kk_changed
-               FROM import_rows
-               WHERE iddtks NOT IN (SELECT iddtks FROM import_bad_households)
-               GROUP BY iddtks"""
-        )
-        await run("CREATE UNIQUE INDEX import_households_iddtks ON import_households (iddtks)")
-        await run(
-            """UPDATE import_households SET household_id = h.id
-               FROM households h WHERE h.dtks_id = import_households.iddtks"""
-        )
-        # A family the hub knows only by its KK number (pushed by an agency) is matched by it.
-        await run(
-            """UPDATE import_households SET household_id = h.id
-               FROM households h
-               WHERE import_households.household_id IS NULL AND h.dtks_id IS NULL
-                 AND h.kk_number = import_households.kk_number"""
+            """CREATE TEMPORARY TABLE import_matched AS
+               SELECT g.*, COALESCE(h.id, k.id) AS household_id
+               FROM (SELECT iddtks, min(kk_number) AS kk_number,
+                            min(kelurahan_code) AS kelurahan_code,
+                            min(kecamatan_code) AS kecamatan_code, min(address) AS address,
+                            min(rt) AS rt, min(rw) AS rw, min(line) AS line
+                     FROM import_rows
+                     WHERE iddtks NOT IN (SELECT iddtks FROM import_bad_households)
+                     GROUP BY iddtks) AS g
+               LEFT JOIN households h ON h.dtks_id = g.iddtks
+               LEFT JOIN households k ON h.id IS NULL AND k.dtks_id IS NULL
+                                     AND k.kk_number = g.kk_number"""
         )
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_households s
+               SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_matched s
                JOIN households h ON h.kk_number = s.kk_number
                WHERE s.household_id IS NULL OR h.id <> s.household_id"""
         )
         await run(
-            """DELETE FROM import_households
-               WHERE iddtks IN (SELECT iddtks FROM import_bad_households)"""
+            f"""CREATE TEMPORARY TABLE import_households AS
+                SELECT m.*,
+                  CASE WHEN m.household_id IS NULL THEN 'NEW'
+                       WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
+                  {_HOUSEHOLD_FIELDS} AS changed_fields,
+                  CASE WHEN h.kk_number <> m.kk_number THEN 1 ELSE 0 END AS kk_changed
+                FROM import_matched m LEFT JOIN households h ON h.id = m.household_id
+                WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
+        await run("DROP TABLE import_matched")
+        await run("CREATE UNIQUE INDEX import_households_iddtks ON import_households (iddtks)")
         await run(
             """UPDATE import_rows SET refused = 'HOUSEHOLD'
                WHERE refused IS NULL
@@ -277,69 +277,61 @@ class Stage:
         """Rows that passed every check."""
         return await self._scalar("SELECT count(*) FROM import_rows WHERE refused IS NULL")
 
-    async def classify(self) -> tuple[Counts, Counts]:
-        """Households' and citizens' new / changed / unchanged / no-longer-listed counts."""
-        distinct = "IS DISTINCT FROM" if self.dialect == "postgresql" else "IS NOT"
-        run = self._run
-        await run(
-            f"""UPDATE import_households SET
-                  status = CASE WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END,
-                  changed_fields = {_HOUSEHOLD_FIELDS},
-                  kk_changed = CASE WHEN h.kk_number <> import_households.kk_number
-                               THEN 1 ELSE 0 END
-                FROM households h WHERE h.id = import_households.household_id"""
-        )
-        await run("UPDATE import_households SET status = 'NEW' WHERE household_id IS NULL")
-        await run(
-            """UPDATE import_rows SET household_id = s.household_id
-               FROM import_households s
-               WHERE s.iddtks = import_rows.iddtks AND import_rows.refused IS NULL"""
-        )
-        await run(
-            f"""UPDATE import_rows SET citizen_id = c.id,
-                  status = CASE
-                    WHEN import_rows.household_id IS NULL
-                      OR c.household_id <> import_rows.household_id THEN 'MOVED'
-                    WHEN c.full_name <> import_rows.full_name
-                      OR c.birth_date <> import_rows.birth_date OR c.sex <> import_rows.sex
-                      OR c.relationship <> import_rows.relationship
-                      OR c.ppks_code {distinct} import_rows.ppks_code
-                      OR NOT c.dtks_listed THEN 'CHANGED'
-                    ELSE 'UNCHANGED' END
-                FROM citizens c
-                WHERE c.nik = import_rows.nik AND import_rows.refused IS NULL"""
-        )
-        await run(
-            """UPDATE import_rows SET status = 'NEW'
-               WHERE citizen_id IS NULL AND refused IS NULL"""
-        )
-        households = Counts()
+    async def households(self) -> Counts:
+        """Households new, changed, unchanged, and listed before but not in this file."""
+        counts = Counts()
         for status, count in await self._groups("import_households"):
-            setattr(households, status.lower(), count)
-        households.delisted = await self._scalar(f"SELECT count(*) FROM households {_GONE_HH}")
-        citizens = Counts()
-        for status, count in await self._groups("import_rows"):
-            setattr(citizens, status.lower(), count)
-        citizens.changed += citizens.moved
-        citizens.delisted = await self._scalar(f"SELECT count(*) FROM citizens {_GONE_CIT}")
-        return households, citizens
+            setattr(counts, status.lower(), count)
+        counts.delisted = await self._scalar(f"SELECT count(*) FROM households {_GONE_HH}")
+        return counts
+
+    async def citizens(self) -> Counts:
+        """Citizens new, changed (moved among them), unchanged, and no longer listed.
+
+        After `apply_households` the new households have their ids; before (a dry run) a
+        known citizen in a new household counts as moved, as it will be.
+        """
+        distinct = self._distinct
+        await self._run("DROP TABLE IF EXISTS import_citizens")
+        await self._run(
+            f"""CREATE TEMPORARY TABLE import_citizens AS
+                SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship, r.ppks_code,
+                  s.household_id, c.id AS citizen_id,
+                  CASE WHEN c.id IS NULL THEN 'NEW'
+                    WHEN s.household_id IS NULL OR c.household_id <> s.household_id THEN 'MOVED'
+                    WHEN c.full_name <> r.full_name OR c.birth_date <> r.birth_date
+                      OR c.sex <> r.sex OR c.relationship <> r.relationship
+                      OR c.ppks_code {distinct} r.ppks_code OR NOT c.dtks_listed THEN 'CHANGED'
+                    ELSE 'UNCHANGED' END AS status,
+                  {_citizen_fields(distinct)} AS changed_fields
+                FROM import_rows r
+                JOIN import_households s ON s.iddtks = r.iddtks
+                LEFT JOIN citizens c ON c.nik = r.nik
+                WHERE r.refused IS NULL"""
+        )
+        counts = Counts()
+        for status, count in await self._groups("import_citizens"):
+            setattr(counts, status.lower(), count)
+        counts.changed += counts.moved
+        counts.delisted = await self._scalar(f"SELECT count(*) FROM citizens {_GONE_CIT}")
+        return counts
+
+    @property
+    def _distinct(self) -> str:
+        return "IS DISTINCT FROM" if self.dialect == "postgresql" else "IS NOT"
 
     async def _groups(self, table: str) -> list[tuple[str, int]]:
         rows = await self.connection.execute(
-            text(f"SELECT status, count(*) FROM {table} WHERE status IS NOT NULL GROUP BY status")
+            text(f"SELECT status, count(*) FROM {table} GROUP BY status")
         )
         return [(status, int(count)) for status, count in rows]
 
-    async def apply(self, *, import_id: int, ran_by: str, today: dt.date, now: dt.datetime) -> None:
-        """Write the differences into the registry (step 4)."""
+    async def apply_households(
+        self, *, import_id: int, ran_by: str, today: dt.date, now: dt.datetime
+    ) -> None:
+        """Write the households' differences: KK numbers, changes, new ones, delistings."""
         run = self._run
-        since = "date(c.created_at)" if self.dialect == "sqlite" else "CAST(c.created_at AS DATE)"
         who = {"import_id": import_id, "ran_by": ran_by, "now": now}
-        provenance = """version = version + 1, changed_via = 'IMPORT',
-            changed_by_import_id = :import_id, changed_by_client = :ran_by,
-            changed_by_organization_id = NULL, updated_at = :now,
-            dtks_listed = TRUE, delisted_on = NULL"""
-        # Households: close replaced KK numbers, update the changed, insert the new.
         await run(
             """UPDATE household_kk_numbers SET valid_until = :today
                WHERE valid_until IS NULL AND household_id IN
@@ -350,7 +342,7 @@ class Stage:
             f"""UPDATE households SET kk_number = s.kk_number, dtks_id = s.iddtks,
                   address = s.address, rt = s.rt, rw = s.rw,
                   kelurahan_code = s.kelurahan_code, kecamatan_code = s.kecamatan_code,
-                  changed_fields = s.changed_fields, {provenance}
+                  changed_fields = s.changed_fields, {_PROVENANCE}
                 FROM import_households s
                 WHERE households.id = s.household_id AND s.status = 'CHANGED'""",
             **who,
@@ -377,42 +369,34 @@ class Stage:
                    valid_from = excluded.valid_from, valid_until = NULL""",
             today=today,
         )
-        await run(
-            f"""UPDATE households SET dtks_listed = FALSE, delisted_on = :today,
-                  version = version + 1, changed_via = 'IMPORT',
-                  changed_by_import_id = :import_id, changed_by_client = :ran_by,
-                  changed_by_organization_id = NULL, changed_fields = 'dtksListed',
-                  updated_at = :now
-                {_GONE_HH}""",
-            today=today,
-            **who,
-        )
-        # Citizens: keep the household a mover leaves, update the changed, insert the new.
-        await run(
-            """UPDATE import_rows SET household_id = s.household_id
-               FROM import_households s
-               WHERE s.iddtks = import_rows.iddtks AND import_rows.household_id IS NULL
-                 AND import_rows.refused IS NULL"""
-        )
+        await run(f"UPDATE households SET {_DELISTED} {_GONE_HH}", today=today, **who)
+
+    async def apply_citizens(
+        self, *, import_id: int, ran_by: str, today: dt.date, now: dt.datetime
+    ) -> None:
+        """Write the citizens' differences: moves (keeping the household left), changes,
+        new people, delistings."""
+        run = self._run
+        who = {"import_id": import_id, "ran_by": ran_by, "now": now}
+        since = "date(c.created_at)" if self.dialect == "sqlite" else "CAST(c.created_at AS DATE)"
         await run(
             f"""INSERT INTO citizen_household_history
                    (citizen_id, household_id, relationship, valid_from, valid_to)
                 SELECT c.id, c.household_id, c.relationship,
                        COALESCE(c.household_since, {since}), :today
-                FROM citizens c JOIN import_rows r ON r.citizen_id = c.id
+                FROM citizens c JOIN import_citizens r ON r.citizen_id = c.id
                 WHERE r.status = 'MOVED'""",
             today=today,
         )
-        distinct = "IS DISTINCT FROM" if self.dialect == "postgresql" else "IS NOT"
         await run(
             f"""UPDATE citizens SET
-                  changed_fields = {_citizen_fields(distinct)},
+                  changed_fields = r.changed_fields,
                   household_since = CASE WHEN r.status = 'MOVED' THEN :today
                                     ELSE household_since END,
                   full_name = r.full_name, birth_date = r.birth_date, sex = r.sex,
                   relationship = r.relationship, ppks_code = r.ppks_code,
-                  household_id = r.household_id, {provenance}
-                FROM import_rows r
+                  household_id = r.household_id, {_PROVENANCE}
+                FROM import_citizens r
                 WHERE citizens.id = r.citizen_id AND r.status IN ('CHANGED', 'MOVED')""",
             today=today,
             **who,
@@ -426,20 +410,11 @@ class Stage:
                    COALESCE(ppks_code IN ('PPKS_PENYANDANG_DISABILITAS',
                                           'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
                    ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, :ran_by, TRUE
-               FROM import_rows WHERE status = 'NEW'""",
+               FROM import_citizens WHERE status = 'NEW'""",
             today=today,
             **who,
         )
-        await run(
-            f"""UPDATE citizens SET dtks_listed = FALSE, delisted_on = :today,
-                  version = version + 1, changed_via = 'IMPORT',
-                  changed_by_import_id = :import_id, changed_by_client = :ran_by,
-                  changed_by_organization_id = NULL, changed_fields = 'dtksListed',
-                  updated_at = :now
-                {_GONE_CIT}""",
-            today=today,
-            **who,
-        )
+        await run(f"UPDATE citizens SET {_DELISTED} {_GONE_CIT}", today=today, **who)
 
     async def drop(self) -> None:
         """Drop the staging tables (they would otherwise last as long as the connection)."""
@@ -455,33 +430,41 @@ def _statement(sql: str, params: dict[str, Any]) -> Any:
     return statement
 
 
-#: A registry household differs from its row in the file.
-_HOUSEHOLD_DIFF = """(h.kk_number <> import_households.kk_number
-    OR h.address <> import_households.address OR h.rt <> import_households.rt
-    OR h.rw <> import_households.rw OR h.kelurahan_code <> import_households.kelurahan_code
-    OR h.dtks_id IS NULL OR NOT h.dtks_listed)"""
-#: The GraphQL names of what differs, space-separated.
+#: A registry household `h` differs from its row `m` in the file.
+_HOUSEHOLD_DIFF = """(h.kk_number <> m.kk_number OR h.address <> m.address OR h.rt <> m.rt
+    OR h.rw <> m.rw OR h.kelurahan_code <> m.kelurahan_code OR h.dtks_id IS NULL
+    OR NOT h.dtks_listed)"""
+#: The GraphQL names of what differs, space-separated (null for a new household).
 _HOUSEHOLD_FIELDS = """ltrim(
-    CASE WHEN h.kk_number <> import_households.kk_number THEN ' kkNumber' ELSE '' END ||
-    CASE WHEN h.address <> import_households.address THEN ' address' ELSE '' END ||
-    CASE WHEN h.rt <> import_households.rt THEN ' rt' ELSE '' END ||
-    CASE WHEN h.rw <> import_households.rw THEN ' rw' ELSE '' END ||
-    CASE WHEN h.kelurahan_code <> import_households.kelurahan_code THEN ' kelurahan'
-         ELSE '' END ||
+    CASE WHEN h.kk_number <> m.kk_number THEN ' kkNumber' ELSE '' END ||
+    CASE WHEN h.address <> m.address THEN ' address' ELSE '' END ||
+    CASE WHEN h.rt <> m.rt THEN ' rt' ELSE '' END ||
+    CASE WHEN h.rw <> m.rw THEN ' rw' ELSE '' END ||
+    CASE WHEN h.kelurahan_code <> m.kelurahan_code THEN ' kelurahan' ELSE '' END ||
     CASE WHEN h.dtks_id IS NULL THEN ' dtksId' ELSE '' END ||
     CASE WHEN NOT h.dtks_listed THEN ' dtksListed' ELSE '' END)"""
+#: Provenance of a record the import changed.
+_PROVENANCE = """version = version + 1, changed_via = 'IMPORT',
+    changed_by_import_id = :import_id, changed_by_client = :ran_by,
+    changed_by_organization_id = NULL, updated_at = :now, dtks_listed = TRUE,
+    delisted_on = NULL"""
+#: A record the previous file listed and this one does not.
+_DELISTED = """dtks_listed = FALSE, delisted_on = :today, version = version + 1,
+    changed_via = 'IMPORT', changed_by_import_id = :import_id, changed_by_client = :ran_by,
+    changed_by_organization_id = NULL, changed_fields = 'dtksListed', updated_at = :now"""
 
 
 def _citizen_fields(distinct: str) -> str:
-    """What differs between a citizen and its row `r`, as GraphQL names."""
+    """What differs between a citizen `c` and its row `r` (household `s`), as GraphQL names."""
     return f"""ltrim(
-        CASE WHEN citizens.full_name <> r.full_name THEN ' fullName' ELSE '' END ||
-        CASE WHEN citizens.birth_date <> r.birth_date THEN ' birthDate' ELSE '' END ||
-        CASE WHEN citizens.sex <> r.sex THEN ' sex' ELSE '' END ||
-        CASE WHEN citizens.relationship <> r.relationship THEN ' relationship' ELSE '' END ||
-        CASE WHEN citizens.ppks_code {distinct} r.ppks_code THEN ' ppksType' ELSE '' END ||
-        CASE WHEN citizens.household_id <> r.household_id THEN ' household' ELSE '' END ||
-        CASE WHEN NOT citizens.dtks_listed THEN ' dtksListed' ELSE '' END)"""
+        CASE WHEN c.full_name <> r.full_name THEN ' fullName' ELSE '' END ||
+        CASE WHEN c.birth_date <> r.birth_date THEN ' birthDate' ELSE '' END ||
+        CASE WHEN c.sex <> r.sex THEN ' sex' ELSE '' END ||
+        CASE WHEN c.relationship <> r.relationship THEN ' relationship' ELSE '' END ||
+        CASE WHEN c.ppks_code {distinct} r.ppks_code THEN ' ppksType' ELSE '' END ||
+        CASE WHEN s.household_id IS NULL OR c.household_id <> s.household_id
+             THEN ' household' ELSE '' END ||
+        CASE WHEN NOT c.dtks_listed THEN ' dtksListed' ELSE '' END)"""
 
 
 #: Listed by the previous file, absent from this one (refused rows count as present).

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +81,22 @@ class Reader:
     def rows(self) -> Iterator[Line]:
         """Each non-empty data row. A row longer than the header ends with `EXTRA` (the
         validator refuses it); a shorter one is padded with empty values."""
-        positions = self._positions
+        positions, width = self._positions, self._width
+        pick = itemgetter(*positions)
+        strip = str.strip
+        # Text exports hold only strings; a workbook's cells may be numbers, dates or None.
+        text = self.format != "xlsx"
         for number, raw in self._rows:
+            if text and len(raw) == width:
+                # The common case, kept lean: millions of rows pass here.
+                yield Line(number, tuple(map(strip, pick(raw))))
+                continue
             if not any(raw):
                 continue
             cells = [_text(cell) for cell in raw]
             count = len(cells)
             picked = tuple(cells[i] if i < count else "" for i in positions)
-            if count > self._width and any(cells[self._width :]):
+            if count > width and any(cells[width:]):
                 picked = (*picked, EXTRA)
             yield Line(number, picked)
 

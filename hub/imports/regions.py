@@ -83,7 +83,10 @@ class RegionResolver:
         for r in self._regions.values():
             if r.level == "KELURAHAN" and r.parent_code in self._kecamatan:
                 self._kelurahan.setdefault(r.parent_code, {})[r.code] = normalise_name(r.name)
-        self._cache: dict[tuple[str, str], Resolution | tuple[str, Problem]] = {}
+        #: (kecamatan, kelurahan) text -> the answer, and the fuzzy decisions it rests on.
+        self._cache: dict[
+            tuple[str, str], tuple[Resolution | tuple[str, Problem], list[FuzzyDecision]]
+        ] = {}
         self._decisions: dict[tuple[str, str], FuzzyDecision] = {}
 
     @property
@@ -94,15 +97,19 @@ class RegionResolver:
     def resolve(self, kecamatan: str, kelurahan: str) -> Resolution | tuple[str, Problem]:
         """(kelurahan code, kecamatan code), or (column, problem) when a name is not found."""
         key = (kecamatan, kelurahan)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._cache[key] = self._resolve(kecamatan, kelurahan)
-        if found[0].startswith(CITY_CODE):  # resolved: count the rows each fuzzy match decides
-            for level, text in (("KECAMATAN", kecamatan), ("KELURAHAN", kelurahan)):
-                decision = self._decisions.get((level, text))
-                if decision is not None:
-                    decision.rows += 1
-        return found
+        cached = self._cache.get(key)
+        if cached is None:
+            found = self._resolve(kecamatan, kelurahan)
+            used = []
+            if found[0].startswith(CITY_CODE):
+                for level, text in (("KECAMATAN", kecamatan), ("KELURAHAN", kelurahan)):
+                    decision = self._decisions.get((level, text))
+                    if decision is not None:
+                        used.append(decision)
+            cached = self._cache[key] = (found, used)
+        for decision in cached[1]:  # count the rows each fuzzy match decides
+            decision.rows += 1
+        return cached[0]
 
     def _resolve(self, kecamatan: str, kelurahan: str) -> Resolution | tuple[str, Problem]:
         kec_code = self._match("KECAMATAN", kecamatan, self._kecamatan)

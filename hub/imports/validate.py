@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hub.imports.parse import COLUMN_INDEX, EXTRA
 from hub.imports.regions import RegionResolver
@@ -48,6 +49,7 @@ _PPKS = (
 )
 _CITY_NAMES = {"kotabandung", "bandung", "kotabdg", "3273"}
 _PROVINCE_NAMES = {"jawabarat", "jabar", "32", "provinsijawabarat"}
+_WIDTH = 19
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _RT = re.compile(r"^\d{1,3}$")
 
@@ -61,6 +63,12 @@ class RowProblem:
     value: str
     alasan: str
     reason: str
+
+
+@lru_cache(maxsize=4096)
+def _key(text: str) -> str:
+    """`normalise_name`, remembered: a column like `jenis_kelamin` repeats a few values."""
+    return normalise_name(text)
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -87,11 +95,53 @@ class RowValidator:
         """A validator resolving region names with `regions`."""
         self.regions = regions
         self.today = today
+        self._oldest = today.year - 120
 
     def check(
         self, line: int, values: tuple[str, ...]
     ) -> tuple[StagedRow | None, list[RowProblem]]:
         """The staged row, or None and every problem the row has."""
+        # The fast path: every check at once, no messages. Millions of rows pass here; the
+        # few that fail are examined again, one problem at a time, by `explain`.
+        if len(values) == _WIDTH:
+            (
+                iddtks, provinsi, kota, kecamatan, kelurahan, alamat, _dusun, rt, rw, kk, nik,
+                nama, tanggal, _tempat, jenis_kelamin, _ibu, hubungan, tahun, pmks,
+            ) = values  # fmt: skip
+            resolved = self.regions.resolve(kecamatan, kelurahan)
+            sex = _SEXES.get(_key(jenis_kelamin))
+            relationship = _RELATIONSHIPS.get(_key(hubungan))
+            ppks = _PPKS.get(_key(pmks)) if pmks else None
+            rt_value, rw_value = _rt_rw(rt), _rt_rw(rw)
+            birth = parse_date(tanggal)
+            name = " ".join(nama.split())
+            if (
+                0 < len(iddtks) <= 32
+                and 0 < len(alamat) <= 200
+                and 0 < len(name) <= 120
+                and isinstance(resolved[1], str)
+                and rt_value is not None
+                and rw_value is not None
+                and sex is not None
+                and relationship is not None
+                and (ppks is not None or not pmks)
+                and birth is not None
+                and self._oldest <= birth.year
+                and birth <= self.today
+                and _key(provinsi) in _PROVINCE_NAMES
+                and _key(kota) in _CITY_NAMES
+                and _year_ok(tahun, self.today.year)
+                and kk_problem(kk) is None
+                and nik_problem(nik, birth, sex) is None
+            ):
+                return (
+                    line, iddtks, kk, resolved[0], resolved[1], alamat, rt_value, rw_value,
+                    nik, name, birth, sex, relationship, ppks,
+                ), []  # fmt: skip
+        return None, self.explain(line, values)
+
+    def explain(self, line: int, values: tuple[str, ...]) -> list[RowProblem]:
+        """Every problem of a row that `check` refused, for the rejects file."""
         problems: list[RowProblem] = []
 
         def bad(column: str, alasan: str, reason: str) -> None:
@@ -107,7 +157,7 @@ class RowValidator:
                     "the row has more values than the header has columns",
                 )
             )
-            return None, problems
+            return problems
         (
             iddtks, provinsi, kota, kecamatan, kelurahan, alamat, _dusun, rt, rw, kk, nik,
             nama, tanggal, _tempat, jenis_kelamin, _ibu, hubungan, tahun, pmks,
@@ -119,20 +169,17 @@ class RowValidator:
                 "IDDTKS kosong atau lebih dari 32 karakter",
                 "IDDTKS empty or over 32 characters",
             )
-        if normalise_name(provinsi) not in _PROVINCE_NAMES:
+        if _key(provinsi) not in _PROVINCE_NAMES:
             bad("provinsi", "provinsi harus Jawa Barat", "the province must be Jawa Barat")
-        if normalise_name(kota) not in _CITY_NAMES:
+        if _key(kota) not in _CITY_NAMES:
             bad(
                 "kabupaten_kota",
                 "wilayah di luar Kota Bandung (32.73)",
                 "region outside Kota Bandung (32.73)",
             )
-        codes: tuple[str, str] | None = None
         resolved = self.regions.resolve(kecamatan, kelurahan)
         if isinstance(resolved[1], tuple):
             bad(resolved[0], *resolved[1])
-        else:
-            codes = (resolved[0], resolved[1])
         if not alamat or len(alamat) > 200:
             bad(
                 "alamat",
@@ -155,7 +202,7 @@ class RowValidator:
                 "nama kosong atau lebih dari 120 karakter",
                 "name empty or over 120 characters",
             )
-        sex = _SEXES.get(normalise_name(jenis_kelamin))
+        sex = _SEXES.get(_key(jenis_kelamin))
         if sex is None:
             bad(
                 "jenis_kelamin",
@@ -182,7 +229,7 @@ class RowValidator:
                 bad("nomor_nik", *nik_issue)
         elif len(nik) != 16 or not nik.isdigit():
             bad("nomor_nik", "NIK harus 16 angka", "NIK must be 16 digits")
-        relationship = _RELATIONSHIPS.get(normalise_name(hubungan))
+        relationship = _RELATIONSHIPS.get(_key(hubungan))
         if relationship is None:
             bad(
                 "hubungan_keluarga",
@@ -193,31 +240,30 @@ class RowValidator:
             )
         ppks = None
         if pmks:
-            ppks = _PPKS.get(normalise_name(pmks))
+            ppks = _PPKS.get(_key(pmks))
             if ppks is None:
                 bad(
                     "jenis_pmks",
                     "jenis PMKS tidak ada dalam 26 jenis PPKS Permensos 5/2019",
                     "PMKS type is not one of the 26 PPKS types of Permensos 5/2019",
                 )
-        if not (len(tahun) == 4 and tahun.isdigit() and 2010 <= int(tahun) <= self.today.year):
+        if not _year_ok(tahun, self.today.year):
             bad(
                 "tahun_data",
                 f"tahun data harus tahun 2010-{self.today.year}",
                 f"data year must be a year 2010-{self.today.year}",
             )
-        if problems:
-            return None, problems
-        assert (
-            codes is not None and birth is not None and sex is not None and relationship is not None
-        )
-        assert rt_value is not None and rw_value is not None
-        return (
-            line, iddtks, kk, codes[0], codes[1], alamat, rt_value, rw_value, nik, name,
-            birth, sex, relationship, ppks,
-        ), problems  # fmt: skip
+        if not problems:  # `check` and `explain` disagree: a bug, never a silent accept
+            raise AssertionError(f"line {line}: refused by check, no problem found: {values}")
+        return problems
 
 
+def _year_ok(text: str, this_year: int) -> bool:
+    """True when `text` is a data year from 2010 to this year."""
+    return len(text) == 4 and text.isdigit() and 2010 <= int(text) <= this_year
+
+
+@lru_cache(maxsize=4096)
 def _rt_rw(text: str) -> str | None:
     """RT/RW as three digits (`7` -> `007`), or None when missing or not 1-999."""
     if not _RT.match(text) or int(text) == 0:

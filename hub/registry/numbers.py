@@ -9,6 +9,7 @@ English, so that the importer's rejects file and the API's error messages say th
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 #: (alasan, reason): the same problem in Indonesian and in English.
 Problem = tuple[str, str]
@@ -57,6 +58,7 @@ def nik_problem(nik: str, birth_date: dt.date, sex: str) -> Problem | None:
     )
 
 
+@lru_cache(maxsize=1024)  # an export lists a family's KK on each member's row, in a run
 def kk_problem(kk_number: str) -> Problem | None:
     """Why `kk_number` is not a well-formed KK number (issue date DDMMYY in 7-12), or None."""
     problem = _digits_problem(kk_number, "Nomor KK")
