@@ -246,8 +246,9 @@ class NextMonthSummary:
     #: NIKs no longer listed; NIKs listed for the first time.
     delisted: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
-    #: IDDTKS of households whose address changed.
+    #: IDDTKS of households whose address changed; of those given a new KK number.
     readdressed: list[str] = field(default_factory=list)
+    rekeyed: list[str] = field(default_factory=list)
 
 
 def _households(path: Path) -> Iterator[tuple[int, list[list[str]]]]:
@@ -279,9 +280,10 @@ def write_next_month(
 
     Per household, at rates that add up to about `change` of the rows: the family moves
     house (new address and RT), a member is no longer listed, the whole family is no longer
-    listed, a baby is born, a member moves into another family's KK, or a grown child starts
-    a household of their own (a new IDDTKS and KK). Households with a row on one of the
-    `untouched` lines (those refused for a defect) are copied as they are.
+    listed, a baby is born, a member moves into another family's KK, the family is issued a
+    new KK number, or a grown child starts a household of their own (a new IDDTKS and KK).
+    Households with a row on one of the `untouched` lines (those refused for a defect) are
+    copied as they are.
     """
     keep = set(untouched)
     rng = Random(seed)
@@ -311,6 +313,8 @@ def write_next_month(
                 summary.moved[mover[_I["nomor_nik"]]] = (mover[0], rows[0][0])
                 summary.changes["moved"] += 1
                 mover = None
+                emit(rows)  # a family taking someone in changes nothing else this month
+                continue
             roll = rng.random() / scale
             if roll < 0.003:
                 summary.delisted.extend(r[_I["nomor_nik"]] for r in rows)
@@ -347,7 +351,14 @@ def write_next_month(
             elif roll < 0.021 and others and mover is None:
                 mover = rng.choice(others)
                 rows.remove(mover)
-            elif roll < 0.023 and others:
+            elif roll < 0.025:
+                serial += 1
+                kk = rows[0][_I["nomor_kk"]][:6] + date_digits(issued) + f"{serial:04d}"
+                for r in rows:
+                    r[_I["nomor_kk"]] = kk
+                summary.rekeyed.append(rows[0][0])
+                summary.changes["new_kk_number"] += 1
+            elif roll < 0.027 and others:
                 leaving = rng.choice(others)
                 rows.remove(leaving)
                 serial += 1

@@ -15,7 +15,7 @@ from hub.cli.imports import run_import
 from hub.db import create_engine
 from hub.imports.models import DtksImport
 from hub.imports.parse import ImportFileError
-from hub.registry.models import Citizen, CitizenHouseholdHistory, Household
+from hub.registry.models import Citizen, CitizenHouseholdHistory, Household, HouseholdKkNumber
 from hub.settings import Settings
 from hub.synthetic.dtks import ExportSummary, write_export, write_next_month
 
@@ -127,17 +127,17 @@ async def test_dirty_export_then_same_file_then_next_month(
     (top,) = (await fetch(url, select(func.max(Citizen.version))))[0]
     assert top == 1
 
-    # Next month: about 2 % of the rows change.
+    # Next month (at 6 % rather than the usual 2 %, so that a small file has every change).
     second = tmp_path / "dtks-2026-12.txt"
-    month = write_next_month(first, second, seed=5, untouched=refused)
-    assert month.moved and month.delisted and month.new and month.readdressed
+    month = write_next_month(first, second, seed=5, change=0.06, untouched=refused)
+    assert month.moved and month.delisted and month.new and month.readdressed and month.rekeyed
     dry = await run_import(settings, second, rejects=tmp_path / "rejects-3.csv", dry_run=True)
     (imports,) = (await fetch(url, select(func.count()).select_from(DtksImport)))[0]
     assert imports == 2  # the dry run left no trace
     applied = await run_import(settings, second, rejects=tmp_path / "rejects-4.csv", dry_run=False)
     for result in (dry, applied):
         assert result.households.new == month.changes["split"]
-        assert result.households.changed == len(month.readdressed)
+        assert result.households.changed == len(month.readdressed) + len(month.rekeyed)
         assert result.households.delisted == month.changes["household_delisted"]
         assert result.citizens.new == len(month.new)
         assert result.citizens.moved == result.citizens.changed == len(month.moved)
@@ -160,6 +160,17 @@ async def test_dirty_export_then_same_file_then_next_month(
         .where(CitizenHouseholdHistory.citizen_id == citizen.id),
     )
     assert [dtks_id for _, dtks_id in history] == [left]
+    # A household issued a new KK number keeps the old one, closed, in its KK history.
+    (rekeyed,) = await fetch(url, select(Household).where(Household.dtks_id == month.rekeyed[0]))
+    assert rekeyed.changed_fields == "kkNumber" and rekeyed.version == 2
+    numbers = await fetch(
+        url,
+        select(HouseholdKkNumber.kk_number, HouseholdKkNumber.valid_until)
+        .where(HouseholdKkNumber.household_id == rekeyed.id)
+        .order_by(HouseholdKkNumber.valid_from, HouseholdKkNumber.valid_until.is_(None)),
+    )
+    assert [kk for kk, _ in numbers][-1] == rekeyed.kk_number
+    assert len(numbers) == 2 and numbers[0][1] is not None and numbers[1][1] is None
     gone = await fetch(
         url, select(Citizen.dtks_listed, Citizen.delisted_on).where(Citizen.nik.in_(month.delisted))
     )
