@@ -13,17 +13,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
 from hub.imports.models import DtksImport
-from hub.imports.parse import COLUMNS, ImportFileError, file_sha256, open_export
+from hub.imports.parse import COLUMNS, ImportFileError, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
 from hub.imports.validate import RowValidator, StagedRow
 
@@ -192,11 +192,15 @@ async def import_dtks(
     return summary
 
 
+class _RejectsWriter(Protocol):
+    def writerows(self, rows: Iterable[Iterable[object]], /) -> None: ...
+
+
 async def _stream(
-    reader: Any,
+    reader: Reader,
     validator: RowValidator,
     stage: Stage,
-    rejects: Any,
+    rejects: _RejectsWriter,
     summary: ImportSummary,
     on_progress: Progress | None,
 ) -> None:

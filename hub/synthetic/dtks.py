@@ -268,6 +268,15 @@ def _households(path: Path) -> Iterator[tuple[int, list[list[str]]]]:
             yield first, group
 
 
+def _number(serials: dict[str, int], prefix: str) -> str:
+    """A new NIK or KK number with this 12-digit prefix: serials from 9001, which the
+    synthetic city never reaches, so that no number is issued twice."""
+    serial = serials[prefix] = serials.get(prefix, 9000) + 1
+    if serial > 9999:
+        raise ValueError(f"more than 999 new numbers with the prefix {prefix}")
+    return f"{prefix}{serial:04d}"
+
+
 def write_next_month(
     source: Path,
     target: Path,
@@ -291,7 +300,8 @@ def write_next_month(
     summary = NextMonthSummary()
     scale = change / 0.02
     mover: list[str] | None = None
-    serial = 9000
+    serials: dict[str, int] = {}
+    splits = 0
     issued = REFERENCE_DATE + dt.timedelta(days=10)
     with target.open("w", newline="", encoding="utf-8") as out:
         sink = csv.writer(out, delimiter="|", lineterminator="\n")
@@ -337,9 +347,8 @@ def write_next_month(
                 baby = list(rows[0])
                 born = REFERENCE_DATE + dt.timedelta(days=rng.randint(1, 20))
                 female = rng.random() < 0.5
-                serial += 1
-                baby[_I["nomor_nik"]] = (
-                    rows[0][_I["nomor_kk"]][:6] + date_digits(born, female=female) + f"{serial:04d}"
+                baby[_I["nomor_nik"]] = _number(
+                    serials, rows[0][_I["nomor_kk"]][:6] + date_digits(born, female=female)
                 )
                 baby[_I["nama"]] = full_name(rng, lists, female=female).upper()
                 baby[_I["tanggal_lahir"]] = born.isoformat()
@@ -352,8 +361,7 @@ def write_next_month(
                 mover = rng.choice(others)
                 rows.remove(mover)
             elif roll < 0.025:
-                serial += 1
-                kk = rows[0][_I["nomor_kk"]][:6] + date_digits(issued) + f"{serial:04d}"
+                kk = _number(serials, rows[0][_I["nomor_kk"]][:6] + date_digits(issued))
                 for r in rows:
                     r[_I["nomor_kk"]] = kk
                 summary.rekeyed.append(rows[0][0])
@@ -361,11 +369,11 @@ def write_next_month(
             elif roll < 0.027 and others:
                 leaving = rng.choice(others)
                 rows.remove(leaving)
-                serial += 1
+                splits += 1
                 household = list(leaving)
-                household[0] = f"{leaving[0]}S{serial}"[:32]
-                household[_I["nomor_kk"]] = (
-                    leaving[_I["nomor_kk"]][:6] + date_digits(issued) + f"{serial:04d}"
+                household[0] = f"{leaving[0]}S{splits}"[:32]
+                household[_I["nomor_kk"]] = _number(
+                    serials, leaving[_I["nomor_kk"]][:6] + date_digits(issued)
                 )
                 household[_I["alamat"]] = street_address(rng, lists)
                 household[_I["hubungan_keluarga"]] = "KEPALA KELUARGA"
