@@ -13,10 +13,10 @@ from hub.graphql.prefetch import relation
 from hub.imports.models import DtksImport
 from hub.organizations.models import Organization
 from hub.regions.loaders import regions_by_code
-from hub.registry.models import Citizen, Household
+from hub.registry.models import Citizen, CitizenHouseholdHistory, Household
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
-from hub.registry.types import Provenance
+from hub.registry.types import HouseholdMembership, Provenance
 
 _citizens = Citizen.__table__
 _households = Household.__table__
@@ -86,6 +86,35 @@ async def household_provenance(context: Context, ids: Sequence[Any]) -> list[Pro
     )
 
 
+async def history_by_citizen(
+    context: Context, ids: Sequence[Any]
+) -> list[list[HouseholdMembership]]:
+    """For each citizen id, the households they left, most recent first."""
+    history = CitizenHouseholdHistory.__table__
+    return await many_each(
+        context,
+        select(history).order_by(history.c.valid_to.desc(), history.c.id.desc()),
+        history.c.citizen_id,
+        ids,
+        HouseholdMembership.from_row,
+    )
+
+
+relation(
+    CitizenType,
+    "householdHistory",
+    attr="household_history",
+    key=lambda c: c.pk,
+    load=history_by_citizen,
+    many=True,
+)
+relation(
+    HouseholdMembership,
+    "household",
+    attr="household",
+    key=lambda m: m.household_id,
+    load=households_by_id,
+)
 relation(CitizenType, "provenance", attr="provenance", key=lambda c: c.pk, load=citizen_provenance)
 relation(
     HouseholdType, "provenance", attr="provenance", key=lambda h: h.pk, load=household_provenance

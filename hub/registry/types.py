@@ -228,6 +228,11 @@ class Citizen(Node):
         description="Who last changed the person's record (an import, or which agency's "
         "client), when, and which fields.",
     )
+    household_history: list[HouseholdMembership] | None = strawberry.field(
+        default=None,
+        description="The households (KK) the person belonged to before the current one, "
+        "most recent first: a move keeps the household left, with the dates.",
+    )
     pk: strawberry.Private[int]
     household_id: strawberry.Private[int]
     #: Set once the field layer has masked this object for the request.
@@ -252,5 +257,26 @@ class Citizen(Node):
             phone=row.phone,
             version=row.version,
             pk=row.id,
+            household_id=row.household_id,
+        )
+
+
+@strawberry.type(description="A household a person belonged to, and when.")
+class HouseholdMembership:
+    household: Household | None = strawberry.field(default=None, description="The household.")
+    relationship: Relationship = strawberry.field(
+        description="The person's relationship to its head then."
+    )
+    valid_from: dt.date = strawberry.field(description="Since when (as far as the hub knows).")
+    valid_to: dt.date = strawberry.field(description="The day the person moved on.")
+    household_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> HouseholdMembership:
+        """Map a `citizen_household_history` row."""
+        return cls(
+            relationship=Relationship(row.relationship),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
             household_id=row.household_id,
         )

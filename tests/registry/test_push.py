@@ -37,6 +37,7 @@ CITIZEN = """query($nik: NIK!) { citizen(nik: $nik) {
   id version fullName household { kkNumber members { nik } }
   enrolments { benefit active program { code fundingSource budget } }
   provenance { version changedVia changedFields organizationCode clientId changedAt }
+  householdHistory { household { kkNumber } relationship validFrom validTo }
 } }"""
 
 UPSERT = """mutation($input: CitizenInput!) { upsertCitizen(input: $input) {
@@ -213,6 +214,9 @@ async def test_provenance_shows_who_last_changed_what_and_a_move_keeps_history(
     found = (await opd.data(CITIZEN, {"nik": HEAD_NIK}))["citizen"]
     assert found["household"]["kkNumber"] == target
     assert found["provenance"]["organizationCode"] == "DINSOS"
+    (left,) = found["householdHistory"]
+    assert left["household"]["kkNumber"] == KK and left["relationship"] == "HEAD"
+    assert left["validFrom"] <= left["validTo"]
     history = await rows(
         fresh_city_database_url,
         select(CitizenHouseholdHistory.relationship, CitizenHouseholdHistory.valid_to)
