@@ -17,13 +17,15 @@ whole file:
    membership kept in `citizen_household_history`, and every changed record's version,
    provenance and changed fields are set.
 
-Households and citizens refused this month are left as they are, not delisted.
+Households and citizens refused this month are left as they are, not delisted. Each step is
+one statement over the whole file; the sorting writes new tables (CREATE TABLE … AS) rather
+than rewriting staged rows, which on PostgreSQL costs a new row version each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,30 +250,40 @@ class Stage:
         if self.dialect == "postgresql":
             await run("ANALYZE import_households")
 
-    async def set_refusals(self) -> list[tuple[int, str, str, str, int | None]]:
-        """Rows refused by the whole-file checks: (line, kind, value, reason, other line)."""
-        rows = await self.connection.execute(
-            text(
-                """SELECT r.line, r.refused, r.nik, r.iddtks, d.first, b.reason, b.line
-                   FROM import_rows r
-                   LEFT JOIN (SELECT nik, min(line) AS first FROM import_rows
-                              WHERE nik IN (SELECT nik FROM import_rows
-                                            WHERE refused = 'DUPLICATE_NIK')
-                              GROUP BY nik) d
-                     ON d.nik = r.nik AND r.refused = 'DUPLICATE_NIK'
-                   LEFT JOIN (SELECT iddtks, min(reason) AS reason, min(line) AS line
-                              FROM import_bad_households GROUP BY iddtks) b
-                     ON b.iddtks = r.iddtks AND r.refused = 'HOUSEHOLD'
-                   WHERE r.refused IS NOT NULL ORDER BY r.line"""
-            )
-        )
-        out: list[tuple[int, str, str, str, int | None]] = []
-        for line, kind, nik, iddtks, first, reason, other in rows:
-            if kind == "DUPLICATE_NIK":
-                out.append((line, kind, nik, "", first))
-            else:
-                out.append((line, kind, iddtks, reason, other))
-        return out
+    async def set_refusals(
+        self, *, page: int = 10_000
+    ) -> AsyncIterator[tuple[int, str, str, str, int | None]]:
+        """Rows refused by the whole-file checks, in line order, `page` at a time (memory
+        stays bounded however many there are): (line, kind, value, reason, other line)."""
+        after = 0
+        while True:
+            rows = (
+                await self.connection.execute(
+                    text(
+                        """SELECT r.line, r.refused, r.nik, r.iddtks, d.first, b.reason, b.line
+                       FROM import_rows r
+                       LEFT JOIN (SELECT nik, min(line) AS first FROM import_rows
+                                  WHERE nik IN (SELECT nik FROM import_rows
+                                                WHERE refused = 'DUPLICATE_NIK')
+                                  GROUP BY nik) d
+                         ON d.nik = r.nik AND r.refused = 'DUPLICATE_NIK'
+                       LEFT JOIN (SELECT iddtks, min(reason) AS reason, min(line) AS line
+                                  FROM import_bad_households GROUP BY iddtks) b
+                         ON b.iddtks = r.iddtks AND r.refused = 'HOUSEHOLD'
+                       WHERE r.refused IS NOT NULL AND r.line > :after
+                       ORDER BY r.line LIMIT :page"""
+                    ),
+                    {"after": after, "page": page},
+                )
+            ).all()
+            for line, kind, nik, iddtks, first, reason, other in rows:
+                if kind == "DUPLICATE_NIK":
+                    yield line, kind, nik, "", first
+                else:
+                    yield line, kind, iddtks, reason, other
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
 
     async def accepted(self) -> int:
         """Rows that passed every check."""

@@ -160,7 +160,7 @@ async def import_dtks(
             summary.read_seconds = time.perf_counter() - started
             started = time.perf_counter()
             await stage.check_file()
-            for line, kind, value, reason, other in await stage.set_refusals():
+            async for line, kind, value, reason, other in stage.set_refusals():
                 column, alasan, english = _reason_of(kind, reason, other)
                 rejects.writerow((line, column, value, alasan, english))
                 summary.reject_lines += 1
