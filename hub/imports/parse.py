@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -50,12 +49,9 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One data row: its line number in the file (1 = the header) and its values."""
-
-    number: int
-    values: tuple[str, ...]
+#: One data row: its line number in the file (1 = the header) and its values in `COLUMNS`
+#: order. A plain tuple: millions are made, and a dataclass would cost a call each.
+Line = tuple[int, tuple[str, ...]]
 
 
 class Reader:
@@ -89,7 +85,7 @@ class Reader:
         for number, raw in self._rows:
             if text and len(raw) == width:
                 # The common case, kept lean: millions of rows pass here.
-                yield Line(number, tuple(map(strip, pick(raw))))
+                yield number, tuple(map(strip, pick(raw)))
                 continue
             if not any(raw):
                 continue
@@ -98,7 +94,7 @@ class Reader:
             picked = tuple(cells[i] if i < count else "" for i in positions)
             if count > width and any(cells[width:]):
                 picked = (*picked, EXTRA)
-            yield Line(number, picked)
+            yield number, picked
 
     @property
     def bytes_read(self) -> int:

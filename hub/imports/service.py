@@ -209,23 +209,28 @@ async def _stream(
     bad: list[tuple[int, str, str]] = []
     check = validator.check
     iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
-    for row in reader.rows():
-        summary.rows_read += 1
-        staged, problems = check(row.number, row.values)
+    keep = good.append
+    read = 0
+    for number, values in reader.rows():
+        read += 1
+        staged, problems = check(number, values)
         if staged is not None:
-            good.append(staged)
+            keep(staged)
+            if len(good) < BATCH_ROWS:
+                continue
         else:
             summary.rows_rejected += 1
             summary.reject_lines += len(problems)
-            bad.append((row.number, row.values[iddtks_at], row.values[nik_at]))
+            bad.append((number, values[iddtks_at], values[nik_at]))
             rejects.writerows((p.line, p.column, p.value, p.alasan, p.reason) for p in problems)
-        if len(good) >= BATCH_ROWS:
-            await stage.add(good, bad)
-            good, bad = [], []
-            if on_progress is not None:
-                on_progress(
-                    reader.bytes_read, reader.size, summary.rows_read, summary.rows_rejected
-                )
+            continue
+        await stage.add(good, bad)
+        good, bad = [], []
+        keep = good.append
+        summary.rows_read = read
+        if on_progress is not None:
+            on_progress(reader.bytes_read, reader.size, read, summary.rows_rejected)
+    summary.rows_read = read
     await stage.add(good, bad)
     if on_progress is not None:
         on_progress(reader.size, reader.size, summary.rows_read, summary.rows_rejected)
