@@ -338,12 +338,10 @@ class Stage:
         )
         return [(status, int(count)) for status, count in rows]
 
-    async def apply_households(
-        self, *, import_id: int, ran_by: str, today: dt.date, now: dt.datetime
-    ) -> None:
+    async def apply_households(self, *, import_id: int, today: dt.date, now: dt.datetime) -> None:
         """Write the households' differences: KK numbers, changes, new ones, delistings."""
         run = self._run
-        who = {"import_id": import_id, "ran_by": ran_by, "now": now}
+        who = {"import_id": import_id, "now": now}
         await run(
             """UPDATE household_kk_numbers SET valid_until = :today
                WHERE valid_until IS NULL AND household_id IN
@@ -362,9 +360,9 @@ class Stage:
         await run(
             """INSERT INTO households (kk_number, dtks_id, address, rt, rw, kelurahan_code,
                    kecamatan_code, source, created_at, updated_at, version, changed_via,
-                   changed_by_import_id, changed_by_client, dtks_listed)
+                   changed_by_import_id, dtks_listed)
                SELECT kk_number, iddtks, address, rt, rw, kelurahan_code, kecamatan_code,
-                   'DTKS', :now, :now, 1, 'IMPORT', :import_id, :ran_by, TRUE
+                   'DTKS', :now, :now, 1, 'IMPORT', :import_id, TRUE
                FROM import_households WHERE status = 'NEW'""",
             **who,
         )
@@ -383,13 +381,11 @@ class Stage:
         )
         await run(f"UPDATE households SET {_DELISTED} {_GONE_HH}", today=today, **who)
 
-    async def apply_citizens(
-        self, *, import_id: int, ran_by: str, today: dt.date, now: dt.datetime
-    ) -> None:
+    async def apply_citizens(self, *, import_id: int, today: dt.date, now: dt.datetime) -> None:
         """Write the citizens' differences: moves (keeping the household left), changes,
         new people, delistings."""
         run = self._run
-        who = {"import_id": import_id, "ran_by": ran_by, "now": now}
+        who = {"import_id": import_id, "now": now}
         since = "date(c.created_at)" if self.dialect == "sqlite" else "CAST(c.created_at AS DATE)"
         await run(
             f"""INSERT INTO citizen_household_history
@@ -416,12 +412,11 @@ class Stage:
         await run(
             """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
                    has_disability, has_chronic_illness, ppks_code, household_since, created_at,
-                   updated_at, version, changed_via, changed_by_import_id, changed_by_client,
-                   dtks_listed)
+                   updated_at, version, changed_via, changed_by_import_id, dtks_listed)
                SELECT nik, full_name, birth_date, sex, household_id, relationship,
                    COALESCE(ppks_code IN ('PPKS_PENYANDANG_DISABILITAS',
                                           'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
-                   ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, :ran_by, TRUE
+                   ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, TRUE
                FROM import_citizens WHERE status = 'NEW'""",
             today=today,
             **who,
@@ -457,12 +452,12 @@ _HOUSEHOLD_FIELDS = """ltrim(
     CASE WHEN NOT h.dtks_listed THEN ' dtksListed' ELSE '' END)"""
 #: Provenance of a record the import changed.
 _PROVENANCE = """version = version + 1, changed_via = 'IMPORT',
-    changed_by_import_id = :import_id, changed_by_client = :ran_by,
+    changed_by_import_id = :import_id, changed_by_client_id = NULL,
     changed_by_organization_id = NULL, updated_at = :now, dtks_listed = TRUE,
     delisted_on = NULL"""
 #: A record the previous file listed and this one does not.
 _DELISTED = """dtks_listed = FALSE, delisted_on = :today, version = version + 1,
-    changed_via = 'IMPORT', changed_by_import_id = :import_id, changed_by_client = :ran_by,
+    changed_via = 'IMPORT', changed_by_import_id = :import_id, changed_by_client_id = NULL,
     changed_by_organization_id = NULL, changed_fields = 'dtksListed', updated_at = :now"""
 
 

@@ -169,12 +169,10 @@ async def import_dtks(
     summary.fuzzy = validator.regions.decisions
     summary.households = await stage.households()
     if summary.import_id is not None:
-        await stage.apply_households(
-            import_id=summary.import_id, ran_by=ran_by, today=today, now=now
-        )
+        await stage.apply_households(import_id=summary.import_id, today=today, now=now)
     summary.citizens = await stage.citizens()
     if summary.import_id is not None:
-        await stage.apply_citizens(import_id=summary.import_id, ran_by=ran_by, today=today, now=now)
+        await stage.apply_citizens(import_id=summary.import_id, today=today, now=now)
     await stage.drop()
     summary.merge_seconds = time.perf_counter() - started
     if summary.import_id is not None:

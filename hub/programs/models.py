@@ -60,5 +60,5 @@ class Enrolment(Base):
     benefit_rupiah: Mapped[int | None] = mapped_column(BigInteger)
     changed_via: Mapped[str] = mapped_column(String(8), default="SEED", server_default="SEED")
     changed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
-    changed_by_client: Mapped[str | None] = mapped_column(String(64))
+    changed_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
     changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

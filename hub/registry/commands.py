@@ -40,10 +40,10 @@ Code = RegistryErrorCode
 
 @dataclass(frozen=True, slots=True)
 class Writer:
-    """Who is writing: an organisation's OAuth2 client, through the API."""
+    """Who is writing: an organisation, and its OAuth2 client (`clients.id`), through the API."""
 
-    organization_id: int | None
-    client_id: str | None
+    organization_id: int
+    client_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,7 +98,7 @@ def _stamp(record: Any, writer: Writer, fields: tuple[str, ...], now: dt.datetim
     """Set a record's provenance for a change of `fields` by `writer`."""
     record.changed_via = "API"
     record.changed_by_organization_id = writer.organization_id
-    record.changed_by_client = writer.client_id
+    record.changed_by_client_id = writer.client_id
     record.changed_by_import_id = None
     record.changed_fields = " ".join(fields)[:200] or None
     record.updated_at = now
@@ -386,13 +386,13 @@ async def enroll(
         running.benefit_rupiah = benefit_rupiah
         running.changed_via, running.changed_at = "API", now
         running.changed_by_organization_id = writer.organization_id
-        running.changed_by_client = writer.client_id
+        running.changed_by_client_id = writer.client_id
         await session.flush()
         return Written(running, False, ("benefit",))
     enrolment = Enrolment(
         citizen_id=citizen.id, program_code=program_code, started_on=started_on,
         benefit_rupiah=benefit_rupiah, changed_via="API", changed_at=now,
-        changed_by_organization_id=writer.organization_id, changed_by_client=writer.client_id,
+        changed_by_organization_id=writer.organization_id, changed_by_client_id=writer.client_id,
     )  # fmt: skip
     session.add(enrolment)
     await session.flush()
@@ -423,6 +423,6 @@ async def end_enrollment(
     running.ended_on = ended_on
     running.changed_via, running.changed_at = "API", now
     running.changed_by_organization_id = writer.organization_id
-    running.changed_by_client = writer.client_id
+    running.changed_by_client_id = writer.client_id
     await session.flush()
     return Written(running, False, ("endedOn",))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
 from hub.imports.models import DtksImport
-from hub.organizations.models import Organization
+from hub.organizations.models import Client, Organization
 from hub.regions.loaders import regions_by_code
 from hub.registry.models import Citizen, CitizenHouseholdHistory, Household
 from hub.registry.types import Citizen as CitizenType
@@ -52,7 +52,9 @@ async def members_by_household(context: Context, ids: Sequence[Any]) -> list[lis
 
 def _provenance_statement(table: Any) -> Any:
     """A record's provenance columns with its organisation's code and its import's file."""
-    organizations, imports = Organization.__table__, DtksImport.__table__
+    organizations, imports, clients = (
+        Organization.__table__, DtksImport.__table__, Client.__table__,
+    )  # fmt: skip
     return (
         select(
             table.c.id,
@@ -60,7 +62,8 @@ def _provenance_statement(table: Any) -> Any:
             table.c.changed_via,
             table.c.updated_at,
             table.c.changed_fields,
-            table.c.changed_by_client,
+            # The API client that made the change, or whoever ran the import.
+            func.coalesce(clients.c.client_id, imports.c.ran_by).label("client"),
             table.c.dtks_listed,
             table.c.delisted_on,
             organizations.c.code.label("organization_code"),
@@ -69,6 +72,7 @@ def _provenance_statement(table: Any) -> Any:
         )
         .outerjoin(organizations, organizations.c.id == table.c.changed_by_organization_id)
         .outerjoin(imports, imports.c.id == table.c.changed_by_import_id)
+        .outerjoin(clients, clients.c.id == table.c.changed_by_client_id)
     )
 
 

@@ -46,8 +46,8 @@ class Provenance:
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     changed_via: Mapped[str] = mapped_column(String(8), default="SEED", server_default="SEED")
     changed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
-    #: The OAuth2 client id (or `cli:<user>` for an import run on the hub's machine).
-    changed_by_client: Mapped[str | None] = mapped_column(String(64))
+    #: The OAuth2 client that made the change through the API (an import names its runner).
+    changed_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
     changed_by_import_id: Mapped[int | None] = mapped_column(ForeignKey("dtks_imports.id"))
     #: GraphQL names of the fields the last change set, space-separated (`fullName household`).
     changed_fields: Mapped[str | None] = mapped_column(String(200))

@@ -53,7 +53,7 @@ _BATCH = (
 
 def _writer(context: Context) -> commands.Writer:
     principal = context.principal
-    return commands.Writer(organization_id=principal.organization_id, client_id=principal.client_id)
+    return commands.Writer(organization_id=principal.organization_id, client_id=principal.client_pk)
 
 
 async def _run(context: Context, work: Work) -> commands.Written | CommandError:

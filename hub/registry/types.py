@@ -62,7 +62,8 @@ class Provenance:
         description="The organisation whose client made the change (API); null otherwise."
     )
     client_id: str | None = strawberry.field(
-        description="The OAuth2 client id that made it (API), or `cli:<account>` for an import."
+        description="The OAuth2 client id that made it (API), or `cli:<account>` that ran the "
+        "import (IMPORT)."
     )
     import_file: str | None = strawberry.field(
         description="Name of the DTKS file whose import made the change (IMPORT)."
@@ -87,7 +88,7 @@ class Provenance:
             changed_at=row.updated_at,
             changed_fields=(row.changed_fields or "").split(),
             organization_code=row.organization_code,
-            client_id=row.changed_by_client,
+            client_id=row.client,
             import_file=row.import_file,
             import_sha256=row.import_sha256,
             dtks_listed=row.dtks_listed,

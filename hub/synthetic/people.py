@@ -44,7 +44,7 @@ _KK_ORDER = {"HEAD": 0, "SPOUSE": 1, "CHILD": 2, "IN_LAW": 3, "GRANDCHILD": 4, "
 
 #: Provenance of a seeded record: version 1, made by the seed, not (yet) listed by an import.
 PROVENANCE_COLUMNS = (
-    "version", "changed_via", "changed_by_organization_id", "changed_by_client",
+    "version", "changed_via", "changed_by_organization_id", "changed_by_client_id",
     "changed_by_import_id", "changed_fields", "dtks_listed", "delisted_on",
 )  # fmt: skip
 SEEDED = (1, "SEED", None, None, None, None, False, None)

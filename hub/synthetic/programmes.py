@@ -13,7 +13,7 @@ from hub.synthetic.rows import Row
 
 ENROLMENT_COLUMNS = (
     "id", "citizen_id", "program_code", "started_on", "ended_on", "benefit_rupiah",
-    "changed_via", "changed_by_organization_id", "changed_by_client", "changed_at",
+    "changed_via", "changed_by_organization_id", "changed_by_client_id", "changed_at",
 )  # fmt: skip
 
 #: The first day each programme could have enrolled anyone.

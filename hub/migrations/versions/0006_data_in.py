@@ -89,7 +89,7 @@ def _provenance(table: str) -> None:
         table, sa.Column("changed_via", sa.String(length=8), server_default="SEED", nullable=False)
     )
     _add_reference(table, "changed_by_organization_id", "organizations")
-    op.add_column(table, sa.Column("changed_by_client", sa.String(length=64), nullable=True))
+    _add_reference(table, "changed_by_client_id", "clients")
     _add_reference(table, "changed_by_import_id", "dtks_imports")
     op.add_column(table, sa.Column("changed_fields", sa.String(length=200), nullable=True))
     op.add_column(
@@ -165,7 +165,7 @@ def upgrade() -> None:
         sa.Column("changed_via", sa.String(length=8), server_default="SEED", nullable=False),
     )
     _add_reference("enrolments", "changed_by_organization_id", "organizations")
-    op.add_column("enrolments", sa.Column("changed_by_client", sa.String(length=64), nullable=True))
+    _add_reference("enrolments", "changed_by_client_id", "clients")
     op.add_column(
         "enrolments", sa.Column("changed_at", hub.db.UTCDateTime(timezone=True), nullable=True)
     )
