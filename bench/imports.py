@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ def _peak_rss_mb() -> float:
 
 async def _recreate(url: str) -> None:
     """Drop and create the database named by `url` on its server, then migrate it."""
-    from hub.database import upgrade
+    from hub.migrations import upgrade
 
     name = make_url(url).database
     server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
@@ -103,7 +102,9 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
     from hub.cli.imports import run_import
     from hub.settings import Settings
 
-    settings = replace(Settings.from_env({"HUB_VAR_DIR": str(var_dir)}), database_url=url)
+    settings = Settings.from_env({"HUB_VAR_DIR": str(var_dir)}).model_copy(
+        update={"database_url": url}
+    )
     before = _peak_rss_mb()
     started = time.perf_counter()
     summary = asyncio.run(

@@ -123,9 +123,7 @@ def dtks(
     """Import a DTKS (SIKS-NG PMKS) export and apply the month's difference."""
     settings = Settings.from_env()
     if database_url:
-        from dataclasses import replace
-
-        settings = replace(settings, database_url=database_url)
+        settings = settings.model_copy(update={"database_url": database_url})
     rejects = rejects or file.with_name(file.name + ".rejects.csv")
     progress = Progress(
         TextColumn("{task.description}"),

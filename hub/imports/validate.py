@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from hub.imports.parse import COLUMN_INDEX, EXTRA
 from hub.imports.regions import RegionResolver
-from hub.needs.categories import PPKS_TYPES
+from hub.needs.reference import PPKS_TYPES
 from hub.regions.reference import normalise_name
 from hub.registry.numbers import kk_problem, nik_problem
 

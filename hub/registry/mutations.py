@@ -22,7 +22,7 @@ from hub.graphql.context import Context
 from hub.graphql.mutations import attempt, begin_writing
 from hub.graphql.prefetch import prefetch_tree, selection_tree
 from hub.programs.types import Enrolment
-from hub.registry import commands
+from hub.registry import service
 from hub.registry.errors import RegistryError as CommandError
 from hub.registry.inputs import (
     CitizenInput,
@@ -42,7 +42,7 @@ from hub.registry.models import Citizen as CitizenRow
 from hub.registry.types import Citizen, Household
 
 T = TypeVar("T")
-Work = Callable[[AsyncSession, commands.Writer, dt.datetime], Awaitable[commands.Written]]
+Work = Callable[[AsyncSession, service.Writer, dt.datetime], Awaitable[service.Written]]
 
 _BATCH = (
     " Good items are committed even when others fail: each item is written in a savepoint "
@@ -51,17 +51,17 @@ _BATCH = (
 )
 
 
-def _writer(context: Context) -> commands.Writer:
+def _writer(context: Context) -> service.Writer:
     principal = context.principal
-    return commands.Writer(organization_id=principal.organization_id, client_id=principal.client_pk)
+    return service.Writer(organization_id=principal.organization_id, client_id=principal.client_pk)
 
 
-async def _run(context: Context, work: Work) -> commands.Written | CommandError:
+async def _run(context: Context, work: Work) -> service.Written | CommandError:
     """Run one item's write in its own savepoint."""
     writer = _writer(context)
     now = dt.datetime.now(dt.UTC)
 
-    async def item(session: AsyncSession) -> commands.Written:
+    async def item(session: AsyncSession) -> service.Written:
         return await work(session, writer, now)
 
     return await attempt(context, item, CommandError)
@@ -78,7 +78,7 @@ async def _shown(info: Info[Context, Any], objects: Sequence[Any], *path: str) -
 
 
 def _household_work(item: HouseholdInput) -> Work:
-    fields = commands.HouseholdFields(
+    fields = service.HouseholdFields(
         kk_number=item.kk_number.strip(),
         dtks_id=item.dtks_id.strip() if item.dtks_id else None,
         address=item.address,
@@ -90,16 +90,16 @@ def _household_work(item: HouseholdInput) -> Work:
     )
 
     async def work(
-        session: AsyncSession, writer: commands.Writer, now: dt.datetime
-    ) -> commands.Written:
-        return await commands.upsert_household(session, writer=writer, fields=fields, now=now)
+        session: AsyncSession, writer: service.Writer, now: dt.datetime
+    ) -> service.Written:
+        return await service.upsert_household(session, writer=writer, fields=fields, now=now)
 
     return work
 
 
 def _citizen_work(item: CitizenInput) -> Work:
     key = item.household
-    fields = commands.CitizenFields(
+    fields = service.CitizenFields(
         nik=item.nik.strip(),
         full_name=item.full_name,
         birth_date=item.birth_date,
@@ -116,18 +116,18 @@ def _citizen_work(item: CitizenInput) -> Work:
     )
 
     async def work(
-        session: AsyncSession, writer: commands.Writer, now: dt.datetime
-    ) -> commands.Written:
-        return await commands.upsert_citizen(session, writer=writer, fields=fields, now=now)
+        session: AsyncSession, writer: service.Writer, now: dt.datetime
+    ) -> service.Written:
+        return await service.upsert_citizen(session, writer=writer, fields=fields, now=now)
 
     return work
 
 
 def _enroll_work(item: EnrollInput) -> Work:
     async def work(
-        session: AsyncSession, writer: commands.Writer, now: dt.datetime
-    ) -> commands.Written:
-        return await commands.enroll(
+        session: AsyncSession, writer: service.Writer, now: dt.datetime
+    ) -> service.Written:
+        return await service.enroll(
             session,
             writer=writer,
             nik=item.nik.strip(),
@@ -142,9 +142,9 @@ def _enroll_work(item: EnrollInput) -> Work:
 
 def _end_work(item: EndEnrollmentInput) -> Work:
     async def work(
-        session: AsyncSession, writer: commands.Writer, now: dt.datetime
-    ) -> commands.Written:
-        return await commands.end_enrollment(
+        session: AsyncSession, writer: service.Writer, now: dt.datetime
+    ) -> service.Written:
+        return await service.end_enrollment(
             session,
             writer=writer,
             nik=item.nik.strip(),

@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from hub.graphql.context import Context
 from hub.graphql.prefetch import prefetch_tree, selection_tree
-from hub.needs.workflow import local_date
-from hub.stats import aid, service
+from hub.localtime import local_date
+from hub.stats import queries
 from hub.stats.types import AidTotal, CityStats, FundingSourceTotal
 
 
@@ -30,13 +30,13 @@ class StatsQueries:
         now = dt.datetime.now(dt.UTC)
         tree = selection_tree(info)
         async with context.db_lock:
-            totals = await service.city_stats(context.session, now=now)
+            totals = await queries.city_stats(context.session, now=now)
             stats = CityStats.of(totals)
             # Aid is computed only when asked for: it walks every running enrolment.
             if "aidByKecamatan" in tree or "aidByFundingSource" in tree:
                 today = local_date(now)
-                cells = await aid.aid_by_kecamatan(context.session, today=today)
-                sources = await aid.aid_by_source(context.session, today=today, cells=cells)
+                cells = await queries.aid_by_kecamatan(context.session, today=today)
+                sources = await queries.aid_by_source(context.session, today=today, cells=cells)
                 stats.aid_by_kecamatan = [AidTotal.of(c) for c in cells]
                 stats.aid_by_funding_source = [FundingSourceTotal.of(t) for t in sources]
         # The cells are plain lists, not relations: load their names a list at a time.

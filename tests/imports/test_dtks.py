@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,8 @@ from hub.synthetic.dtks import ExportSummary, write_export, write_next_month
 
 def settings_for(url: str, tmp_path: Path) -> Settings:
     """The hub's settings for `url`, keys kept under the test's own directory."""
-    return replace(Settings.from_env({"HUB_VAR_DIR": str(tmp_path / "var")}), database_url=url)
+    settings = Settings.from_env({"HUB_VAR_DIR": str(tmp_path / "var")})
+    return settings.model_copy(update={"database_url": url})
 
 
 def read_rejects(path: Path) -> list[dict[str, str]]:

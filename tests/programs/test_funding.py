@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.programs.reference import FUNDING
-from tests.api import Api
+from tests.support.api import Api
 
 STATS = """{ stats {
   partnerFunding { totalRupiah potentialRupiah }

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from hub.audit.models import AuditEventCitizen, AuditEventRecord
 from hub.db import create_engine
 from hub.registry.models import Citizen, CitizenHouseholdHistory
-from tests.api import Api
+from tests.support.api import Api
 
 KK = "3273011511259999"  # issued 15 Nov 2025 in Sukasari; serial 9999, which the seed never reaches
 HEAD_NIK = "3273011205809991"  # a man born 12 May 1980
