@@ -1,14 +1,11 @@
-"""Expected failures of registry writes (households, citizens, enrolments pushed by agencies).
-
-    RegistryError       code (RegistryErrorCode) + a message saying what was wrong and what
-                        is accepted; the GraphQL layer maps it to the payload's `errors`.
-
-Anything else a registry command raises is a bug or an outage, not an expected failure.
-"""
+"""Expected failures of registry writes: households, citizens, enrolments pushed by agencies
+(see `hub.errors` for the shape)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from hub.errors import DomainError
 
 
 class RegistryErrorCode(StrEnum):
@@ -33,13 +30,10 @@ class RegistryErrorCode(StrEnum):
     NOT_ENROLLED = "NOT_ENROLLED"
 
 
-class RegistryError(Exception):
+class RegistryError(DomainError):
     """A registry write was refused; `code` says why, `message` in words a person can act on."""
 
-    def __init__(self, code: RegistryErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    code: RegistryErrorCode
 
-    def __repr__(self) -> str:
-        return f"RegistryError({self.code.value}: {self.message})"
+    def __init__(self, code: RegistryErrorCode, message: str) -> None:
+        super().__init__(code, message)

@@ -17,14 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from hub.actor import Actor
 from hub.authz.masking import apply_field_access
 from hub.graphql.context import Context
-from hub.graphql.mutations import attempt, begin_writing
+from hub.graphql.mutations import actor_of, attempt, begin_writing
 from hub.graphql.prefetch import prefetch_tree, selection_tree
 from hub.programs.types import Enrolment
 from hub.registry import service
 from hub.registry.errors import RegistryError as CommandError
-from hub.registry.inputs import (
+from hub.registry.models import Citizen as CitizenRow
+from hub.registry.types import (
+    Citizen,
     CitizenInput,
     CitizenPayload,
     CitizensPayload,
@@ -32,17 +35,16 @@ from hub.registry.inputs import (
     EnrollInput,
     EnrolmentPayload,
     EnrolmentsPayload,
+    Household,
     HouseholdInput,
     HouseholdPayload,
     HouseholdsPayload,
     RegistryError,
     batch_error,
 )
-from hub.registry.models import Citizen as CitizenRow
-from hub.registry.types import Citizen, Household
 
 T = TypeVar("T")
-Work = Callable[[AsyncSession, service.Writer, dt.datetime], Awaitable[service.Written]]
+Work = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[service.Written]]
 
 _BATCH = (
     " Good items are committed even when others fail: each item is written in a savepoint "
@@ -51,18 +53,13 @@ _BATCH = (
 )
 
 
-def _writer(context: Context) -> service.Writer:
-    principal = context.principal
-    return service.Writer(organization_id=principal.organization_id, client_id=principal.client_pk)
-
-
 async def _run(context: Context, work: Work) -> service.Written | CommandError:
     """Run one item's write in its own savepoint."""
-    writer = _writer(context)
+    actor = actor_of(context)
     now = dt.datetime.now(dt.UTC)
 
     async def item(session: AsyncSession) -> service.Written:
-        return await work(session, writer, now)
+        return await work(session, actor, now)
 
     return await attempt(context, item, CommandError)
 
@@ -89,10 +86,8 @@ def _household_work(item: HouseholdInput) -> Work:
         expected_version=item.expected_version,
     )
 
-    async def work(
-        session: AsyncSession, writer: service.Writer, now: dt.datetime
-    ) -> service.Written:
-        return await service.upsert_household(session, writer=writer, fields=fields, now=now)
+    async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> service.Written:
+        return await service.upsert_household(session, actor=actor, fields=fields, now=now)
 
     return work
 
@@ -115,21 +110,17 @@ def _citizen_work(item: CitizenInput) -> Work:
         expected_version=item.expected_version,
     )
 
-    async def work(
-        session: AsyncSession, writer: service.Writer, now: dt.datetime
-    ) -> service.Written:
-        return await service.upsert_citizen(session, writer=writer, fields=fields, now=now)
+    async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> service.Written:
+        return await service.upsert_citizen(session, actor=actor, fields=fields, now=now)
 
     return work
 
 
 def _enroll_work(item: EnrollInput) -> Work:
-    async def work(
-        session: AsyncSession, writer: service.Writer, now: dt.datetime
-    ) -> service.Written:
+    async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> service.Written:
         return await service.enroll(
             session,
-            writer=writer,
+            actor=actor,
             nik=item.nik.strip(),
             program_code=item.program.strip().upper(),
             started_on=item.started_on,
@@ -141,12 +132,10 @@ def _enroll_work(item: EnrollInput) -> Work:
 
 
 def _end_work(item: EndEnrollmentInput) -> Work:
-    async def work(
-        session: AsyncSession, writer: service.Writer, now: dt.datetime
-    ) -> service.Written:
+    async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> service.Written:
         return await service.end_enrollment(
             session,
-            writer=writer,
+            actor=actor,
             nik=item.nik.strip(),
             program_code=item.program.strip().upper(),
             ended_on=item.ended_on,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.actor import Actor
 from hub.programs.models import Enrolment, Program
 from hub.regions.models import Region
 from hub.regions.reference import CITY_CODE
@@ -36,14 +37,6 @@ from hub.registry.numbers import kk_problem, nik_problem
 
 _RT_RW = re.compile(r"^\d{1,3}$")
 Code = RegistryErrorCode
-
-
-@dataclass(frozen=True, slots=True)
-class Writer:
-    """Who is writing: an organisation, and its OAuth2 client (`clients.id`), through the API."""
-
-    organization_id: int
-    client_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,11 +87,11 @@ class Written:
         return self.created or bool(self.changed_fields)
 
 
-def _stamp(record: Any, writer: Writer, fields: tuple[str, ...], now: dt.datetime) -> None:
-    """Set a record's provenance for a change of `fields` by `writer`."""
+def _stamp(record: Any, actor: Actor, fields: tuple[str, ...], now: dt.datetime) -> None:
+    """Set a record's provenance for a change of `fields` by `actor`."""
     record.changed_via = "API"
-    record.changed_by_organization_id = writer.organization_id
-    record.changed_by_client_id = writer.client_id
+    record.changed_by_organization_id = actor.organization_id
+    record.changed_by_client_id = actor.client_id
     record.changed_by_import_id = None
     record.changed_fields = " ".join(fields)[:200] or None
     record.updated_at = now
@@ -155,7 +148,7 @@ async def find_household(
 
 
 async def upsert_household(
-    session: AsyncSession, *, writer: Writer, fields: HouseholdFields, now: dt.datetime
+    session: AsyncSession, *, actor: Actor, fields: HouseholdFields, now: dt.datetime
 ) -> Written:
     """Create or update a household; raise RegistryError saying why it cannot."""
     problem = kk_problem(fields.kk_number)
@@ -194,7 +187,7 @@ async def upsert_household(
     today = now.date()
     if household is None:
         household = Household(**values, source="API", created_at=now, version=1, dtks_listed=False)
-        _stamp(household, writer, (), now)
+        _stamp(household, actor, (), now)
         session.add(household)
         await session.flush()
         session.add(HouseholdKkNumber(kk_number=fields.kk_number, household_id=household.id,
@@ -222,7 +215,7 @@ async def upsert_household(
     for name, value in values.items():
         setattr(household, name, value)
     household.version += 1
-    _stamp(household, writer, changed, now)
+    _stamp(household, actor, changed, now)
     await session.flush()
     return Written(household, False, changed)
 
@@ -241,7 +234,7 @@ _GRAPHQL_NAMES = {
 
 
 async def upsert_citizen(
-    session: AsyncSession, *, writer: Writer, fields: CitizenFields, now: dt.datetime
+    session: AsyncSession, *, actor: Actor, fields: CitizenFields, now: dt.datetime
 ) -> Written:
     """Create or update a citizen by NIK; raise RegistryError saying why it cannot."""
     citizen = await session.scalar(select(Citizen).where(Citizen.nik == fields.nik))
@@ -311,7 +304,7 @@ async def upsert_citizen(
         )  # fmt: skip
         citizen.has_disability = bool(values.get("has_disability", False))
         citizen.has_chronic_illness = bool(values.get("has_chronic_illness", False))
-        _stamp(citizen, writer, (), now)
+        _stamp(citizen, actor, (), now)
         session.add(citizen)
         await session.flush()
         return Written(citizen, True, ())
@@ -336,7 +329,7 @@ async def upsert_citizen(
     for name, value in values.items():
         setattr(citizen, name, value)
     citizen.version += 1
-    _stamp(citizen, writer, changed, now)
+    _stamp(citizen, actor, changed, now)
     await session.flush()
     return Written(citizen, False, changed)
 
@@ -364,7 +357,7 @@ async def _running(session: AsyncSession, citizen_id: int, program_code: str) ->
 async def enroll(
     session: AsyncSession,
     *,
-    writer: Writer,
+    actor: Actor,
     nik: str,
     program_code: str,
     started_on: dt.date,
@@ -385,14 +378,14 @@ async def enroll(
             return Written(running, False, ())
         running.benefit_rupiah = benefit_rupiah
         running.changed_via, running.changed_at = "API", now
-        running.changed_by_organization_id = writer.organization_id
-        running.changed_by_client_id = writer.client_id
+        running.changed_by_organization_id = actor.organization_id
+        running.changed_by_client_id = actor.client_id
         await session.flush()
         return Written(running, False, ("benefit",))
     enrolment = Enrolment(
         citizen_id=citizen.id, program_code=program_code, started_on=started_on,
         benefit_rupiah=benefit_rupiah, changed_via="API", changed_at=now,
-        changed_by_organization_id=writer.organization_id, changed_by_client_id=writer.client_id,
+        changed_by_organization_id=actor.organization_id, changed_by_client_id=actor.client_id,
     )  # fmt: skip
     session.add(enrolment)
     await session.flush()
@@ -402,7 +395,7 @@ async def enroll(
 async def end_enrollment(
     session: AsyncSession,
     *,
-    writer: Writer,
+    actor: Actor,
     nik: str,
     program_code: str,
     ended_on: dt.date,
@@ -422,7 +415,7 @@ async def end_enrollment(
         )
     running.ended_on = ended_on
     running.changed_via, running.changed_at = "API", now
-    running.changed_by_organization_id = writer.organization_id
-    running.changed_by_client_id = writer.client_id
+    running.changed_by_organization_id = actor.organization_id
+    running.changed_by_client_id = actor.client_id
     await session.flush()
     return Written(running, False, ("endedOn",))
