@@ -6,6 +6,7 @@ from hub.authz import models as authz
 from hub.contributions import models as contributions
 from hub.db import Base
 from hub.duplicate_aid import models as duplicate_aid
+from hub.imports import models as imports
 from hub.needs import models as needs
 from hub.organizations import models as organizations
 from hub.programs import models as programs
@@ -20,6 +21,7 @@ __all__ = [
     "authz",
     "contributions",
     "duplicate_aid",
+    "imports",
     "needs",
     "organizations",
     "programs",

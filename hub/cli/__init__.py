@@ -1,4 +1,4 @@
-"""The `hub` command: serve, demo, db, seed, schema, orgs, clients, policy, audit."""
+"""The `hub` command: serve, demo, db, seed, schema, orgs, clients, policy, audit, import."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def demo(
 
 
 def _register_domain_commands() -> None:
-    from hub.cli import audit, clients, orgs, policy
+    from hub.cli import audit, clients, imports, orgs, policy
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
@@ -142,6 +142,7 @@ def _register_domain_commands() -> None:
     app.add_typer(clients.app, name="clients")
     app.add_typer(policy.app, name="policy")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(imports.app, name="import")
 
 
 _register_domain_commands()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -59,10 +60,25 @@ def seed_command(
     database_url: str | None = typer.Option(
         None, "--database-url", help="Overrides HUB_DATABASE_URL."
     ),
+    export_dtks: Path | None = typer.Option(
+        None,
+        "--export-dtks",
+        help="Instead of filling the database, write the city as a SIKS-NG PMKS export "
+        "(pipe-separated, about 1 % of families with a defect) to this file.",
+    ),
+    next_month: Path | None = typer.Option(
+        None,
+        "--next-month",
+        help="With --export-dtks: derive the file from this earlier export, as the next "
+        "month's with about 2 % of rows changed.",
+    ),
 ) -> None:
     """Fill an empty registry with a deterministic synthetic Bandung."""
-    url = database_url or Settings.from_env().database_url
     console = Console()
+    if export_dtks is not None:
+        _export(console, export_dtks, citizens=citizens, seed=seed, previous=next_month)
+        return
+    url = database_url or Settings.from_env().database_url
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -78,3 +94,22 @@ def seed_command(
         console.print(f"[red]Cannot seed:[/] {error}")
         raise typer.Exit(1) from None
     console.print(_summary_table(summary))
+
+
+def _export(
+    console: Console, path: Path, *, citizens: int, seed: int, previous: Path | None
+) -> None:
+    """Write a synthetic DTKS export, or the next month's of `previous`."""
+    from hub.synthetic.dtks import write_export, write_next_month
+
+    if previous is not None:
+        changed = write_next_month(previous, path, seed=seed)
+        what = ", ".join(f"{n:,} {kind}" for kind, n in sorted(changed.changes.items()))
+        console.print(f"Wrote {path}: {changed.rows:,} rows; changes: {what}")
+        return
+    summary = write_export(path, citizens=citizens, seed=seed)
+    defects = ", ".join(f"{len(lines):,} {kind}" for kind, lines in sorted(summary.defects.items()))
+    console.print(
+        f"Wrote {path}: {summary.rows:,} rows, {summary.households:,} households; "
+        f"rows with a defect: {defects or 'none'}"
+    )

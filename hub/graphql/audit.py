@@ -16,7 +16,8 @@
 The event says who asked (client, organisation, roles, token, address), why (purpose),
 what (operation, SHA-256 of the document, variables with personal values as keyed
 hashes), the decision (refusals by the policy are DENIED, with the code and permission),
-which citizens' personal fields the response carried in full, its size and duration.
+which citizens' personal fields the response carried in full (and, for registry writes,
+whose records it changed: `write:<field>`), its size and duration.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from hub.audit.events import AuditEvent
+from hub.audit.events import AuditEvent, CitizenAccessLog, merge_accesses
 from hub.audit.http import AUDITED
 from hub.audit.subjects import citizen_accesses
 from hub.db import WRITE_TRANSACTION, utcnow
@@ -115,6 +116,7 @@ class RecordAndCommit(SchemaExtension):
             # The withdrawn results carried no one's data to the client.
             context.personal_reads.clear()
             context.subject_reads.clear()
+            context.personal_writes = CitizenAccessLog()  # nothing was written either
         try:
             event = await self._event(context, occurred_at, time.perf_counter() - started)
             if is_mutation:
@@ -205,7 +207,8 @@ class RecordAndCommit(SchemaExtension):
             operation_name=execution.operation_name or _root_fields(data),
             document=execution.query,
             variables=execution.variables or None,
-            citizens=citizens,
+            # Citizens whose data the response carried, and those a mutation wrote about.
+            citizens=merge_accesses(citizens + context.personal_writes.snapshot()),
             result_size=len(orjson.dumps(data)) if data is not None else 0,
             duration_us=int(seconds * 1_000_000),
         )

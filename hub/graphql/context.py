@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from hub.audit.events import CitizenAccessLog
 from hub.audit.runtime import AuditRecorder
 from hub.auth.resource import Principal
 from hub.auth.state import AuthState
@@ -63,6 +64,8 @@ class Context:
     tracking_limit: Any = None
     #: Advice for the client, answered in the response's `extensions.warnings`.
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: Whose records a mutation wrote, and what (`write:fullName`, `write:enrolment`).
+    personal_writes: CitizenAccessLog = field(default_factory=CitizenAccessLog)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: Root fields resolve concurrently, but one session runs one statement at a time.
@@ -105,6 +108,10 @@ class Context:
         }
         if shown:
             self.personal_reads.setdefault(type_name, {}).setdefault(pk, set()).update(shown)
+
+    def record_personal_write(self, citizen_id: int, *fields: str) -> None:
+        """Note that this request wrote `fields` of a citizen's record (for the audit trail)."""
+        self.personal_writes.add(citizen_id, *(f"write:{f}" for f in fields))
 
     def row_filter(self, type_name: str) -> ColumnElement[bool]:
         """The SQL condition for the records of `type_name` the caller may reach."""

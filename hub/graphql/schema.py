@@ -56,6 +56,7 @@ from hub.regions.schema import RegionQueries
 from hub.regions.types import Region as RegionType
 from hub.registry import loaders as _registry_loaders  # noqa: F401
 from hub.registry.models import Citizen, Household
+from hub.registry.mutations import RegistryMutations
 from hub.registry.schema import RegistryQueries
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
@@ -175,6 +176,7 @@ class RequestIdOnErrors(SchemaExtension):
 class Mutation(
     NeedMutations,
     ContributionMutations,
+    RegistryMutations,
     OrganizationMutations,
     AuthorizationMutations,
     TrackingMutations,

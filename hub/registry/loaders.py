@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
+from hub.imports.models import DtksImport
+from hub.organizations.models import Client, Organization
 from hub.regions.loaders import regions_by_code
-from hub.registry.models import Citizen, Household
+from hub.registry.models import Citizen, CitizenHouseholdHistory, Household
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
+from hub.registry.types import HouseholdMembership, Provenance
 
 _citizens = Citizen.__table__
 _households = Household.__table__
@@ -57,6 +60,92 @@ async def members_by_household(context: Context, ids: Sequence[Any]) -> list[lis
     return [sorted(group, key=lambda c: rank[c.relationship.name]) for group in members]
 
 
+def _provenance_statement(table: Any) -> Any:
+    """A record's provenance columns with its organisation's code and its import's file."""
+    organizations, imports, clients = (
+        Organization.__table__, DtksImport.__table__, Client.__table__,
+    )  # fmt: skip
+    return (
+        select(
+            table.c.id,
+            table.c.version,
+            table.c.changed_via,
+            table.c.updated_at,
+            table.c.changed_fields,
+            # The API client that made the change, or whoever ran the import.
+            func.coalesce(clients.c.client_id, imports.c.ran_by).label("client"),
+            table.c.dtks_listed,
+            table.c.delisted_on,
+            organizations.c.code.label("organization_code"),
+            imports.c.file_name.label("import_file"),
+            imports.c.sha256.label("import_sha256"),
+        )
+        .outerjoin(organizations, organizations.c.id == table.c.changed_by_organization_id)
+        .outerjoin(imports, imports.c.id == table.c.changed_by_import_id)
+        .outerjoin(clients, clients.c.id == table.c.changed_by_client_id)
+    )
+
+
+async def citizen_provenance(context: Context, ids: Sequence[Any]) -> list[Provenance | None]:
+    """The provenance of each citizen id, aligned with them."""
+    return await one_each(
+        context,
+        _provenance_statement(_citizens),
+        _citizens.c.id,
+        ids,
+        Provenance.from_row,
+        rows="Citizen",
+    )
+
+
+async def household_provenance(context: Context, ids: Sequence[Any]) -> list[Provenance | None]:
+    """The provenance of each household id, aligned with them."""
+    return await one_each(
+        context,
+        _provenance_statement(_households),
+        _households.c.id,
+        ids,
+        Provenance.from_row,
+        rows="Household",
+    )
+
+
+async def history_by_citizen(
+    context: Context, ids: Sequence[Any]
+) -> list[list[HouseholdMembership]]:
+    """For each citizen id, the households they left, most recent first."""
+    history = CitizenHouseholdHistory.__table__
+    return await many_each(
+        context,
+        select(history).order_by(history.c.valid_to.desc(), history.c.id.desc()),
+        history.c.citizen_id,
+        ids,
+        HouseholdMembership.from_row,
+        # Dates and relationship of a citizen already reached; the household itself is
+        # loaded (and row-filtered) by the household relation.
+        rows=None,
+    )
+
+
+relation(
+    CitizenType,
+    "householdHistory",
+    attr="household_history",
+    key=lambda c: c.pk,
+    load=history_by_citizen,
+    many=True,
+)
+relation(
+    HouseholdMembership,
+    "household",
+    attr="household",
+    key=lambda m: m.household_id,
+    load=households_by_id,
+)
+relation(CitizenType, "provenance", attr="provenance", key=lambda c: c.pk, load=citizen_provenance)
+relation(
+    HouseholdType, "provenance", attr="provenance", key=lambda h: h.pk, load=household_provenance
+)
 relation(
     CitizenType, "household", attr="household", key=lambda c: c.household_id, load=households_by_id
 )

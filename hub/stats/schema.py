@@ -10,8 +10,9 @@ from strawberry.types import Info
 
 from hub.graphql.context import Context
 from hub.graphql.prefetch import prefetch_tree, selection_tree
+from hub.localtime import local_date
 from hub.stats import queries
-from hub.stats.types import CityStats
+from hub.stats.types import AidTotal, CityStats, FundingSourceTotal
 
 
 @strawberry.type
@@ -20,17 +21,29 @@ class StatsQueries:
         description="Kota Bandung's public totals: open, pledged and fulfilled needs by "
         "kecamatan and category; contributions in rupiah by organisation, category and month; "
         "the median days from OPEN to FULFILLED; foundations' running total against the "
-        "Rp1.5 trillion partner-funding potential. Aggregates only, for every authenticated "
+        "Rp1.5 trillion partner-funding potential; programme aid by funding source and "
+        "kecamatan. Aggregates only, for every authenticated "
         "client; no purpose needed."
     )
     async def stats(self, info: Info[Context, Any]) -> CityStats:
         context = info.context
-        async with context.db_lock:
-            totals = await queries.city_stats(context.session, now=dt.datetime.now(dt.UTC))
-        stats = CityStats.of(totals)
-        # The cells are plain lists, not relations: load their names a list at a time.
+        now = dt.datetime.now(dt.UTC)
         tree = selection_tree(info)
+        async with context.db_lock:
+            totals = await queries.city_stats(context.session, now=now)
+            stats = CityStats.of(totals)
+            # Aid is computed only when asked for: it walks every running enrolment.
+            if "aidByKecamatan" in tree or "aidByFundingSource" in tree:
+                today = local_date(now)
+                cells = await queries.aid_by_kecamatan(context.session, today=today)
+                sources = await queries.aid_by_source(context.session, today=today, cells=cells)
+                stats.aid_by_kecamatan = [AidTotal.of(c) for c in cells]
+                stats.aid_by_funding_source = [FundingSourceTotal.of(t) for t in sources]
+        # The cells are plain lists, not relations: load their names a list at a time.
         reached: list[Any] = []
         await prefetch_tree(context, stats.needs, tree.get("needs", {}), reached)
         await prefetch_tree(context, stats.contributions, tree.get("contributions", {}), reached)
+        await prefetch_tree(
+            context, stats.aid_by_kecamatan, tree.get("aidByKecamatan", {}), reached
+        )
         return stats

@@ -16,6 +16,7 @@ from hub.needs.loaders import categories_by_code
 from hub.needs.types import NeedCategory
 from hub.organizations.loaders import organizations_by_id
 from hub.organizations.types import Organization
+from hub.programs.types import FundingSource
 from hub.regions.loaders import regions_by_code
 from hub.regions.types import Region
 from hub.stats import queries
@@ -111,6 +112,62 @@ class PartnerFunding:
 
 
 @strawberry.type(
+    description="Programme aid of one funding source in one kecamatan: running enrolments of "
+    "people living there now, and the yearly benefit they carry."
+)
+class AidTotal:
+    funding_source: FundingSource = strawberry.field(description="Who pays.")
+    kecamatan_code: str = strawberry.field(description="Kecamatan code, e.g. `32.73.02`.")
+    enrolments: int = strawberry.field(description="Running enrolments.")
+    yearly_benefit_rupiah: Rupiah = strawberry.field(
+        description="Their benefits summed, in whole rupiah a year."
+    )
+    kecamatan: Region | None = strawberry.field(default=None, description="The kecamatan.")
+
+    @classmethod
+    def of(cls, cell: queries.AidCell) -> AidTotal:
+        """Map a service cell."""
+        return cls(
+            funding_source=FundingSource(cell.funding_source),
+            kecamatan_code=cell.kecamatan_code,
+            enrolments=cell.enrolments,
+            yearly_benefit_rupiah=Rupiah(cell.benefit_rupiah),
+        )
+
+
+relation(
+    AidTotal, "kecamatan", attr="kecamatan", key=lambda a: a.kecamatan_code, load=regions_by_code
+)
+
+
+@strawberry.type(description="One funding source city-wide: what is budgeted and what it gives.")
+class FundingSourceTotal:
+    funding_source: FundingSource = strawberry.field(description="Who pays.")
+    budget_rupiah: Rupiah = strawberry.field(
+        description="Its programmes' yearly budgets for Kota Bandung, summed."
+    )
+    enrolments: int = strawberry.field(description="Running enrolments in its programmes.")
+    yearly_benefit_rupiah: Rupiah = strawberry.field(
+        description="Their benefits summed, in whole rupiah a year."
+    )
+    contributions_rupiah: Rupiah = strawberry.field(
+        description="FOUNDATIONS only: what partner foundations (LKS) contributed so far (see "
+        "`partnerFunding` for it against the Rp1.5 trillion potential); 0 for the others."
+    )
+
+    @classmethod
+    def of(cls, total: queries.SourceTotal) -> FundingSourceTotal:
+        """Map a service total."""
+        return cls(
+            funding_source=FundingSource(total.funding_source),
+            budget_rupiah=Rupiah(total.budget_rupiah),
+            enrolments=total.enrolments,
+            yearly_benefit_rupiah=Rupiah(total.benefit_rupiah),
+            contributions_rupiah=Rupiah(total.contributions_rupiah),
+        )
+
+
+@strawberry.type(
     description="Kota Bandung's public totals of needs and help. Aggregates only: no person is "
     "named or counted alone, so every authenticated client may read them."
 )
@@ -126,6 +183,15 @@ class CityStats:
     fulfilment: FulfilmentTime = strawberry.field(description="Median time from OPEN to FULFILLED.")
     partner_funding: PartnerFunding = strawberry.field(
         description="Foundations' running total against the Rp1.5 trillion potential."
+    )
+    aid_by_funding_source: list[FundingSourceTotal] = strawberry.field(
+        default_factory=list,
+        description="Programme aid by funding source (APBD Kota, APBD Jabar, APBN, "
+        "foundations): budgets, running enrolments, yearly benefits; beside `partnerFunding`.",
+    )
+    aid_by_kecamatan: list[AidTotal] = strawberry.field(
+        default_factory=list,
+        description="Programme aid by funding source and kecamatan, in code order.",
     )
 
     @classmethod

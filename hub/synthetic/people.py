@@ -42,15 +42,21 @@ _PHONE_PREFIXES = ("11", "12", "13", "21", "22", "23", "51", "52", "53", "55", "
                    "77", "78", "81", "82", "83", "95", "96", "97", "98", "99")  # fmt: skip
 _KK_ORDER = {"HEAD": 0, "SPOUSE": 1, "CHILD": 2, "IN_LAW": 3, "GRANDCHILD": 4, "PARENT": 5}
 
+#: Provenance of a seeded record: version 1, made by the seed, not (yet) listed by an import.
+PROVENANCE_COLUMNS = (
+    "version", "changed_via", "changed_by_organization_id", "changed_by_client_id",
+    "changed_by_import_id", "changed_fields", "dtks_listed", "delisted_on",
+)  # fmt: skip
+SEEDED = (1, "SEED", None, None, None, None, False, None)
 HOUSEHOLD_COLUMNS = (
     "id", "kk_number", "dtks_id", "address", "rt", "rw", "kelurahan_code", "kecamatan_code",
-    "welfare_decile", "source", "created_at", "updated_at",
+    "welfare_decile", "source", "created_at", "updated_at", *PROVENANCE_COLUMNS,
 )  # fmt: skip
 KK_NUMBER_COLUMNS = ("kk_number", "household_id", "valid_from", "valid_until")
 CITIZEN_COLUMNS = (
     "id", "nik", "full_name", "birth_date", "sex", "household_id", "relationship",
     "has_disability", "has_chronic_illness", "education", "occupation", "phone", "created_at",
-    "updated_at",
+    "updated_at", "ppks_code", "household_since", *PROVENANCE_COLUMNS,
 )  # fmt: skip
 
 
@@ -131,7 +137,7 @@ class FamilyMaker:
         rows.households.append(
             (family_id, kk_number, f"3273{family_id:012d}", street_address(rng, self.lists),
              f"{rng.randint(1, 15):03d}", f"{rng.randint(1, 12):03d}", kelurahan.code, kecamatan,
-             decile, "SEED", registered, registered)
+             decile, "SEED", registered, registered, *SEEDED)
         )  # fmt: skip
         rows.kk_numbers.append((kk_number, family_id, issued, None))
         members: list[Person] = []
@@ -236,5 +242,6 @@ class FamilyMaker:
         return (
             person.id, nik, full_name(rng, self.lists, female=female), birth_date,
             "F" if female else "M", family_id, person.relationship, person.disabled,
-            person.chronic, education, occupation, phone, registered, registered,
+            person.chronic, education, occupation, phone, registered, registered, None, None,
+            *SEEDED,
         )  # fmt: skip

@@ -88,6 +88,18 @@ MUTATION_DOCUMENTS = {
     'deliveredOn: "2026-01-01", idempotencyKey: "matrix-walk"})' + ERRORS,
     "Mutation.reissueTrackingCode": "mutation { reissueTrackingCode(needId: "
     f'"{to_global_id("Need", 0)}")' + ERRORS,
+    # Data in: malformed or unknown records and empty batches, so nothing is written.
+    "Mutation.upsertHousehold": 'mutation { upsertHousehold(input: {kkNumber: "1", '
+    'address: "-", rt: "1", rw: "1", kelurahan: "nope"})' + ERRORS,
+    "Mutation.upsertHouseholds": "mutation { upsertHouseholds(input: [])" + ERRORS,
+    "Mutation.upsertCitizen": 'mutation { upsertCitizen(input: {nik: "1"})' + ERRORS,
+    "Mutation.upsertCitizens": "mutation { upsertCitizens(input: [])" + ERRORS,
+    "Mutation.enrollInProgram": 'mutation { enrollInProgram(input: {nik: "1", program: "PKH", '
+    'startedOn: "2026-01-01"})' + ERRORS,
+    "Mutation.enrollInPrograms": "mutation { enrollInPrograms(input: [])" + ERRORS,
+    "Mutation.endEnrollment": 'mutation { endEnrollment(input: {nik: "1", program: "PKH", '
+    'endedOn: "2026-01-01"})' + ERRORS,
+    "Mutation.endEnrollments": "mutation { endEnrollments(input: [])" + ERRORS,
 }
 
 

@@ -1,0 +1,176 @@
+"""How fast `hub import dtks` brings a DTKS export in on PostgreSQL, and in how much memory.
+
+    python -m bench.imports --rows 500000      # about a minute and a half on two cores
+    python -m bench.imports --rows 2600000     # the city
+
+One run: a fresh database (`hub_bench_imports` on the local server, dropped afterwards unless
+`--keep`), a synthetic export of `--rows` residents (`hub seed --export-dtks`, 1 % dirty) and
+the next month's (2 % of rows changed), then both imported one after the other as
+`hub import dtks` does (one transaction each, with its audit event). Every step runs in a
+child process of its own, so each peak RSS (`resource.getrusage`) is that step's alone.
+Prints one JSON object: rows, wall time, rows/s and peak RSS of each import, the time of
+reading and staging and of the whole-file checks and merge, and what the merge found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_imports"
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _recreate(url: str) -> None:
+    """Drop and create the database named by `url` on its server, then migrate it."""
+    from hub.migrations import upgrade
+
+    name = make_url(url).database
+    server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    await upgrade(url)
+
+
+async def _drop(url: str) -> None:
+    name = make_url(url).database
+    server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+def _child(*args: str) -> dict[str, Any]:
+    """Run `python -m bench.imports --step …` and return the JSON it prints."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.imports", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _step_generate(path: Path, rows: int, previous: Path | None) -> dict[str, Any]:
+    from hub.synthetic.dtks import write_export, write_next_month
+
+    started = time.perf_counter()
+    if previous is None:
+        summary = write_export(path, citizens=rows, seed=1)
+        out: dict[str, Any] = {
+            "rows": summary.rows,
+            "defect_rows": sum(len(v) for v in summary.defects.values()),
+            "refused_lines": summary.refused_household_lines,
+        }
+    else:
+        untouched = json.loads(path.with_suffix(".refused.json").read_text())
+        month = write_next_month(previous, path, seed=2, untouched=untouched)
+        out = {"rows": month.rows, "changes": dict(month.changes)}
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    out["bytes"] = path.stat().st_size
+    out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
+    from hub.cli.imports import run_import
+    from hub.settings import Settings
+
+    settings = Settings.from_env({"HUB_VAR_DIR": str(var_dir)}).model_copy(
+        update={"database_url": url}
+    )
+    before = _peak_rss_mb()
+    started = time.perf_counter()
+    summary = asyncio.run(
+        run_import(settings, path, rejects=path.with_suffix(".rejects.csv"), dry_run=False)
+    )
+    wall = time.perf_counter() - started
+    return {
+        "rows": summary.rows_read,
+        "rejected": summary.rows_rejected,
+        "wall_seconds": round(wall, 2),
+        "rows_per_second": round(summary.rows_read / wall),
+        "read_and_stage_seconds": round(summary.read_seconds, 2),
+        "check_and_merge_seconds": round(summary.merge_seconds, 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "rss_before_import_mb": round(before, 1),
+        "households": summary.households.as_dict(),
+        "citizens": summary.citizens.as_dict(),
+        "fuzzy_decisions": len(summary.fuzzy),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments and run the benchmark (or one of its steps, in a child)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="residents in the export")
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the database and files")
+    parser.add_argument("--step", choices=("generate", "import"), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--previous", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--var-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step == "generate":
+        out = _step_generate(args.file, args.rows, args.previous)
+        if args.previous is None:
+            args.file.with_suffix(".refused.json").write_text(json.dumps(out.pop("refused_lines")))
+        print(json.dumps(out))
+        return
+    if args.step == "import":
+        print(json.dumps(_step_import(args.database_url, args.file, args.var_dir)))
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="hub-bench-imports-"))
+    first, second = workdir / "dtks-month-1.txt", workdir / "dtks-month-2.txt"
+    url = args.database_url
+    asyncio.run(_recreate(url))
+    try:
+        result: dict[str, Any] = {"rows_requested": args.rows, "cpus": os.cpu_count()}
+        result["generate_month_1"] = _child("--step", "generate", "--file", str(first),
+                                            "--rows", str(args.rows))  # fmt: skip
+        second.with_suffix(".refused.json").write_text(
+            first.with_suffix(".refused.json").read_text()
+        )
+        result["generate_month_2"] = _child("--step", "generate", "--file", str(second),
+                                            "--previous", str(first))  # fmt: skip
+        common = ("--step", "import", "--database-url", url, "--var-dir", str(workdir / "var"))
+        result["import_month_1"] = _child(*common, "--file", str(first))
+        result["import_month_2"] = _child(*common, "--file", str(second))
+        print(json.dumps(result, indent=2))
+    finally:
+        if not args.keep:
+            asyncio.run(_drop(url))
+            for path in sorted(workdir.rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+            workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,483 @@
+"""The set-based half of an import: staging tables, whole-file checks, and the month's merge.
+
+Valid rows are staged in a temporary table (`import_rows`; COPY on PostgreSQL, executemany
+on SQLite), rows refused on their own in another (`import_refused`). Then, in SQL over the
+whole file:
+
+1. a NIK listed again after its first row is refused (`DUPLICATE_NIK`);
+2. a household is refused whole when any member row was refused, when its rows disagree on
+   the KK number, kelurahan, address or RT/RW, or when its KK number belongs to another
+   household; its other rows are refused too (`HOUSEHOLD`), so that no household is ever
+   half imported;
+3. households (by DTKS id, else an undisputed KK number) and citizens (by NIK) are sorted
+   into new, changed, unchanged; registry records the previous file listed and this one does
+   not are no longer listed;
+4. unless it is a dry run, the differences are applied: a KK number that changed is closed
+   in `household_kk_numbers`, a citizen who moved to another household has the old
+   membership kept in `citizen_household_history`, and every changed record's version,
+   provenance and changed fields are set.
+
+Households and citizens refused this month are left as they are, not delisted. Each step is
+one statement over the whole file; the sorting writes new tables (CREATE TABLE … AS) rather
+than rewriting staged rows, which on PostgreSQL costs a new row version each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.db import UTCDateTime
+from hub.imports.validate import STAGED_COLUMNS, StagedRow
+
+_ROWS_DDL = """
+CREATE TEMPORARY TABLE import_rows (
+    line INTEGER NOT NULL,
+    iddtks VARCHAR(32) NOT NULL,
+    kk_number VARCHAR(16) NOT NULL,
+    kelurahan_code VARCHAR(13) NOT NULL,
+    kecamatan_code VARCHAR(13) NOT NULL,
+    address VARCHAR(200) NOT NULL,
+    rt VARCHAR(3) NOT NULL,
+    rw VARCHAR(3) NOT NULL,
+    nik VARCHAR(16) NOT NULL,
+    full_name VARCHAR(120) NOT NULL,
+    birth_date DATE NOT NULL,
+    sex VARCHAR(1) NOT NULL,
+    relationship VARCHAR(12) NOT NULL,
+    ppks_code VARCHAR(40),
+    refused VARCHAR(16)
+)"""
+_REFUSED_DDL = """
+CREATE TEMPORARY TABLE import_refused (
+    line INTEGER NOT NULL, iddtks TEXT NOT NULL, nik TEXT NOT NULL
+)"""
+_BAD_DDL = """
+CREATE TEMPORARY TABLE import_bad_households (
+    iddtks TEXT NOT NULL, reason VARCHAR(16) NOT NULL, line INTEGER NOT NULL
+)"""
+_TEMP_TABLES = (
+    "import_rows", "import_refused", "import_bad_households", "import_matched",
+    "import_households", "import_citizens",
+)  # fmt: skip
+
+#: Why a household was refused whole (the rejects file says it in words).
+HOUSEHOLD_REASONS = {
+    "MEMBER": (
+        "keluarga ditolak utuh: anggota di baris {line} ditolak",
+        "household refused whole: its member at line {line} was refused",
+    ),
+    "INCONSISTENT": (
+        "keluarga ditolak utuh: baris-barisnya berbeda nomor KK, kelurahan, alamat atau RT/RW",
+        "household refused whole: its rows differ in KK number, kelurahan, address or RT/RW",
+    ),
+    "KK_SHARED": (
+        "keluarga ditolak utuh: nomor KK-nya juga dipakai IDDTKS lain dalam berkas",
+        "household refused whole: its KK number is also used by another IDDTKS in the file",
+    ),
+    "KK_TAKEN": (
+        "keluarga ditolak utuh: nomor KK-nya milik keluarga lain di hub",
+        "household refused whole: its KK number belongs to another household in the hub",
+    ),
+}
+
+
+@dataclass
+class Counts:
+    """How many records of one kind are new, changed, moved, unchanged or no longer listed."""
+
+    new: int = 0
+    changed: int = 0
+    #: Citizens only: changed household (a subset of `changed`).
+    moved: int = 0
+    unchanged: int = 0
+    delisted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name."""
+        return {
+            "new": self.new,
+            "changed": self.changed,
+            "moved": self.moved,
+            "unchanged": self.unchanged,
+            "delisted": self.delisted,
+        }
+
+
+@dataclass
+class Stage:
+    """The staging tables of one import on one connection."""
+
+    connection: AsyncConnection
+    staged: int = 0
+    refused_rows: int = 0
+    _copy: bool = field(init=False, default=False)
+
+    @property
+    def dialect(self) -> str:
+        """`postgresql` or `sqlite`."""
+        return self.connection.dialect.name
+
+    async def create(self) -> None:
+        """Create the (empty) staging tables; they vanish with the connection."""
+        for name in _TEMP_TABLES:
+            await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        for ddl in (_ROWS_DDL, _REFUSED_DDL, _BAD_DDL):
+            await self.connection.execute(text(ddl))
+        self._copy = self.dialect == "postgresql" and self.connection.dialect.driver == "asyncpg"
+
+    async def add(self, rows: Sequence[StagedRow], refused: Sequence[tuple[int, str, str]]) -> None:
+        """Stage valid rows, and the (line, iddtks, nik) of rows refused on their own."""
+        if self._copy:
+            raw = await self.connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            if rows:
+                await driver.copy_records_to_table(
+                    "import_rows", records=rows, columns=STAGED_COLUMNS
+                )
+            if refused:
+                await driver.copy_records_to_table(
+                    "import_refused", records=refused, columns=("line", "iddtks", "nik")
+                )
+        else:
+            marks = ", ".join("?" for _ in STAGED_COLUMNS)
+            if rows:
+                # sqlite3's own date adapter is deprecated; dates go in as ISO text.
+                await self.connection.exec_driver_sql(
+                    f"INSERT INTO import_rows ({', '.join(STAGED_COLUMNS)}) VALUES ({marks})",
+                    [(*r[:10], r[10].isoformat(), *r[11:]) for r in rows],
+                )
+            if refused:
+                await self.connection.exec_driver_sql(
+                    "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
+                    list(refused),
+                )
+        self.staged += len(rows)
+        self.refused_rows += len(refused)
+
+    async def _run(self, sql: str, **params: Any) -> int:
+        result = await self.connection.execute(_statement(sql, params), params)
+        return int(result.rowcount or 0)
+
+    async def _scalar(self, sql: str, **params: Any) -> int:
+        return int(await self.connection.scalar(_statement(sql, params), params) or 0)
+
+    async def check_file(self) -> None:
+        """Refuse repeated NIKs and the households with any refused row (steps 1 and 2)."""
+        run = self._run
+        await run("CREATE INDEX import_rows_nik ON import_rows (nik)")
+        await run("CREATE INDEX import_rows_iddtks ON import_rows (iddtks)")
+        await run("CREATE INDEX import_refused_nik ON import_refused (nik)")
+        await run("CREATE INDEX import_refused_iddtks ON import_refused (iddtks)")
+        if self.dialect == "postgresql":
+            await run("ANALYZE import_rows")
+            await run("ANALYZE import_refused")
+        await run(
+            """UPDATE import_rows SET refused = 'DUPLICATE_NIK'
+               FROM (SELECT nik, min(line) AS first FROM import_rows
+                     GROUP BY nik HAVING count(*) > 1) AS d
+               WHERE import_rows.nik = d.nik AND import_rows.line > d.first"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'MEMBER', min(line) FROM import_refused GROUP BY iddtks"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'MEMBER', min(line) FROM import_rows
+               WHERE refused IS NOT NULL GROUP BY iddtks"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'INCONSISTENT', min(line) FROM import_rows GROUP BY iddtks
+               HAVING count(DISTINCT kk_number) > 1 OR count(DISTINCT kelurahan_code) > 1
+                   OR count(DISTINCT address) > 1 OR count(DISTINCT rt) > 1
+                   OR count(DISTINCT rw) > 1"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT r.iddtks, 'KK_SHARED', min(r.line) FROM import_rows r
+               WHERE r.kk_number IN (SELECT kk_number FROM import_rows
+                                     GROUP BY kk_number HAVING count(DISTINCT iddtks) > 1)
+               GROUP BY r.iddtks"""
+        )
+        # One row per household from here on (the checks above made its values agree), with
+        # the registry household it is: by DTKS id, else a family the hub knows only by its
+        # KK number (pushed by an agency).
+        await run(
+            """CREATE TEMPORARY TABLE import_matched AS
+               SELECT g.*, COALESCE(h.id, k.id) AS household_id
+               FROM (SELECT iddtks, min(kk_number) AS kk_number,
+                            min(kelurahan_code) AS kelurahan_code,
+                            min(kecamatan_code) AS kecamatan_code, min(address) AS address,
+                            min(rt) AS rt, min(rw) AS rw, min(line) AS line
+                     FROM import_rows
+                     WHERE iddtks NOT IN (SELECT iddtks FROM import_bad_households)
+                     GROUP BY iddtks) AS g
+               LEFT JOIN households h ON h.dtks_id = g.iddtks
+               LEFT JOIN households k ON h.id IS NULL AND k.dtks_id IS NULL
+                                     AND k.kk_number = g.kk_number"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_matched s
+               JOIN households h ON h.kk_number = s.kk_number
+               WHERE s.household_id IS NULL OR h.id <> s.household_id"""
+        )
+        await run(
+            f"""CREATE TEMPORARY TABLE import_households AS
+                SELECT m.*,
+                  CASE WHEN m.household_id IS NULL THEN 'NEW'
+                       WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
+                  {_HOUSEHOLD_FIELDS} AS changed_fields,
+                  CASE WHEN h.kk_number <> m.kk_number THEN 1 ELSE 0 END AS kk_changed
+                FROM import_matched m LEFT JOIN households h ON h.id = m.household_id
+                WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
+        )
+        await run("DROP TABLE import_matched")
+        await run("CREATE UNIQUE INDEX import_households_iddtks ON import_households (iddtks)")
+        await run(
+            """UPDATE import_rows SET refused = 'HOUSEHOLD'
+               WHERE refused IS NULL
+                 AND iddtks IN (SELECT iddtks FROM import_bad_households)"""
+        )
+        if self.dialect == "postgresql":
+            await run("ANALYZE import_households")
+
+    async def set_refusals(
+        self, *, page: int = 10_000
+    ) -> AsyncIterator[tuple[int, str, str, str, int | None]]:
+        """Rows refused by the whole-file checks, in line order, `page` at a time (memory
+        stays bounded however many there are): (line, kind, value, reason, other line)."""
+        after = 0
+        while True:
+            rows = (
+                await self.connection.execute(
+                    text(
+                        """SELECT r.line, r.refused, r.nik, r.iddtks, d.first, b.reason, b.line
+                       FROM import_rows r
+                       LEFT JOIN (SELECT nik, min(line) AS first FROM import_rows
+                                  WHERE nik IN (SELECT nik FROM import_rows
+                                                WHERE refused = 'DUPLICATE_NIK')
+                                  GROUP BY nik) d
+                         ON d.nik = r.nik AND r.refused = 'DUPLICATE_NIK'
+                       LEFT JOIN (SELECT iddtks, min(reason) AS reason, min(line) AS line
+                                  FROM import_bad_households GROUP BY iddtks) b
+                         ON b.iddtks = r.iddtks AND r.refused = 'HOUSEHOLD'
+                       WHERE r.refused IS NOT NULL AND r.line > :after
+                       ORDER BY r.line LIMIT :page"""
+                    ),
+                    {"after": after, "page": page},
+                )
+            ).all()
+            for line, kind, nik, iddtks, first, reason, other in rows:
+                if kind == "DUPLICATE_NIK":
+                    yield line, kind, nik, "", first
+                else:
+                    yield line, kind, iddtks, reason, other
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+
+    async def accepted(self) -> int:
+        """Rows that passed every check."""
+        return await self._scalar("SELECT count(*) FROM import_rows WHERE refused IS NULL")
+
+    async def households(self) -> Counts:
+        """Households new, changed, unchanged, and listed before but not in this file."""
+        counts = Counts()
+        for status, count in await self._groups("import_households"):
+            setattr(counts, status.lower(), count)
+        counts.delisted = await self._scalar(f"SELECT count(*) FROM households {_GONE_HH}")
+        return counts
+
+    async def citizens(self) -> Counts:
+        """Citizens new, changed (moved among them), unchanged, and no longer listed.
+
+        After `apply_households` the new households have their ids; before (a dry run) a
+        known citizen in a new household counts as moved, as it will be.
+        """
+        distinct = self._distinct
+        await self._run("DROP TABLE IF EXISTS import_citizens")
+        await self._run(
+            f"""CREATE TEMPORARY TABLE import_citizens AS
+                SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship, r.ppks_code,
+                  s.household_id, c.id AS citizen_id,
+                  CASE WHEN c.id IS NULL THEN 'NEW'
+                    WHEN s.household_id IS NULL OR c.household_id <> s.household_id THEN 'MOVED'
+                    WHEN c.full_name <> r.full_name OR c.birth_date <> r.birth_date
+                      OR c.sex <> r.sex OR c.relationship <> r.relationship
+                      OR c.ppks_code {distinct} r.ppks_code OR NOT c.dtks_listed THEN 'CHANGED'
+                    ELSE 'UNCHANGED' END AS status,
+                  {_citizen_fields(distinct)} AS changed_fields
+                FROM import_rows r
+                JOIN import_households s ON s.iddtks = r.iddtks
+                LEFT JOIN citizens c ON c.nik = r.nik
+                WHERE r.refused IS NULL"""
+        )
+        counts = Counts()
+        for status, count in await self._groups("import_citizens"):
+            setattr(counts, status.lower(), count)
+        counts.changed += counts.moved
+        counts.delisted = await self._scalar(f"SELECT count(*) FROM citizens {_GONE_CIT}")
+        return counts
+
+    @property
+    def _distinct(self) -> str:
+        return "IS DISTINCT FROM" if self.dialect == "postgresql" else "IS NOT"
+
+    async def _groups(self, table: str) -> list[tuple[str, int]]:
+        rows = await self.connection.execute(
+            text(f"SELECT status, count(*) FROM {table} GROUP BY status")
+        )
+        return [(status, int(count)) for status, count in rows]
+
+    async def apply_households(self, *, import_id: int, today: dt.date, now: dt.datetime) -> None:
+        """Write the households' differences: KK numbers, changes, new ones, delistings."""
+        run = self._run
+        who = {"import_id": import_id, "now": now}
+        await run(
+            """UPDATE household_kk_numbers SET valid_until = :today
+               WHERE valid_until IS NULL AND household_id IN
+                 (SELECT household_id FROM import_households WHERE kk_changed = 1)""",
+            today=today,
+        )
+        await run(
+            f"""UPDATE households SET kk_number = s.kk_number, dtks_id = s.iddtks,
+                  address = s.address, rt = s.rt, rw = s.rw,
+                  kelurahan_code = s.kelurahan_code, kecamatan_code = s.kecamatan_code,
+                  changed_fields = s.changed_fields, {_PROVENANCE}
+                FROM import_households s
+                WHERE households.id = s.household_id AND s.status = 'CHANGED'""",
+            **who,
+        )
+        await run(
+            """INSERT INTO households (kk_number, dtks_id, address, rt, rw, kelurahan_code,
+                   kecamatan_code, source, created_at, updated_at, version, changed_via,
+                   changed_by_import_id, dtks_listed)
+               SELECT kk_number, iddtks, address, rt, rw, kelurahan_code, kecamatan_code,
+                   'DTKS', :now, :now, 1, 'IMPORT', :import_id, TRUE
+               FROM import_households WHERE status = 'NEW'""",
+            **who,
+        )
+        await run(
+            """UPDATE import_households SET household_id = h.id
+               FROM households h
+               WHERE import_households.status = 'NEW' AND h.dtks_id = import_households.iddtks"""
+        )
+        await run(
+            """INSERT INTO household_kk_numbers (kk_number, household_id, valid_from)
+               SELECT kk_number, household_id, :today FROM import_households
+               WHERE status = 'NEW' OR kk_changed = 1
+               ON CONFLICT (kk_number) DO UPDATE SET household_id = excluded.household_id,
+                   valid_from = excluded.valid_from, valid_until = NULL""",
+            today=today,
+        )
+        await run(f"UPDATE households SET {_DELISTED} {_GONE_HH}", today=today, **who)
+
+    async def apply_citizens(self, *, import_id: int, today: dt.date, now: dt.datetime) -> None:
+        """Write the citizens' differences: moves (keeping the household left), changes,
+        new people, delistings."""
+        run = self._run
+        who = {"import_id": import_id, "now": now}
+        since = "date(c.created_at)" if self.dialect == "sqlite" else "CAST(c.created_at AS DATE)"
+        await run(
+            f"""INSERT INTO citizen_household_history
+                   (citizen_id, household_id, relationship, valid_from, valid_to)
+                SELECT c.id, c.household_id, c.relationship,
+                       COALESCE(c.household_since, {since}), :today
+                FROM citizens c JOIN import_citizens r ON r.citizen_id = c.id
+                WHERE r.status = 'MOVED'""",
+            today=today,
+        )
+        await run(
+            f"""UPDATE citizens SET
+                  changed_fields = r.changed_fields,
+                  household_since = CASE WHEN r.status = 'MOVED' THEN :today
+                                    ELSE household_since END,
+                  full_name = r.full_name, birth_date = r.birth_date, sex = r.sex,
+                  relationship = r.relationship, ppks_code = r.ppks_code,
+                  household_id = r.household_id, {_PROVENANCE}
+                FROM import_citizens r
+                WHERE citizens.id = r.citizen_id AND r.status IN ('CHANGED', 'MOVED')""",
+            today=today,
+            **who,
+        )
+        await run(
+            """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
+                   has_disability, has_chronic_illness, ppks_code, household_since, created_at,
+                   updated_at, version, changed_via, changed_by_import_id, dtks_listed)
+               SELECT nik, full_name, birth_date, sex, household_id, relationship,
+                   COALESCE(ppks_code IN ('PPKS_PENYANDANG_DISABILITAS',
+                                          'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
+                   ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, TRUE
+               FROM import_citizens WHERE status = 'NEW'""",
+            today=today,
+            **who,
+        )
+        await run(f"UPDATE citizens SET {_DELISTED} {_GONE_CIT}", today=today, **who)
+
+    async def drop(self) -> None:
+        """Drop the staging tables (they would otherwise last as long as the connection)."""
+        for name in _TEMP_TABLES:
+            await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _statement(sql: str, params: dict[str, Any]) -> Any:
+    statement = text(sql)
+    if "now" in params:
+        # Typed, so that SQLite stores the same text the ORM does.
+        statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
+    return statement
+
+
+#: A registry household `h` differs from its row `m` in the file.
+_HOUSEHOLD_DIFF = """(h.kk_number <> m.kk_number OR h.address <> m.address OR h.rt <> m.rt
+    OR h.rw <> m.rw OR h.kelurahan_code <> m.kelurahan_code OR h.dtks_id IS NULL
+    OR NOT h.dtks_listed)"""
+#: The GraphQL names of what differs, space-separated (null for a new household).
+_HOUSEHOLD_FIELDS = """ltrim(
+    CASE WHEN h.kk_number <> m.kk_number THEN ' kkNumber' ELSE '' END ||
+    CASE WHEN h.address <> m.address THEN ' address' ELSE '' END ||
+    CASE WHEN h.rt <> m.rt THEN ' rt' ELSE '' END ||
+    CASE WHEN h.rw <> m.rw THEN ' rw' ELSE '' END ||
+    CASE WHEN h.kelurahan_code <> m.kelurahan_code THEN ' kelurahan' ELSE '' END ||
+    CASE WHEN h.dtks_id IS NULL THEN ' dtksId' ELSE '' END ||
+    CASE WHEN NOT h.dtks_listed THEN ' dtksListed' ELSE '' END)"""
+#: Provenance of a record the import changed.
+_PROVENANCE = """version = version + 1, changed_via = 'IMPORT',
+    changed_by_import_id = :import_id, changed_by_client_id = NULL,
+    changed_by_organization_id = NULL, updated_at = :now, dtks_listed = TRUE,
+    delisted_on = NULL"""
+#: A record the previous file listed and this one does not.
+_DELISTED = """dtks_listed = FALSE, delisted_on = :today, version = version + 1,
+    changed_via = 'IMPORT', changed_by_import_id = :import_id, changed_by_client_id = NULL,
+    changed_by_organization_id = NULL, changed_fields = 'dtksListed', updated_at = :now"""
+
+
+def _citizen_fields(distinct: str) -> str:
+    """What differs between a citizen `c` and its row `r` (household `s`), as GraphQL names."""
+    return f"""ltrim(
+        CASE WHEN c.full_name <> r.full_name THEN ' fullName' ELSE '' END ||
+        CASE WHEN c.birth_date <> r.birth_date THEN ' birthDate' ELSE '' END ||
+        CASE WHEN c.sex <> r.sex THEN ' sex' ELSE '' END ||
+        CASE WHEN c.relationship <> r.relationship THEN ' relationship' ELSE '' END ||
+        CASE WHEN c.ppks_code {distinct} r.ppks_code THEN ' ppksType' ELSE '' END ||
+        CASE WHEN s.household_id IS NULL OR c.household_id <> s.household_id
+             THEN ' household' ELSE '' END ||
+        CASE WHEN NOT c.dtks_listed THEN ' dtksListed' ELSE '' END)"""
+
+
+#: Listed by the previous file, absent from this one (refused rows count as present).
+_GONE_HH = """WHERE dtks_listed AND dtks_id IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.iddtks = households.dtks_id)
+    AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.iddtks = households.dtks_id)"""
+_GONE_CIT = """WHERE dtks_listed
+    AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.nik = citizens.nik)
+    AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = citizens.nik)"""

@@ -1,0 +1,234 @@
+"""`import_dtks`: stream a SIKS-NG export in, check it, and apply the month's difference.
+
+The file is read once to hash it (the SHA-256 is the import's identity) and once to validate
+and stage its rows in batches, so memory stays flat whatever its size; everything else is
+set-based SQL (`hub.imports.merge`). The caller owns the transaction: it commits (with the
+import's ADMIN audit event) or, for a dry run, rolls back. Rows refused on their own are
+written to the rejects file as they are read; rows refused by the whole-file checks follow,
+in line order.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
+from hub.imports.models import DtksImport
+from hub.imports.parse import COLUMNS, ImportFileError, Reader, file_sha256, open_export
+from hub.imports.regions import FuzzyDecision, load_resolver
+from hub.imports.validate import RowValidator, StagedRow
+
+__all__ = ["ImportFileError", "ImportSummary", "import_dtks"]
+
+#: Rows per COPY / executemany into the staging table.
+BATCH_ROWS = 20_000
+REJECT_HEADER = ("line", "column", "value", "alasan", "reason")
+
+#: (bytes read, file size, rows read, rows refused so far)
+Progress = Callable[[int, int, int, int], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import read, refused and changed."""
+
+    file_name: str
+    sha256: str
+    format: str
+    dry_run: bool
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    #: Lines written to the rejects file (a row with two problems has two).
+    reject_lines: int = 0
+    households: Counts = field(default_factory=Counts)
+    citizens: Counts = field(default_factory=Counts)
+    fuzzy: list[FuzzyDecision] = field(default_factory=list)
+    #: Earlier imports of the very same file: (import id, when it finished).
+    previous_imports: list[tuple[int, dt.datetime]] = field(default_factory=list)
+    import_id: int | None = None
+    read_seconds: float = 0.0
+    merge_seconds: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of reading, checking and merging."""
+        return self.read_seconds + self.merge_seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as plain data (the import record and its audit event)."""
+        return {
+            "file": self.file_name,
+            "sha256": self.sha256,
+            "format": self.format,
+            "rows": {
+                "read": self.rows_read,
+                "accepted": self.rows_accepted,
+                "rejected": self.rows_rejected,
+                "reject_lines": self.reject_lines,
+            },
+            "households": self.households.as_dict(),
+            "citizens": self.citizens.as_dict(),
+            "fuzzy_decisions": [
+                {"level": d.level, "text": d.text, "code": d.code, "score": d.score, "rows": d.rows}
+                for d in self.fuzzy
+            ],
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _reason_of(kind: str, reason: str, other: int | None) -> tuple[str, str, str]:
+    """(column, alasan, reason) of a row refused by a whole-file check."""
+    if kind == "DUPLICATE_NIK":
+        return (
+            "nomor_nik",
+            f"NIK sudah tercantum di baris {other}",
+            f"the NIK is already listed at line {other}",
+        )
+    alasan, english = HOUSEHOLD_REASONS[reason]
+    return "iddtks", alasan.format(line=other), english.format(line=other)
+
+
+async def import_dtks(
+    connection: AsyncConnection,
+    path: Path,
+    *,
+    rejects_path: Path,
+    ran_by: str,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    on_progress: Progress | None = None,
+) -> ImportSummary:
+    """Import the export at `path` in `connection`'s transaction; return what it did.
+
+    Raises ImportFileError, before writing anything, when the file cannot be read or lacks
+    a required column. Never commits; a dry run changes nothing the caller cannot roll back.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    today = today or now.date()
+    sha256 = file_sha256(path)
+    previous = (
+        await connection.execute(
+            select(DtksImport.id, DtksImport.finished_at)
+            .where(DtksImport.sha256 == sha256)
+            .order_by(DtksImport.id)
+        )
+    ).all()
+    started = time.perf_counter()
+    with open_export(path) as reader:
+        summary = ImportSummary(
+            file_name=path.name,
+            sha256=sha256,
+            format=reader.format,
+            dry_run=dry_run,
+            previous_imports=[(int(i), at) for i, at in previous],
+        )
+        validator = RowValidator(await load_resolver(connection), today=today)
+        stage = Stage(connection)
+        await stage.create()
+        if not dry_run:
+            summary.import_id = await connection.scalar(
+                insert(DtksImport)
+                .values(
+                    file_name=path.name[:255],
+                    sha256=sha256,
+                    ran_by=ran_by[:64],
+                    rows_read=0,
+                    rows_accepted=0,
+                    rows_rejected=0,
+                    summary={},
+                    started_at=now,
+                    finished_at=now,
+                )
+                .returning(DtksImport.id)
+            )
+        rejects_path.parent.mkdir(parents=True, exist_ok=True)
+        with rejects_path.open("w", newline="", encoding="utf-8") as out:
+            rejects = csv.writer(out)
+            rejects.writerow(REJECT_HEADER)
+            await _stream(reader, validator, stage, rejects, summary, on_progress)
+            summary.read_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            await stage.check_file()
+            async for line, kind, value, reason, other in stage.set_refusals():
+                column, alasan, english = _reason_of(kind, reason, other)
+                rejects.writerow((line, column, value, alasan, english))
+                summary.reject_lines += 1
+                summary.rows_rejected += 1
+    summary.rows_accepted = await stage.accepted()
+    summary.fuzzy = validator.regions.decisions
+    summary.households = await stage.households()
+    if summary.import_id is not None:
+        await stage.apply_households(import_id=summary.import_id, today=today, now=now)
+    summary.citizens = await stage.citizens()
+    if summary.import_id is not None:
+        await stage.apply_citizens(import_id=summary.import_id, today=today, now=now)
+    await stage.drop()
+    summary.merge_seconds = time.perf_counter() - started
+    if summary.import_id is not None:
+        await connection.execute(
+            update(DtksImport)
+            .where(DtksImport.id == summary.import_id)
+            .values(
+                rows_read=summary.rows_read,
+                rows_accepted=summary.rows_accepted,
+                rows_rejected=summary.rows_rejected,
+                summary=summary.as_dict(),
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    return summary
+
+
+class _RejectsWriter(Protocol):
+    def writerows(self, rows: Iterable[Iterable[object]], /) -> None: ...
+
+
+async def _stream(
+    reader: Reader,
+    validator: RowValidator,
+    stage: Stage,
+    rejects: _RejectsWriter,
+    summary: ImportSummary,
+    on_progress: Progress | None,
+) -> None:
+    """Validate every row, staging the good ones and writing the bad ones' problems."""
+    good: list[StagedRow] = []
+    bad: list[tuple[int, str, str]] = []
+    check = validator.check
+    iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
+    keep = good.append
+    read = 0
+    for number, values in reader.rows():
+        read += 1
+        staged, problems = check(number, values)
+        if staged is not None:
+            keep(staged)
+            if len(good) < BATCH_ROWS:
+                continue
+        else:
+            summary.rows_rejected += 1
+            summary.reject_lines += len(problems)
+            bad.append((number, values[iddtks_at], values[nik_at]))
+            rejects.writerows((p.line, p.column, p.value, p.alasan, p.reason) for p in problems)
+            continue
+        await stage.add(good, bad)
+        good, bad = [], []
+        keep = good.append
+        summary.rows_read = read
+        if on_progress is not None:
+            on_progress(reader.bytes_read, reader.size, read, summary.rows_rejected)
+    summary.rows_read = read
+    await stage.add(good, bad)
+    if on_progress is not None:
+        on_progress(reader.size, reader.size, summary.rows_read, summary.rows_rejected)
