@@ -1,7 +1,7 @@
 """tracking codes: the digest of each need's code, for trackRequest
 
 Revision ID: 0007_tracking
-Revises: 0005_audit
+Revises: 0006_data_in
 Create Date: 2026-12-01 08:10:00.000000
 
 Existing needs get no code here: only a digest is stored, so a code made by a migration
@@ -19,7 +19,7 @@ from alembic import op
 import hub.db
 
 revision: str = "0007_tracking"
-down_revision: str | None = "0005_audit"
+down_revision: str | None = "0006_data_in"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
