@@ -141,7 +141,7 @@ def dtks(
                 run_import(settings, file, rejects=rejects, dry_run=dry_run, progress=progress)
             )
     except ImportFileError as error:
-        console.print(f"[red]Cannot import {file}:[/] {error}. Nothing was written.")
+        console.print(f"[red]Cannot import {file}:[/] {error.code}: {error}. Nothing was written.")
         raise typer.Exit(1) from None
     rate = summary.rows_read / summary.seconds if summary.seconds else 0.0
     console.print(

@@ -19,6 +19,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from hub.imports.errors import ImportErrorCode as Code
+from hub.imports.errors import ImportFileError
+
 #: The columns of SIKS-NG's PMKS export, in its order.
 COLUMNS = (
     "iddtks", "provinsi", "kabupaten_kota", "kecamatan", "desa_kelurahan", "alamat", "dusun",
@@ -29,10 +32,6 @@ COLUMNS = (
 COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
 #: Appended to a row that has more values than the header has columns.
 EXTRA = "\x00extra"
-
-
-class ImportFileError(ValueError):
-    """The file cannot be imported at all (unreadable, or a required column is missing)."""
 
 
 def header_key(name: str) -> str:
@@ -130,8 +129,9 @@ def _positions(header: list[Any]) -> list[int]:
     missing = [name for name in COLUMNS if name not in found]
     if missing:
         raise ImportFileError(
+            Code.MISSING_COLUMN,
             f"the file has no column {', '.join(missing)}; a SIKS-NG export has the columns "
-            f"{', '.join(COLUMNS)} (names match regardless of case and spaces)"
+            f"{', '.join(COLUMNS)} (names match regardless of case and spaces)",
         )
     return [found[name] for name in COLUMNS]
 
@@ -145,7 +145,8 @@ def _delimiter(sample: str) -> str:
         return csv.Sniffer().sniff(first, delimiters=";,\t").delimiter
     except csv.Error:
         raise ImportFileError(
-            "cannot tell how the header line is separated; use | , ; or tab between columns"
+            Code.UNKNOWN_FORMAT,
+            "cannot tell how the header line is separated; use | , ; or tab between columns",
         ) from None
 
 
@@ -153,7 +154,7 @@ def _delimiter(sample: str) -> str:
 def open_export(path: Path) -> Iterator[Reader]:
     """A reader of the export at `path`; raise ImportFileError when it cannot be imported."""
     if not path.is_file():
-        raise ImportFileError(f"{path} is not a file")
+        raise ImportFileError(Code.UNREADABLE, f"{path} is not a file")
     size = path.stat().st_size
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         with _open_xlsx(path, size) as reader:
@@ -166,14 +167,15 @@ def open_export(path: Path) -> Iterator[Reader]:
             sample = text.read(64 * 1024)
         except UnicodeDecodeError as error:
             raise ImportFileError(
-                f"the file is not UTF-8 text (byte {error.start}); save it as UTF-8"
+                Code.UNREADABLE,
+                f"the file is not UTF-8 text (byte {error.start}); save it as UTF-8",
             ) from None
         text.seek(0)
         delimiter = _delimiter(sample)
         lines = csv.reader(text, delimiter=delimiter)
         header = next(lines, None)
         if header is None:
-            raise ImportFileError("the file is empty")
+            raise ImportFileError(Code.EMPTY, "the file is empty")
         positions = _positions(header)
 
         def numbered() -> Iterator[tuple[int, list[Any]]]:
@@ -182,10 +184,11 @@ def open_export(path: Path) -> Iterator[Reader]:
                     yield lines.line_num, row
             except UnicodeDecodeError:
                 raise ImportFileError(
-                    f"the file is not UTF-8 text after line {lines.line_num}; save it as UTF-8"
+                    Code.UNREADABLE,
+                    f"the file is not UTF-8 text after line {lines.line_num}; save it as UTF-8",
                 ) from None
             except csv.Error as error:
-                raise ImportFileError(f"line {lines.line_num}: {error}") from None
+                raise ImportFileError(Code.UNREADABLE, f"line {lines.line_num}: {error}") from None
 
         name = {"|": "pipe", ";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
         yield Reader(name, size, numbered(), positions, raw.tell, len(header))
@@ -201,13 +204,13 @@ def _open_xlsx(path: Path, size: int) -> Iterator[Reader]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise ImportFileError(f"cannot read the workbook: {error}") from None
+        raise ImportFileError(Code.UNREADABLE, f"cannot read the workbook: {error}") from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise ImportFileError("the first sheet is empty")
+            raise ImportFileError(Code.EMPTY, "the first sheet is empty")
         positions = _positions(list(header))
         done = [0]
 

@@ -21,9 +21,10 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.imports.errors import ImportFileError
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
 from hub.imports.models import DtksImport
-from hub.imports.parse import COLUMNS, ImportFileError, Reader, file_sha256, open_export
+from hub.imports.parse import COLUMNS, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
 from hub.imports.validate import RowValidator, StagedRow
 

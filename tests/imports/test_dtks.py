@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from hub.audit.models import AuditEventRecord
 from hub.cli.imports import run_import
 from hub.db import create_engine
+from hub.imports.errors import ImportErrorCode, ImportFileError
 from hub.imports.models import DtksImport
-from hub.imports.parse import ImportFileError
 from hub.registry.models import Citizen, CitizenHouseholdHistory, Household, HouseholdKkNumber
 from hub.settings import Settings
 from hub.synthetic.dtks import ExportSummary, write_export, write_next_month
@@ -223,8 +223,9 @@ async def test_a_missing_column_refuses_the_file_before_writing(
         "\n".join("|".join(v for i, v in enumerate(line.split("|")) if i != cut) for line in lines),
         encoding="utf-8",
     )
-    with pytest.raises(ImportFileError, match="no column nomor_kk"):
+    with pytest.raises(ImportFileError, match="no column nomor_kk") as refused:
         await run_import(settings, broken, rejects=tmp_path / "r.csv", dry_run=False)
+    assert refused.value.code is ImportErrorCode.MISSING_COLUMN
     counts = await fetch(
         empty_database_url,
         text(
