@@ -93,6 +93,60 @@ class AuthSettings:
         )
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, *, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 <= value <= high:
+        raise SettingsError(f"{name}={value} is outside 0..{high}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class EventSettings:
+    """Real time: the event bus between workers, and webhook delivery (hub/events)."""
+
+    #: Redis pub/sub between processes when set; else PostgreSQL LISTEN/NOTIFY on PostgreSQL,
+    #: else in-process (SQLite: one process).
+    redis_url: str | None = field(default=None, repr=False)
+    #: The NOTIFY channel / Redis channel (tests sharing one Redis use their own).
+    channel: str = "hub_events"
+    #: How often the webhook worker looks for due deliveries (seconds; 0: no worker).
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+    #: Attempts per delivery before it fails and its endpoint is disabled.
+    webhook_max_attempts: int = 8
+    #: Retry n waits about base * 2**(n-1) seconds (full jitter), at most the maximum.
+    webhook_backoff_seconds: float = 10.0
+    webhook_backoff_max_seconds: float = 3600.0
+    #: `pledgeExpiring` warns this long before a pledge lapses; checked this often.
+    pledge_warning_hours: int = 24
+    pledge_warning_check_seconds: int = 300
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EventSettings:
+        """Build settings from `HUB_*` variables; raise `SettingsError` on a bad value."""
+        return cls(
+            redis_url=env.get("HUB_REDIS_URL") or None,
+            channel=env.get("HUB_EVENTS_CHANNEL") or "hub_events",
+            webhook_poll_seconds=_seconds(env, "HUB_WEBHOOK_POLL_SECONDS", 1.0, high=3600),
+            webhook_timeout_seconds=_seconds(env, "HUB_WEBHOOK_TIMEOUT_SECONDS", 10.0, high=60),
+            webhook_max_attempts=_int(env, "HUB_WEBHOOK_MAX_ATTEMPTS", 8, low=1, high=30),
+            webhook_backoff_seconds=_seconds(env, "HUB_WEBHOOK_BACKOFF_SECONDS", 10.0, high=3600),
+            webhook_backoff_max_seconds=_seconds(
+                env, "HUB_WEBHOOK_BACKOFF_MAX_SECONDS", 3600.0, high=86400
+            ),
+            pledge_warning_hours=_int(env, "HUB_PLEDGE_WARNING_HOURS", 24, low=1, high=24 * 30),
+            pledge_warning_check_seconds=_int(
+                env, "HUB_PLEDGE_WARNING_CHECK_SECONDS", 300, low=0, high=86400
+            ),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Typed settings of one hub process."""
@@ -125,6 +179,8 @@ class Settings:
     audit: AuditSettings = field(default_factory=lambda: _audit_settings({}))
     #: Benchmarks only: switch the audit trail off (refused in production).
     audit_enabled: bool = True
+    #: Subscriptions' bus and webhook delivery.
+    events: EventSettings = field(default_factory=EventSettings)
 
     @property
     def is_production(self) -> bool:
@@ -181,6 +237,7 @@ class Settings:
             auth=AuthSettings.from_env(env, default_issuer=f"http://{host}:{port}"),
             audit=_audit_settings(env),
             audit_enabled=audit_switch == "on",
+            events=EventSettings.from_env(env),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -12,10 +12,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from hub.audit.runtime import AuditRecorder
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
+from hub.events.connection import ANONYMOUS, Connections, stop_watching
+from hub.events.fanout import Fanout
 from hub.graphql.context import Context
 from hub.settings import Settings
 
@@ -33,13 +37,22 @@ class HubGraphQL(GraphQL[Context, None]):
         policies: PolicyStore,
         auth: AuthState,
         recorder: AuditRecorder | None,
+        fanout: Fanout | None = None,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            # Subscriptions: graphql-transport-ws only (the legacy graphql-ws is unmaintained).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=20,
+        )
         self.settings = settings
         self.sessions = sessions
         self.policies = policies
         self.auth = auth
         self.recorder = recorder
+        self.fanout = fanout
+        self.connections = Connections(auth, policies, authorization=settings.authorization)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -55,6 +68,7 @@ class HubGraphQL(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            await stop_watching(state)
             session: AsyncSession | None = state.pop("hub_session", None)
             if session is not None:
                 # Reads leave nothing to keep; mutations commit inside their resolver.
@@ -64,10 +78,25 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        principal = request.state.principal
         policy = await self.policies.current()
         session = self.sessions()
         request.state.hub_session = session
+        if isinstance(request, WebSocket):
+            # Who connects is known only from `connection_init` (`on_ws_connect`).
+            return Context(
+                settings=self.settings,
+                session=session,
+                request_id=getattr(request.state, "request_id", "-"),
+                principal=ANONYMOUS,
+                policy=policy,
+                access=policy.access(()),
+                auth=self.auth,
+                policies=self.policies,
+                recorder=self.recorder,
+                websocket=request,
+                fanout=self.fanout,
+            )
+        principal = request.state.principal
         return Context(
             settings=self.settings,
             session=session,
@@ -79,11 +108,16 @@ class HubGraphQL(GraphQL[Context, None]):
                 if self.settings.authorization
                 else policy.unrestricted()
             ),
-            request=request if isinstance(request, Request) else None,
+            request=request,
             auth=self.auth,
             policies=self.policies,
             recorder=self.recorder,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Authenticate `connection_init`'s payload; a bad token closes with 4403."""
+        await self.connections.connect(context)
+        return cast(UnsetType, UNSET)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)

@@ -31,6 +31,9 @@ from hub.contributions.models import Contribution
 from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
+from hub.events.auditing import WebSocketOperations
+from hub.events.mutations import EventMutations
+from hub.events.schema import EventQueries, EventSubscriptions
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.errors import is_expected
@@ -111,7 +114,17 @@ class Query(
     StatsQueries,
     AuthorizationQueries,
     AuditQueries,
+    EventQueries,
 ):
+    pass
+
+
+@strawberry.type(
+    description="Hear of changes as they happen, over graphql-transport-ws on /graphql: "
+    "`connection_init`'s payload carries `Authorization: Bearer …` and `X-Purpose`. Every "
+    "event passes the row rules, masking and purpose check of a query."
+)
+class Subscription(EventSubscriptions):
     pass
 
 
@@ -151,7 +164,13 @@ class RequestIdOnErrors(SchemaExtension):
     description="Change the hub's data. Each mutation commits with its audit event or not at "
     "all; expected failures come back in the payload's `errors`, with a code."
 )
-class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
+class Mutation(
+    NeedMutations,
+    ContributionMutations,
+    OrganizationMutations,
+    AuthorizationMutations,
+    EventMutations,
+):
     pass
 
 
@@ -175,6 +194,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
@@ -183,6 +203,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             # Module-level LRU caches: a repeated document is parsed and validated once.
             ParserCache,
             ValidationCache,
+            # Before AuthorizationChecks: it records the subscriptions those checks refuse.
+            WebSocketOperations,
             AuthorizationChecks,
             RecordAndCommit,
             RequestIdOnErrors,

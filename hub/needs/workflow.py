@@ -37,6 +37,7 @@ from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.events import service as events
 from hub.needs.errors import NeedError, NeedErrorCode
 from hub.needs.flags import (
     DUPLICATE_AID_WINDOW,
@@ -235,6 +236,8 @@ async def _history(
             for from_status, to_status, note in steps
         ],
     )
+    # Subscribers and webhooks hear of it once this transaction commits (hub/events).
+    await events.needs_changed(session, [(need_id, steps)], at=at)
 
 
 async def _is_agency(session: AsyncSession, organization_id: int) -> bool:
@@ -674,6 +677,9 @@ async def expire_pledges(
                 }
                 for row in history
             ],
+        )
+        await events.needs_changed(
+            session, [(row.need_id, [("PLEDGED", "OPEN", EXPIRY_NOTE)]) for row in history], at=now
         )
     return [
         ExpiredPledge(

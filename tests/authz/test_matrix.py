@@ -38,6 +38,8 @@ OPERATION_DOCUMENTS = {
     "Query.auditEvents": "{ auditEvents(first: 1) { totalCount } }",
     "Query.accessReport": '{ accessReport(nik: "3273010101900001") { totalCount } }',
     "Query.auditIntegrity": "{ auditIntegrity { ok } }",
+    "Query.webhooks": "{ webhooks { id } }",
+    "Query.webhookDeliveries": "{ webhookDeliveries(first: 1) { totalCount } }",
 }
 
 POLICY = load_policy(policy_dir(), operations_of(build_schema(Settings())))

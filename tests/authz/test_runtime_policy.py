@@ -86,6 +86,13 @@ MUTATION_DOCUMENTS = {
     "Mutation.recordContribution": "mutation { recordContribution(input: {citizen: "
     f'"{to_global_id("Citizen", 0)}", category: "FOOD", kind: CASH, amount: 1, '
     'deliveredOn: "2026-01-01", idempotencyKey: "matrix-walk"})' + ERRORS,
+    # Webhooks: a URL that is refused, and endpoints that do not exist.
+    "Mutation.registerWebhook": 'mutation { registerWebhook(input: {url: "nope", '
+    "events: [NEED_OPENED]})" + ERRORS,
+    "Mutation.rotateWebhookSecret": "mutation { rotateWebhookSecret(id: "
+    f'"{to_global_id("WebhookEndpoint", 0)}")' + ERRORS,
+    "Mutation.enableWebhook": "mutation { enableWebhook(id: "
+    f'"{to_global_id("WebhookEndpoint", 0)}")' + ERRORS,
 }
 
 

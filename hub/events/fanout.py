@@ -1,0 +1,179 @@
+"""Who hears an event: the row rules of each listener, evaluated in one statement.
+
+A `Fanout` runs once per process. It hears every bus message, picks the local subscribers
+that want that kind (and that need, or that organisation), and asks the database in one
+statement which of their audiences may see the need: for each distinct audience (an
+organisation, its roles, its filter) one `EXISTS (SELECT … FROM needs WHERE id = :id AND
+<row rules> AND <filter>)` column, with the very conditions a query would use. Only those
+subscribers are woken; each then reads the need again through its own context (masking,
+purpose, audit) before anything is sent. The webhook worker asks the same question with
+`visible_to` for its endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.auth.resource import Principal
+from hub.authz.policy import Policy, PolicyStore
+from hub.authz.rows import row_filter
+from hub.events.bus import BusMessage, EventBus
+from hub.needs.models import Need
+
+log = logging.getLogger(__name__)
+
+_needs = Need.__table__
+#: Columns per statement: SQLite allows 2000 result columns; stay well below.
+_CHUNK = 400
+#: Events a slow subscriber may have waiting before the oldest are dropped.
+QUEUE_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Whose row rules decide, and the listener's own filter on needs (None: all)."""
+
+    principal: Principal
+    condition: ColumnElement[bool] | None = None
+    #: Listeners with equal keys share one column (same organisation, roles and filter).
+    key: Hashable = None
+
+    def dedupe_key(self) -> Hashable:
+        p = self.principal
+        return (p.organization_id, p.organization_code, p.roles, self.key)
+
+
+async def visible_to(
+    session: AsyncSession, policy: Policy, need_id: int, audiences: Sequence[Audience]
+) -> list[bool]:
+    """For each audience, whether it may see need `need_id` now (row rules and filter)."""
+    flags: list[bool] = []
+    for start in range(0, len(audiences), _CHUNK):
+        chunk = audiences[start : start + _CHUNK]
+        columns = []
+        for n, audience in enumerate(chunk):
+            access = policy.access(audience.principal.roles)
+            condition = and_(
+                _needs.c.id == need_id,
+                row_filter(audience.principal, access, "Need"),
+                audience.condition if audience.condition is not None else true(),
+            )
+            columns.append(select(_needs.c.id).where(condition).exists().label(f"a{n}"))
+        row = (await session.execute(select(*columns))).one()
+        flags.extend(bool(value) for value in row)
+    return flags
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One live subscription of this process, and the events that woke it."""
+
+    kinds: frozenset[str]
+    audience: Audience
+    #: needChanged: only this need.
+    need_id: int | None = None
+    #: pledgeExpiring: only events addressed to this organisation.
+    organization_id: int | None = None
+    queue: asyncio.Queue[BusMessage] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
+    )
+
+    def wants(self, message: BusMessage) -> bool:
+        """True when the event is of interest, before any row rule is asked."""
+        if message.kind not in self.kinds:
+            return False
+        if self.need_id is not None and message.need_id != self.need_id:
+            return False
+        return self.organization_id is None or message.organization_id == self.organization_id
+
+    def wake(self, message: BusMessage) -> None:
+        """Queue the event; a subscriber that fell far behind loses its oldest one."""
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+            log.warning("a slow subscriber dropped an event")
+        self.queue.put_nowait(message)
+
+
+class Fanout:
+    """The subscribers of this process, woken by bus messages they may see."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        sessions: async_sessionmaker[AsyncSession],
+        policies: PolicyStore,
+    ) -> None:
+        self.bus = bus
+        self.sessions = sessions
+        self.policies = policies
+        self._subscribers: set[Subscriber] = set()
+        self._inbox: asyncio.Queue[BusMessage] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin hearing the bus."""
+        if self._task is None:
+            self.bus.add_listener(self._heard)
+            self._task = asyncio.create_task(self._run(), name="event-fanout")
+
+    async def stop(self) -> None:
+        """Stop hearing the bus."""
+        self.bus.remove_listener(self._heard)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def add(self, subscriber: Subscriber) -> None:
+        """Wake `subscriber` with the events it may see from now on."""
+        self._subscribers.add(subscriber)
+
+    def remove(self, subscriber: Subscriber) -> None:
+        """Forget `subscriber` (its subscription ended)."""
+        self._subscribers.discard(subscriber)
+
+    @property
+    def count(self) -> int:
+        """How many subscriptions this process serves."""
+        return len(self._subscribers)
+
+    def _heard(self, message: BusMessage) -> None:
+        if self._subscribers:
+            self._inbox.put_nowait(message)
+
+    async def _run(self) -> None:
+        while True:
+            message = await self._inbox.get()
+            try:
+                await self.dispatch(message)
+            except Exception:  # the next event is tried afresh
+                log.exception("could not fan out %s", message)
+
+    async def dispatch(self, message: BusMessage) -> int:
+        """Wake the subscribers that want `message` and may see its need; return how many."""
+        interested = [s for s in self._subscribers if s.wants(message)]
+        if not interested:
+            return 0
+        groups: dict[Hashable, list[Subscriber]] = {}
+        for subscriber in interested:
+            groups.setdefault(subscriber.audience.dedupe_key(), []).append(subscriber)
+        audiences = [members[0].audience for members in groups.values()]
+        policy = await self.policies.current()
+        async with self.sessions() as session:
+            flags = await visible_to(session, policy, message.need_id, audiences)
+        woken = 0
+        for members, visible in zip(groups.values(), flags, strict=True):
+            if visible:
+                for subscriber in members:
+                    subscriber.wake(message)
+                    woken += 1
+        return woken

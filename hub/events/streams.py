@@ -1,0 +1,155 @@
+"""A subscription's stream: wait for events it may see, read each as a query would, yield it.
+
+Every event is read again in a context of its own, forked from the connection's: a fresh
+session, the policy in force now, the subscriber's principal and purpose. The need is
+selected through the row rules (and the subscriber's filter), its relations prefetched
+through the dataloaders and its personal fields masked exactly as in `needs`; an event
+that shows personal fields in full is recorded in the audit trail before it is sent. The
+`Fanout` already asked the row rules before waking the subscriber; asking again here
+reads the need as it is now, so a need that moved out of reach in between is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from graphql import DocumentNode, GraphQLError
+from sqlalchemy import ColumnElement, select, true
+from strawberry.types import Info
+
+from hub.audit.events import CitizenAccess
+from hub.authz.checks import selected_fields
+from hub.authz.masking import apply_field_access
+from hub.events import auditing
+from hub.events.bus import BusMessage
+from hub.events.fanout import Subscriber
+from hub.graphql.context import Context
+from hub.graphql.errors import HubError, is_expected
+from hub.graphql.prefetch import prefetch_tree, selection_tree
+from hub.needs.models import Need as NeedRow
+from hub.needs.types import Need
+
+logger = logging.getLogger("hub.events")
+
+T = TypeVar("T")
+_needs = NeedRow.__table__
+
+#: Build the yielded object from the need (and the event), in the event's context.
+Wrap = Callable[[Context, Need, BusMessage], Awaitable[T | None]]
+
+
+def _operation_fields(info: Info[Context, Any]) -> frozenset[str]:
+    """The `Type.field` pairs of this very operation (the connection may run several)."""
+    raw = info._raw_info
+    document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
+    return selected_fields(raw.schema, document)
+
+
+async def stream(
+    info: Info[Context, Any],
+    subscriber: Subscriber,
+    *,
+    condition: ColumnElement[bool] | None,
+    wrap: Wrap[T],
+    at: str | None = None,
+) -> AsyncGenerator[T, None]:
+    """Yield what `wrap` makes of each event `subscriber` may see, until the client stops.
+
+    `at` names the field of the yielded object the need sits under (`need`), if not itself.
+    """
+    context = info.context
+    fanout = context.fanout
+    if fanout is None:
+        raise HubError("Subscriptions are served over the websocket of /graphql only.")
+    fields = _operation_fields(info)
+    tree = selection_tree(info)
+    if at is not None:
+        tree = tree.get(at, {})
+    fanout.add(subscriber)
+    try:
+        while True:
+            message = await subscriber.queue.get()
+            try:
+                item = await _deliver(context, info, message, condition, fields, tree, wrap)
+            except GraphQLError as error:
+                if is_expected(error):
+                    raise
+                raise _masked(context, error) from None
+            except Exception as error:
+                raise _masked(context, error) from None
+            if item is not None:
+                yield item
+    finally:
+        fanout.remove(subscriber)
+
+
+def _masked(context: Context, error: Exception) -> GraphQLError:
+    logger.error("subscription failed (request %s)", context.request_id, exc_info=error)
+    return GraphQLError(
+        "Unexpected error. Quote the request id to the hub's operators.",
+        extensions={"code": "INTERNAL_ERROR", "requestId": context.request_id},
+    )
+
+
+async def _deliver(
+    connection: Context,
+    info: Info[Context, Any],
+    message: BusMessage,
+    condition: ColumnElement[bool] | None,
+    fields: frozenset[str],
+    tree: dict[str, Any],
+    wrap: Wrap[T],
+) -> T | None:
+    fanout = connection.fanout
+    assert fanout is not None
+    policy = await fanout.policies.current()
+    async with fanout.sessions() as session:
+        context = dataclasses.replace(
+            connection,
+            session=session,
+            policy=policy,
+            access=policy.access(connection.principal.roles),
+            selected_fields=fields,
+            personal_reads={},
+            after_commit=[],
+            db_lock=asyncio.Lock(),
+            _loaders={},
+        )
+        permission = f"Subscription.{info.field_name}"
+        if not context.access.may_run(permission):
+            return None  # the policy changed since the subscription began
+        statement = select(_needs).where(
+            _needs.c.id == message.need_id,
+            context.row_filter("Need"),
+            condition if condition is not None else true(),
+        )
+        rows = await context.rows(statement)
+        if not rows:
+            return None
+        need = Need.from_row(rows[0])
+        item = await wrap(context, need, message)
+        if item is None:
+            return None
+        collected: list[Any] = []
+        await prefetch_tree(context, [need], tree, collected)
+        await apply_field_access(context, collected)
+    if context.personal_reads:
+        event = auditing.connection_event(
+            context,
+            decision="ALLOWED",
+            operation_name=f"{info.field_name} event {message.event_id}",
+            citizens=tuple(
+                CitizenAccess(citizen_id, tuple(sorted(names)))
+                for citizen_id, names in context.personal_reads.items()
+            ),
+        )
+        try:
+            await auditing.record(event, context)
+        except Exception:  # fail closed: an event the trail cannot account for is not sent
+            logger.exception("audit failed; event %s withheld", message.event_id)
+            return None
+    return item
