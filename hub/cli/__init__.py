@@ -90,6 +90,8 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         log_level=settings.log_level,
+        # Subscriptions: the sans-I/O websockets protocol (the legacy one is deprecated).
+        ws="websockets-sansio",
     )
 
 
@@ -111,6 +113,7 @@ def demo(
         host="127.0.0.1",
         port=settings.port,
         log_level="warning",
+        ws="websockets-sansio",
     )
 
 

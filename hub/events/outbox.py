@@ -90,6 +90,8 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
 
 @event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # SQLAlchemy reports a released savepoint as a commit too: not yet
     pending = session.info.pop(_PENDING, None)
     bus: EventBus | None = session.info.get(BUS_KEY)
     if pending and bus is not None:
