@@ -162,10 +162,10 @@ class TransportWs:
     async def send(self, message: dict[str, Any]) -> None:
         await self.connection.send(json.dumps(message))
 
-    async def receive(self, timeout: float) -> dict[str, Any]:
+    async def receive(self, wait: float) -> dict[str, Any]:
         """The next message; `Closed` when the hub closed the socket, TimeoutError if none."""
         try:
-            raw = await asyncio.wait_for(self.connection.recv(), timeout)
+            raw = await asyncio.wait_for(self.connection.recv(), wait)
         except websockets.ConnectionClosed as closed:
             received = closed.rcvd
             raise Closed(
@@ -183,10 +183,10 @@ class TransportWs:
             }
         )
 
-    async def next_payload(self, timeout: float = 10) -> dict[str, Any]:
+    async def next_payload(self, wait: float = 10) -> dict[str, Any]:
         """The payload of the next `next` message (pings answered on the way)."""
         while True:
-            message = await self.receive(timeout)
+            message = await self.receive(wait)
             if message["type"] == "ping":
                 await self.send({"type": "pong"})
                 continue

@@ -77,12 +77,14 @@ async def test_dinsos_sees_full_names_and_each_event_is_audited(
 ) -> None:
     url = fresh_city_database_url
     area = await choose_area(url)
-    async with live_hub(hub_settings(url)) as hub:
-        async with TransportWs.open(hub.ws_url, init_payload(hub, "dinsos_admin")) as ws:
-            await ws.subscribe("1", OPENED)
-            await asyncio.sleep(0.3)
-            await hub.post("dinsos_admin", VERIFY, {"id": to_global_id("Need", area.inside)})
-            payload = await ws.next_payload()
+    async with (
+        live_hub(hub_settings(url)) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "dinsos_admin")) as ws,
+    ):
+        await ws.subscribe("1", OPENED)
+        await asyncio.sleep(0.3)
+        await hub.post("dinsos_admin", VERIFY, {"id": to_global_id("Need", area.inside)})
+        payload = await ws.next_payload()
     citizen = payload["data"]["needOpened"]["citizen"]
     assert "*" not in citizen["nik"] and not citizen["fullName"].endswith(".")
     rows = await sql(
@@ -105,12 +107,14 @@ async def test_a_bad_token_closes_the_connection_with_4403(city_database_url: st
 
 
 async def test_refusals_come_as_coded_errors(city_database_url: str) -> None:
-    async with live_hub(hub_settings(city_database_url)) as hub:
-        async with TransportWs.open(hub.ws_url, init_payload(hub, "auditor", "AUDIT")) as ws:
-            await ws.subscribe("1", "subscription { needOpened { id } }")
-            payload = await ws.next_payload()
-            assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-            assert payload["errors"][0]["extensions"]["permission"] == "Subscription.needOpened"
+    async with (
+        live_hub(hub_settings(city_database_url)) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "auditor", "AUDIT")) as ws,
+    ):
+        await ws.subscribe("1", "subscription { needOpened { id } }")
+        payload = await ws.next_payload()
+        assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert payload["errors"][0]["extensions"]["permission"] == "Subscription.needOpened"
         async with TransportWs.open(hub.ws_url, init_payload(hub, "dinsos_admin", None)) as ws:
             await ws.subscribe("2", OPENED)
             payload = await ws.next_payload()
@@ -134,16 +138,18 @@ async def test_need_changed_follows_one_need(fresh_city_database_url: str) -> No
     url = fresh_city_database_url
     area = await choose_area(url)
     need = to_global_id("Need", area.inside)
-    async with live_hub(hub_settings(url)) as hub:
-        async with TransportWs.open(hub.ws_url, init_payload(hub, "opd_officer")) as ws:
-            await ws.subscribe(
-                "1",
-                f'subscription {{ needChanged(id: "{need}") {{ id status history {{ toStatus }} }} }}',
-            )
-            await asyncio.sleep(0.3)
-            await hub.post("dinsos_admin", VERIFY, {"id": to_global_id("Need", area.outside)})
-            await hub.post("dinsos_admin", VERIFY, {"id": need})
-            payload = await ws.next_payload()
+    async with (
+        live_hub(hub_settings(url)) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "opd_officer")) as ws,
+    ):
+        await ws.subscribe(
+            "1",
+            f'subscription {{ needChanged(id: "{need}") {{ id status history {{ toStatus }} }} }}',
+        )
+        await asyncio.sleep(0.3)
+        await hub.post("dinsos_admin", VERIFY, {"id": to_global_id("Need", area.outside)})
+        await hub.post("dinsos_admin", VERIFY, {"id": need})
+        payload = await ws.next_payload()
     changed = payload["data"]["needChanged"]
     assert changed["id"] == need and changed["status"] == "OPEN"
     assert [h["toStatus"] for h in changed["history"]][-2:] == ["VERIFIED", "OPEN"]
@@ -151,17 +157,19 @@ async def test_need_changed_follows_one_need(fresh_city_database_url: str) -> No
 
 async def test_a_revoked_client_is_disconnected(fresh_city_database_url: str) -> None:
     url = fresh_city_database_url
-    async with live_hub(hub_settings(url)) as hub:
-        async with TransportWs.open(hub.ws_url, init_payload(hub, "lks_partner")) as ws:
-            await ws.subscribe("1", "subscription { needOpened { id } }")
-            await sql(
-                url,
-                "UPDATE clients SET revoked_at = CURRENT_TIMESTAMP WHERE client_id = :id",
-                id=hub.identities["lks_partner"].client_id,
-            )
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 15
-            with pytest.raises(Closed) as closed:
-                while loop.time() < deadline:  # events may still arrive until then
-                    await ws.receive(deadline - loop.time())
-            assert closed.value.code == 4403
+    async with (
+        live_hub(hub_settings(url)) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "lks_partner")) as ws,
+    ):
+        await ws.subscribe("1", "subscription { needOpened { id } }")
+        await sql(
+            url,
+            "UPDATE clients SET revoked_at = CURRENT_TIMESTAMP WHERE client_id = :id",
+            id=hub.identities["lks_partner"].client_id,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        with pytest.raises(Closed) as closed:
+            while loop.time() < deadline:  # events may still arrive until then
+                await ws.receive(deadline - loop.time())
+        assert closed.value.code == 4403
