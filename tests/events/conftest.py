@@ -275,3 +275,61 @@ async def add_foundation(url: str, code: str, *, kecamatan: str, category: str) 
             )
     finally:
         await engine.dispose()
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback that verifies every request with `standardwebhooks`."""
+
+    url: str
+    #: Answer 500 to this many requests before answering 204.
+    fail_first: int = 0
+    #: Secrets to verify with (set once the endpoint is registered).
+    secrets: list[str] = dataclasses.field(default_factory=list)
+    requests: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def app(self) -> Starlette:
+        from standardwebhooks import Webhook, WebhookVerificationError
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        async def hook(request: Request) -> Response:
+            body = (await request.body()).decode()
+            headers = dict(request.headers)
+            verified = []
+            for secret in self.secrets:
+                try:
+                    Webhook(secret).verify(body, headers)
+                    verified.append(True)
+                except WebhookVerificationError:
+                    verified.append(False)
+            self.requests.append(
+                {"body": json.loads(body), "headers": headers, "verified": verified}
+            )
+            if len(self.requests) <= self.fail_first:
+                return Response("not today", status_code=500)
+            return Response(status_code=204)
+
+        return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+
+
+@asynccontextmanager
+async def receiver(fail_first: int = 0) -> AsyncIterator[Receiver]:
+    """A `Receiver` served by uvicorn on a free loopback port until the block ends."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    found = Receiver(f"http://127.0.0.1:{port}/hook", fail_first=fail_first)
+    server = uvicorn.Server(uvicorn.Config(found.app(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        yield found
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 30)
+        sock.close()
