@@ -326,7 +326,9 @@ async def receiver(fail_first: int = 0) -> AsyncIterator[Receiver]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        while not server.started:
+        for _ in range(500):
+            if server.started:
+                break
             await asyncio.sleep(0.02)
         yield found
     finally:
