@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from strawberry.exceptions import ConnectionRejectionError
 
 from hub.auth.resource import BearerError, Principal
 from hub.auth.state import AuthState
+from hub.auth.tokens import AccessTokenClaims, InvalidToken
 from hub.authz.policy import PolicyStore
 from hub.events import auditing
 from hub.graphql.context import Context
@@ -59,16 +61,18 @@ class Connections:
     async def connect(self, context: Context) -> None:
         """Accept the connection as its token's principal; `ConnectionRejectionError` (4403)."""
         header = _param(context, "authorization")
+        authenticator = self.auth.authenticator
         try:
-            principal = await self.auth.authenticator.authenticate_header(header)
-        except BearerError as error:
-            await self._refused(context, error.description)
+            principal = await authenticator.authenticate_header(header)
+            # Verified again to keep the claims: the checks below need no signature.
+            claims = await self.auth.tokens.verify_fresh(header.split()[1])  # type: ignore[union-attr]
+        except (BearerError, InvalidToken) as error:
+            await self._refused(context, getattr(error, "description", str(error)))
             raise ConnectionRejectionError() from None
-        _, _, token = (header or "").strip().partition(" ")
         await self._become(context, principal)
         websocket = context.websocket
         if websocket is not None:
-            task = asyncio.create_task(self._watch(context, token.strip()), name="ws-watchdog")
+            task = asyncio.create_task(self._watch(context, claims), name="ws-watchdog")
             setattr(websocket.state, WATCHDOG, task)
 
     async def _become(self, context: Context, principal: Principal) -> None:
@@ -79,11 +83,14 @@ class Connections:
             policy.access(principal.roles) if self.authorization else policy.unrestricted()
         )
 
-    async def _watch(self, context: Context, token: str) -> None:
+    async def _watch(self, context: Context, claims: AccessTokenClaims) -> None:
+        leeway = self.auth.settings.leeway_seconds
         while True:
             await asyncio.sleep(self.check_every)
             try:
-                principal = await self.auth.authenticator.authenticate_token(token)
+                if time.time() > claims.expires_at + leeway:
+                    raise BearerError("the token has expired; connect again with a new one")
+                principal = await self.auth.authenticator.principal_of(claims)
             except BearerError as error:
                 await self._refused(context, error.description)
                 if context.websocket is not None:

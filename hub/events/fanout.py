@@ -1,13 +1,13 @@
 """Who hears an event: the row rules of each listener, evaluated in one statement.
 
 A `Fanout` runs once per process. It hears every bus message, picks the local subscribers
-that want that kind (and that need, or that organisation), and asks the database in one
-statement which of their audiences may see the need: for each distinct audience (an
-organisation, its roles, its filter) one `EXISTS (SELECT … FROM needs WHERE id = :id AND
-<row rules> AND <filter>)` column, with the very conditions a query would use. Only those
-subscribers are woken; each then reads the need again through its own context (masking,
-purpose, audit) before anything is sent. The webhook worker asks the same question with
-`visible_to` for its endpoints.
+that want that kind (and that need, or that organisation), and reads the need in one
+statement together with, for each distinct audience (an organisation, its roles, its
+filter), a column `CASE WHEN <row rules> AND <filter> THEN 1 ELSE 0 END`: the very
+conditions a query's WHERE would use, evaluated on the same row. Only the subscribers whose
+column is 1 are woken, with that row; each then builds, prefetches, masks and audits the
+need in its own context before anything is sent. The webhook worker asks the same question
+with `visible_to` for its endpoints.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import contextlib
 import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, and_, case, literal, select, true
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.resource import Principal
@@ -50,25 +52,48 @@ class Audience:
         return (p.organization_id, p.organization_code, p.roles, self.key)
 
 
-async def visible_to(
+async def reach(
     session: AsyncSession, policy: Policy, need_id: int, audiences: Sequence[Audience]
-) -> list[bool]:
-    """For each audience, whether it may see need `need_id` now (row rules and filter)."""
+) -> tuple[Row[Any] | None, list[bool]]:
+    """The need as it is now, and for each audience whether it may see it (row rules and
+    filter), read together in one statement per 400 audiences."""
+    need: Row[Any] | None = None
     flags: list[bool] = []
-    for start in range(0, len(audiences), _CHUNK):
+    for start in range(0, max(len(audiences), 1), _CHUNK):
         chunk = audiences[start : start + _CHUNK]
         columns = []
         for n, audience in enumerate(chunk):
             access = policy.access(audience.principal.roles)
+            # The conditions a query's WHERE would hold, as columns of the need's row.
             condition = and_(
-                _needs.c.id == need_id,
                 row_filter(audience.principal, access, "Need"),
                 audience.condition if audience.condition is not None else true(),
             )
-            columns.append(select(_needs.c.id).where(condition).exists().label(f"a{n}"))
-        row = (await session.execute(select(*columns))).one()
-        flags.extend(bool(value) for value in row)
-    return flags
+            columns.append(case((condition, literal(1)), else_=literal(0)).label(f"a{n}"))
+        row = (
+            await session.execute(select(_needs, *columns).where(_needs.c.id == need_id))
+        ).first()
+        if row is None:
+            return None, [False] * len(audiences)
+        need = row
+        flags.extend(bool(value) for value in row[len(_needs.c) :])
+    return need, flags
+
+
+async def visible_to(
+    session: AsyncSession, policy: Policy, need_id: int, audiences: Sequence[Audience]
+) -> list[bool]:
+    """For each audience, whether it may see need `need_id` now (row rules and filter)."""
+    return (await reach(session, policy, need_id, audiences))[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """An event a subscriber may see, with the need's row and the policy that said so."""
+
+    message: BusMessage
+    need: Row[Any]
+    policy: Policy
 
 
 @dataclass(eq=False)
@@ -81,9 +106,7 @@ class Subscriber:
     need_id: int | None = None
     #: pledgeExpiring: only events addressed to this organisation.
     organization_id: int | None = None
-    queue: asyncio.Queue[BusMessage] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
-    )
+    queue: asyncio.Queue[Wake] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
 
     def wants(self, message: BusMessage) -> bool:
         """True when the event is of interest, before any row rule is asked."""
@@ -93,13 +116,13 @@ class Subscriber:
             return False
         return self.organization_id is None or message.organization_id == self.organization_id
 
-    def wake(self, message: BusMessage) -> None:
+    def wake(self, wake: Wake) -> None:
         """Queue the event; a subscriber that fell far behind loses its oldest one."""
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()
             log.warning("a slow subscriber dropped an event")
-        self.queue.put_nowait(message)
+        self.queue.put_nowait(wake)
 
 
 class Fanout:
@@ -169,11 +192,13 @@ class Fanout:
         audiences = [members[0].audience for members in groups.values()]
         policy = await self.policies.current()
         async with self.sessions() as session:
-            flags = await visible_to(session, policy, message.need_id, audiences)
+            need, flags = await reach(session, policy, message.need_id, audiences)
+        if need is None:
+            return 0
         woken = 0
         for members, visible in zip(groups.values(), flags, strict=True):
             if visible:
                 for subscriber in members:
-                    subscriber.wake(message)
+                    subscriber.wake(Wake(message, need, policy))
                     woken += 1
         return woken

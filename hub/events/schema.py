@@ -109,7 +109,7 @@ class EventSubscriptions:
             kinds=frozenset({"need.opened"}),
             audience=Audience(info.context.principal, condition, _key(stored)),
         )
-        async for need in stream(info, subscriber, condition=condition, wrap=_itself):
+        async for need in stream(info, subscriber, wrap=_itself):
             yield need
 
     @strawberry.subscription(
@@ -134,7 +134,7 @@ class EventSubscriptions:
         subscriber = Subscriber(
             kinds=frozenset({"need.changed"}), audience=audience, need_id=need_id
         )
-        async for need in stream(info, subscriber, condition=None, wrap=_itself):
+        async for need in stream(info, subscriber, wrap=_itself):
             yield need
 
     @strawberry.subscription(
@@ -150,7 +150,7 @@ class EventSubscriptions:
             audience=Audience(principal),
             organization_id=principal.organization_id,
         )
-        async for item in stream(info, subscriber, condition=None, wrap=_expiring, at="need"):
+        async for item in stream(info, subscriber, wrap=_expiring, at="need"):
             yield item
 
 

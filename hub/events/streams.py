@@ -1,12 +1,11 @@
 """A subscription's stream: wait for events it may see, read each as a query would, yield it.
 
-Every event is read again in a context of its own, forked from the connection's: a fresh
-session, the policy in force now, the subscriber's principal and purpose. The need is
-selected through the row rules (and the subscriber's filter), its relations prefetched
-through the dataloaders and its personal fields masked exactly as in `needs`; an event
-that shows personal fields in full is recorded in the audit trail before it is sent. The
-`Fanout` already asked the row rules before waking the subscriber; asking again here
-reads the need as it is now, so a need that moved out of reach in between is skipped.
+Every event is built in a context of its own, forked from the connection's: a fresh
+session, the policy the fan-out decided with, the subscriber's principal and purpose. The
+`Fanout` read the need under the subscriber's row rules and filter (one statement for all
+subscribers); here its relations are prefetched through the dataloaders and its personal
+fields masked exactly as in `needs`, and an event that shows personal fields in full is
+recorded in the audit trail before it is sent.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from graphql import DocumentNode, GraphQLError
-from sqlalchemy import ColumnElement, select, true
 from strawberry.types import Info
 
 from hub.audit.events import CitizenAccess
@@ -26,7 +24,7 @@ from hub.authz.checks import selected_fields
 from hub.authz.masking import apply_field_access
 from hub.events import auditing
 from hub.events.bus import BusMessage
-from hub.events.fanout import Subscriber
+from hub.events.fanout import Subscriber, Wake
 from hub.graphql.context import Context
 from hub.graphql.errors import HubError, is_expected
 from hub.graphql.prefetch import prefetch_tree, selection_tree
@@ -53,7 +51,6 @@ async def stream(
     info: Info[Context, Any],
     subscriber: Subscriber,
     *,
-    condition: ColumnElement[bool] | None,
     wrap: Wrap[T],
     at: str | None = None,
 ) -> AsyncGenerator[T, None]:
@@ -72,9 +69,9 @@ async def stream(
     fanout.add(subscriber)
     try:
         while True:
-            message = await subscriber.queue.get()
+            wake = await subscriber.queue.get()
             try:
-                item = await _deliver(context, info, message, condition, fields, tree, wrap)
+                item = await _deliver(context, info, wake, fields, tree, wrap)
             except GraphQLError as error:
                 if is_expected(error):
                     raise
@@ -98,16 +95,17 @@ def _masked(context: Context, error: Exception) -> GraphQLError:
 async def _deliver(
     connection: Context,
     info: Info[Context, Any],
-    message: BusMessage,
-    condition: ColumnElement[bool] | None,
+    wake: Wake,
     fields: frozenset[str],
     tree: dict[str, Any],
     wrap: Wrap[T],
 ) -> T | None:
     fanout = connection.fanout
     assert fanout is not None
-    policy = await fanout.policies.current()
-    async with fanout.sessions() as session:
+    policy = wake.policy
+    message = wake.message
+    session = fanout.sessions()
+    try:
         context = dataclasses.replace(
             connection,
             session=session,
@@ -119,24 +117,20 @@ async def _deliver(
             db_lock=asyncio.Lock(),
             _loaders={},
         )
-        permission = f"Subscription.{info.field_name}"
-        if not context.access.may_run(permission):
+        if not context.access.may_run(f"Subscription.{info.field_name}"):
             return None  # the policy changed since the subscription began
-        statement = select(_needs).where(
-            _needs.c.id == message.need_id,
-            context.row_filter("Need"),
-            condition if condition is not None else true(),
-        )
-        rows = await context.rows(statement)
-        if not rows:
-            return None
-        need = Need.from_row(rows[0])
+        # The row the fan-out read under this subscriber's row rules (and filter).
+        need = Need.from_row(wake.need)
         item = await wrap(context, need, message)
         if item is None:
             return None
         collected: list[Any] = []
         await prefetch_tree(context, [need], tree, collected)
         await apply_field_access(context, collected)
+    finally:
+        # Most events select no relation and never touch the session: nothing to release.
+        if session.in_transaction():
+            await session.close()
     if context.personal_reads:
         event = auditing.connection_event(
             context,

@@ -84,6 +84,15 @@ class LiveHub:
     def ws_url(self) -> str:
         return self.base_url.replace("http://", "ws://") + "/graphql"
 
+    async def subscribed(self, count: int = 1) -> None:
+        """Wait until the hub serves `count` subscriptions (each one audited, registered)."""
+        fanout = self.app.state.realtime.fanout
+        for _ in range(500):
+            if fanout.count >= count:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{fanout.count} subscriptions, not {count}")
+
     def token(self, who: str) -> str:
         """A fresh `Authorization` value for the test client `who`."""
         return bearer(self.app.state.auth, self.identities[who])

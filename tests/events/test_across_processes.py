@@ -87,7 +87,7 @@ async def _hears_across(url: str, tmp_path: Path, extra: dict[str, str]) -> None
             ws_url = second.replace("http://", "ws://") + "/graphql"
             async with TransportWs.open(ws_url, payload) as ws:
                 await ws.subscribe("1", OPENED)
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(2.0)  # another process: no way to look inside
                 async with httpx.AsyncClient(base_url=first, timeout=30) as client:
                     response = await client.post(
                         "/graphql",

@@ -43,7 +43,7 @@ async def test_a_foundation_hears_of_needs_opened_in_its_area_only(
         async with Client(transport=transport) as session:
             subscription = session.subscribe(gql(OPENED))
             first = asyncio.ensure_future(anext(subscription))
-            await asyncio.sleep(0.5)  # the subscription is registered before the changes
+            await hub.subscribed()
             outside = await hub.post(
                 "dinsos_admin", VERIFY, {"id": to_global_id("Need", area.outside)}
             )
@@ -82,7 +82,7 @@ async def test_dinsos_sees_full_names_and_each_event_is_audited(
         TransportWs.open(hub.ws_url, init_payload(hub, "dinsos_admin")) as ws,
     ):
         await ws.subscribe("1", OPENED)
-        await asyncio.sleep(0.3)
+        await hub.subscribed()
         await hub.post("dinsos_admin", VERIFY, {"id": to_global_id("Need", area.inside)})
         payload = await ws.next_payload()
     citizen = payload["data"]["needOpened"]["citizen"]
@@ -146,7 +146,7 @@ async def test_need_changed_follows_one_need(fresh_city_database_url: str) -> No
             "1",
             f'subscription {{ needChanged(id: "{need}") {{ id status history {{ toStatus }} }} }}',
         )
-        await asyncio.sleep(0.3)
+        await hub.subscribed()
         await hub.post("dinsos_admin", VERIFY, {"id": to_global_id("Need", area.outside)})
         await hub.post("dinsos_admin", VERIFY, {"id": need})
         payload = await ws.next_payload()
