@@ -1,7 +1,7 @@
 """Print the needs that open in your foundation's area, as they open (graphql-transport-ws).
 
-    pip install "gql[websockets]" httpx
-    HUB_URL=http://127.0.0.1:8000 CLIENT_ID=… CLIENT_SECRET=… python subscribe.py
+pip install "gql[websockets]" httpx
+HUB_URL=http://127.0.0.1:8000 CLIENT_ID=… CLIENT_SECRET=… python subscribe.py
 """
 
 from __future__ import annotations
