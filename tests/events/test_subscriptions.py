@@ -173,3 +173,35 @@ async def test_a_revoked_client_is_disconnected(fresh_city_database_url: str) ->
             while loop.time() < deadline:  # events may still arrive until then
                 await ws.receive(deadline - loop.time())
         assert closed.value.code == 4403
+
+
+async def test_a_foundation_is_warned_before_its_pledge_lapses(
+    fresh_city_database_url: str,
+) -> None:
+    url = fresh_city_database_url
+    area = await choose_area(url)
+    foundation = await add_foundation(
+        url, "RT-PLEDGE", kecamatan=area.kecamatan, category=area.category
+    )
+    need = to_global_id("Need", area.inside)
+    settings = hub_settings(url, pledge_warning_check_seconds=1)
+    async with live_hub(settings) as hub:
+        hub.identities[foundation.who] = foundation
+        await hub.post("dinsos_admin", VERIFY, {"id": need})
+        async with TransportWs.open(hub.ws_url, init_payload(hub, foundation.who)) as ws:
+            await ws.subscribe(
+                "1",
+                "subscription { pledgeExpiring { expiresAt need { id status "
+                "citizen { fullName } } } }",
+            )
+            await hub.subscribed()
+            pledged = await hub.post(
+                foundation.who,
+                f'mutation {{ pledgeNeed(id: "{need}", days: 1) {{ errors {{ code }} }} }}',
+            )
+            assert pledged["data"]["pledgeNeed"]["errors"] == []
+            payload = await ws.next_payload(15)
+    expiring = payload["data"]["pledgeExpiring"]
+    assert expiring["need"]["id"] == need and expiring["need"]["status"] == "PLEDGED"
+    # The foundation holds the pledge and states a purpose: the name in full, audited.
+    assert not expiring["need"]["citizen"]["fullName"].endswith(".")
