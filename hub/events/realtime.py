@@ -51,6 +51,7 @@ class Realtime:
                 production=settings.is_production,
                 postgres=make_url(settings.database_url).get_backend_name() == "postgresql",
                 bus=bus,
+                reads=sessions,
             ),
             warner=PledgeWarner(
                 writer,

@@ -131,6 +131,7 @@ class WebhookWorker:
         production: bool,
         postgres: bool,
         bus: EventBus | None = None,
+        reads: async_sessionmaker[AsyncSession] | None = None,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         rand: Callable[[], float] = random.random,
@@ -141,6 +142,8 @@ class WebhookWorker:
         self.production = production
         self.postgres = postgres
         self.bus = bus
+        #: Sessions that only read: looking for work must not take SQLite's write lock.
+        self.reads = reads or sessions
         self.client = client
         self.clock = clock
         self.rand = rand
@@ -188,9 +191,17 @@ class WebhookWorker:
     async def run_once(self) -> tuple[int, int]:
         """One round: (events fanned out, deliveries attempted)."""
         dispatched = 0
-        while batch := await self.dispatch():
-            dispatched += batch
-        return dispatched, await self.send_due()
+        if await self._exists(select(_events.c.id).where(_events.c.dispatched_at.is_(None))):
+            while batch := await self.dispatch():
+                dispatched += batch
+        due = select(_deliveries.c.id).where(
+            _deliveries.c.status == "PENDING", _deliveries.c.next_attempt_at <= self.clock()
+        )
+        return dispatched, await self.send_due() if await self._exists(due) else 0
+
+    async def _exists(self, statement: Any) -> bool:
+        async with self.reads() as session:
+            return (await session.scalar(statement.limit(1))) is not None
 
     # --- fan-out -------------------------------------------------------------------------
 
