@@ -30,6 +30,8 @@ from typing import Any
 import httpx
 import websockets
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.servers import free_port, memory_kib
 from hub.auth.keys import FileKeyStore, generate_key
@@ -162,7 +164,34 @@ def _percentile(values: list[float], share: float) -> float:
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="hub-fanout-"))
-    url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
+    url = f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
+    if args.database_url:  # a server: a database of this run's own, dropped afterwards
+        url = await _create_database(args.database_url, f"hub_fanout_{os.getpid()}")
+    try:
+        return await _measure(args, url, workdir)
+    finally:
+        if args.database_url:
+            await _admin(
+                args.database_url,
+                f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)',
+            )
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _create_database(server_url: str, name: str) -> str:
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
     relevant = int(args.subscribers * args.relevant)
     print(f"preparing {url.split('@')[-1]} …", file=sys.stderr)
     # One more need than rounds: the first round warms the hub's caches and is not counted.
@@ -300,7 +329,12 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=300)
     parser.add_argument("--relevant", type=float, default=0.5, help="share in the need's area")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server database to create the run's database on "
+        "(default: a temporary SQLite file)",
+    )
     parser.add_argument("--redis-url", default=None, help="use Redis pub/sub as the bus")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(_run(args)), indent=2))

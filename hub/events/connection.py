@@ -60,14 +60,15 @@ class Connections:
 
     async def connect(self, context: Context) -> None:
         """Accept the connection as its token's principal; `ConnectionRejectionError` (4403)."""
-        header = _param(context, "authorization")
-        authenticator = self.auth.authenticator
+        scheme, _, token = (_param(context, "authorization") or "").strip().partition(" ")
         try:
-            principal = await authenticator.authenticate_header(header)
-            # Verified again to keep the claims: the checks below need no signature.
-            claims = await self.auth.tokens.verify_fresh(header.split()[1])  # type: ignore[union-attr]
+            if scheme.lower() != "bearer" or not token.strip():
+                raise BearerError("connection_init needs Authorization: Bearer <token>")
+            # The claims are kept: the standing checks below need no signature check.
+            claims = await self.auth.tokens.verify_fresh(token.strip())
+            principal = await self.auth.authenticator.principal_of(claims)
         except (BearerError, InvalidToken) as error:
-            await self._refused(context, getattr(error, "description", str(error)))
+            await self._refused(context, error.description)
             raise ConnectionRejectionError() from None
         await self._become(context, principal)
         websocket = context.websocket
