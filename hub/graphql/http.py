@@ -45,6 +45,9 @@ class HubGraphQL(GraphQL[Context, None]):
             # Subscriptions: graphql-transport-ws only (the legacy graphql-ws is unmaintained).
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             max_subscriptions_per_connection=20,
+            # A websocket authenticates with the token in connection_init, never with ambient
+            # credentials (cookies), so a dashboard served from any origin may connect.
+            allowed_origins=("*",),
         )
         self.settings = settings
         self.sessions = sessions
