@@ -160,8 +160,14 @@ class TransportWs:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, url: str, payload: dict[str, Any] | None) -> AsyncIterator[TransportWs]:
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+    async def open(
+        cls, url: str, payload: dict[str, Any] | None, *, origin: str | None = None
+    ) -> AsyncIterator[TransportWs]:
+        async with websockets.connect(
+            url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            origin=origin,  # type: ignore[arg-type]
+        ) as connection:
             client = cls(connection)
             await client.send({"type": "connection_init", "payload": payload or {}})
             ack = await client.receive(10)

@@ -106,6 +106,16 @@ async def test_a_bad_token_closes_the_connection_with_4403(city_database_url: st
                 assert closed.code == 4403
 
 
+async def test_a_dashboard_on_another_origin_may_connect(city_database_url: str) -> None:
+    async with (
+        live_hub(hub_settings(city_database_url)) as hub,
+        TransportWs.open(
+            hub.ws_url, init_payload(hub, "lks_partner"), origin="https://dashboard.example.org"
+        ) as ws,
+    ):
+        await ws.nothing_for(0.1)
+
+
 async def test_refusals_come_as_coded_errors(city_database_url: str) -> None:
     async with (
         live_hub(hub_settings(city_database_url)) as hub,
