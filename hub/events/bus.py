@@ -135,7 +135,11 @@ class PostgresBus(EventBus):
         self._lost = asyncio.Event()
 
     async def start(self) -> None:
-        await self._connect()
+        try:
+            await self._connect()
+        except Exception as error:  # the hub starts with its database down; retry
+            log.warning("event bus: PostgreSQL unreachable (%s); retrying", error)
+            self._lost.set()
         self._supervisor = asyncio.create_task(self._reconnect_when_lost(), name="bus-postgres")
 
     async def _connect(self) -> None:
@@ -180,6 +184,8 @@ class PostgresBus(EventBus):
     async def publish(self, messages: Sequence[BusMessage]) -> None:
         # This process hears its own NOTIFY through its LISTEN: no local delivery here.
         async with self._lock:
+            if self._connection is None or self._connection.is_closed():
+                raise ConnectionError("the event bus is not connected to PostgreSQL")
             for message in messages:
                 await self._connection.execute(
                     "SELECT pg_notify($1, $2)", self.channel, message.encode()
@@ -203,11 +209,16 @@ class RedisBus(EventBus):
 
         self._redis = redis.Redis.from_url(self.url)
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.channel)
         self._reader = asyncio.create_task(self._read(pubsub), name="bus-redis")
 
     async def _read(self, pubsub: Any) -> None:
         try:
+            while not pubsub.subscribed:
+                try:
+                    await pubsub.subscribe(self.channel)
+                except Exception as error:  # Redis down at start: keep trying
+                    log.warning("event bus: Redis unreachable (%s); retrying", error)
+                    await asyncio.sleep(1)
             while True:
                 try:
                     message = await pubsub.get_message(timeout=None)
