@@ -89,11 +89,14 @@ async def visible_to(
 
 @dataclass(frozen=True, slots=True)
 class Wake:
-    """An event a subscriber may see, with the need's row and the policy that said so."""
+    """An event some subscribers may see, with the need's row and the policy that said so;
+    one per event, shared by the subscribers it wakes."""
 
     message: BusMessage
     need: Row[Any]
     policy: Policy
+    #: What the first subscriber built from the row, for the others to copy.
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -195,10 +198,11 @@ class Fanout:
             need, flags = await reach(session, policy, message.need_id, audiences)
         if need is None:
             return 0
+        wake = Wake(message, need, policy)
         woken = 0
         for members, visible in zip(groups.values(), flags, strict=True):
             if visible:
                 for subscriber in members:
-                    subscriber.wake(Wake(message, need, policy))
+                    subscriber.wake(wake)
                     woken += 1
         return woken

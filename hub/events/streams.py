@@ -11,6 +11,7 @@ recorded in the audit trail before it is sent.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -120,7 +121,11 @@ async def _deliver(
         if not context.access.may_run(f"Subscription.{info.field_name}"):
             return None  # the policy changed since the subscription began
         # The row the fan-out read under this subscriber's row rules (and filter).
-        need = Need.from_row(wake.need)
+        # A copy per subscriber: prefetching sets its relations, masking changes them.
+        prototype = wake.shared.get("need")
+        if prototype is None:
+            prototype = wake.shared["need"] = Need.from_row(wake.need)
+        need = copy.copy(prototype)
         item = await wrap(context, need, message)
         if item is None:
             return None
