@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, literal, select, true
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,12 +45,50 @@ class Audience:
 
     principal: Principal
     condition: ColumnElement[bool] | None = None
-    #: Listeners with equal keys share one column (same organisation, roles and filter).
+    #: Stands for `condition` (equal filters, equal keys): listeners of one organisation and
+    #: roles with equal keys share one column.
     key: Hashable = None
 
     def dedupe_key(self) -> Hashable:
         p = self.principal
-        return (p.organization_id, p.organization_code, p.roles, self.key)
+        return (p.organization_id, p.organization_code, p.organization_kind, p.roles, self.key)
+
+
+class _Statements:
+    """The reach statement of each recent audience set, built and compiled once.
+
+    Building and compiling the row rules of 300 audiences takes a few hundred milliseconds
+    (measured: 0.3 s to build, 0.3 s to compile, 30 ms to run on SQLite); the set changes
+    only when subscribers come and go, so events in between reuse the statement.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._cache: OrderedDict[Hashable, Select[Any]] = OrderedDict()
+
+    def get(self, policy: Policy, audiences: Sequence[Audience]) -> Select[Any]:
+        key = (policy.version, tuple(a.dedupe_key() for a in audiences))
+        statement = self._cache.get(key)
+        if statement is not None:
+            self._cache.move_to_end(key)
+            return statement
+        columns = []
+        for n, audience in enumerate(audiences):
+            access = policy.access(audience.principal.roles)
+            # The conditions a query's WHERE would hold, as columns of the need's row.
+            condition = and_(
+                row_filter(audience.principal, access, "Need"),
+                audience.condition if audience.condition is not None else true(),
+            )
+            columns.append(case((condition, literal(1)), else_=literal(0)).label(f"a{n}"))
+        statement = select(_needs, *columns).where(_needs.c.id == bindparam("need_id"))
+        self._cache[key] = statement
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return statement
+
+
+_STATEMENTS = _Statements()
 
 
 async def reach(
@@ -60,19 +99,8 @@ async def reach(
     need: Row[Any] | None = None
     flags: list[bool] = []
     for start in range(0, max(len(audiences), 1), _CHUNK):
-        chunk = audiences[start : start + _CHUNK]
-        columns = []
-        for n, audience in enumerate(chunk):
-            access = policy.access(audience.principal.roles)
-            # The conditions a query's WHERE would hold, as columns of the need's row.
-            condition = and_(
-                row_filter(audience.principal, access, "Need"),
-                audience.condition if audience.condition is not None else true(),
-            )
-            columns.append(case((condition, literal(1)), else_=literal(0)).label(f"a{n}"))
-        row = (
-            await session.execute(select(_needs, *columns).where(_needs.c.id == need_id))
-        ).first()
+        statement = _STATEMENTS.get(policy, audiences[start : start + _CHUNK])
+        row = (await session.execute(statement, {"need_id": need_id})).first()
         if row is None:
             return None, [False] * len(audiences)
         need = row
@@ -140,7 +168,8 @@ class Fanout:
         self.bus = bus
         self.sessions = sessions
         self.policies = policies
-        self._subscribers: set[Subscriber] = set()
+        #: Insertion-ordered, so that an unchanged set of subscribers reuses its statement.
+        self._subscribers: dict[Subscriber, None] = {}
         self._inbox: asyncio.Queue[BusMessage] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -161,11 +190,11 @@ class Fanout:
 
     def add(self, subscriber: Subscriber) -> None:
         """Wake `subscriber` with the events it may see from now on."""
-        self._subscribers.add(subscriber)
+        self._subscribers[subscriber] = None
 
     def remove(self, subscriber: Subscriber) -> None:
         """Forget `subscriber` (its subscription ended)."""
-        self._subscribers.discard(subscriber)
+        self._subscribers.pop(subscriber, None)
 
     @property
     def count(self) -> int:

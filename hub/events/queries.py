@@ -28,6 +28,11 @@ def filter_condition(stored: dict[str, Any]) -> ColumnElement[bool] | None:
     return list_statement(**stored).whereclause
 
 
+def filter_key(stored: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A hashable stand-in for a stored filter: equal filters, equal keys."""
+    return tuple(sorted((name, repr(value)) for name, value in stored.items()))
+
+
 def endpoints_statement(organization_id: int) -> Select[Any]:
     """The organisation's endpoints (ordered by the caller)."""
     return select(_endpoints).where(_endpoints.c.organization_id == organization_id)

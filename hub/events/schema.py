@@ -12,7 +12,7 @@ from strawberry.types import Info
 from hub.events import queries
 from hub.events.fanout import Audience, Subscriber, visible_to
 from hub.events.models import WebhookDelivery as DeliveryRow
-from hub.events.queries import filter_condition
+from hub.events.queries import filter_condition, filter_key
 from hub.events.streams import stream
 from hub.events.types import (
     DeliveryStatus,
@@ -64,10 +64,6 @@ def stored_filter(f: NeedFilter | None) -> dict[str, Any]:
     return {name: value for name, value in stored.items() if value}
 
 
-def _key(stored: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((name, repr(value)) for name, value in stored.items()))
-
-
 async def _itself(_: Context, need: Need, __: Any) -> Need:
     return need
 
@@ -107,7 +103,7 @@ class EventSubscriptions:
         condition = filter_condition(stored)
         subscriber = Subscriber(
             kinds=frozenset({"need.opened"}),
-            audience=Audience(info.context.principal, condition, _key(stored)),
+            audience=Audience(info.context.principal, condition, filter_key(stored)),
         )
         async for need in stream(info, subscriber, wrap=_itself):
             yield need

@@ -267,6 +267,7 @@ class WebhookWorker:
                 select(_endpoints, _organizations.c.code, _organizations.c.kind)
                 .join(_organizations, _organizations.c.id == _endpoints.c.organization_id)
                 .where(_endpoints.c.status == "ACTIVE", _organizations.c.status == "ACTIVE")
+                .order_by(_endpoints.c.id)
             )
         ).all()
         if not rows:
