@@ -34,12 +34,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.servers import free_port, memory_kib
+from hub.actor import Actor
 from hub.auth.keys import FileKeyStore, generate_key
 from hub.auth.state import AuthState
-from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction
 from hub.graphql.relay import to_global_id
-from hub.needs import workflow
+from hub.migrations import upgrade
 from hub.organizations import service
 from hub.settings import Settings
 from hub.synthetic import seed_city
@@ -105,9 +105,9 @@ async def _prepare(url: str, subscribers: int, relevant: int, rounds: int) -> di
                 made.append({"client": issued.client.client_id, "code": code, "id": org.id})
             needs = []
             for citizen in citizens:
-                need = await workflow.report_need(
+                need = await needs.report_need(
                     session,
-                    actor=workflow.Actor(organization_id=dinsos.id),
+                    actor=Actor(organization_id=dinsos.id),
                     citizen_id=citizen,
                     category_code=category,
                     ppks_code=None,

@@ -256,7 +256,7 @@ def bus_from_settings(settings: Settings) -> EventBus:
     """Redis when `HUB_REDIS_URL` is set, else LISTEN/NOTIFY on PostgreSQL, else in-process."""
     events = settings.events
     if events.redis_url:
-        return RedisBus(events.redis_url, events.channel)
+        return RedisBus(events.redis_url.get_secret_value(), events.channel)
     if make_url(settings.database_url).get_backend_name() == "postgresql":
         return PostgresBus(settings.database_url, events.channel)
     return EventBus()

@@ -12,12 +12,11 @@ from strawberry.types import Info
 
 from hub.events import errors, service
 from hub.events.models import WebhookEndpoint as EndpointRow
-from hub.events.schema import stored_filter
-from hub.events.types import WebhookEndpoint, WebhookEvent
+from hub.events.types import WebhookEndpoint, WebhookEvent, stored_filter
 from hub.graphql.context import Context
 from hub.graphql.mutations import attempt
 from hub.graphql.relay import pk_of
-from hub.needs.schema import NeedFilter
+from hub.needs.types import NeedFilter
 
 
 @strawberry.enum(description="Why a webhook operation was refused.")

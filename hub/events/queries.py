@@ -10,7 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.events.models import EventRecord, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from hub.needs.service import list_statement
+from hub.needs.queries import list_statement
 
 _endpoints = WebhookEndpoint.__table__
 _deliveries = WebhookDelivery.__table__

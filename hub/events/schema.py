@@ -20,25 +20,14 @@ from hub.events.types import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    stored_filter,
 )
 from hub.graphql.context import Context
-from hub.graphql.errors import HubError, NotFound
-from hub.graphql.relay import (
-    After,
-    Connection,
-    First,
-    SortKey,
-    connection,
-    page_size,
-    paginate,
-    pk_of,
-    to_page,
-)
+from hub.graphql.errors import BadInput, HubError, NotFound
+from hub.graphql.relay import After, Connection, First, connection, page_size, pk_of
 from hub.needs.models import Pledge
-from hub.needs.schema import NeedFilter
-from hub.needs.types import Need, severity_level
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.needs.types import Need, NeedFilter
+from hub.pagination import CursorError, SortKey, paginate, to_page
 
 _pledges = Pledge.__table__
 _deliveries = DeliveryRow.__table__
@@ -47,21 +36,6 @@ CONNECTING = (
     " Over graphql-transport-ws on /graphql: `connection_init`'s payload carries "
     "`Authorization: Bearer …` and `X-Purpose`."
 )
-
-
-def stored_filter(f: NeedFilter | None) -> dict[str, Any]:
-    """A needs filter as `list_statement` arguments (checked; `BadInput` when malformed)."""
-    f = f or NeedFilter()
-    stored: dict[str, Any] = {
-        "kecamatan_codes": check_codes(f.kecamatan, RegionLevel.KECAMATAN),
-        "kelurahan_codes": check_codes(f.kelurahan, RegionLevel.KELURAHAN),
-        "category_codes": f.category,
-        "ppks_codes": f.ppks_type,
-        "statuses": [s.name for s in f.status] if f.status else None,
-        "min_severity": severity_level(f.min_severity) if f.min_severity else None,
-        "organization_id": pk_of(f.organization, "Organization") if f.organization else None,
-    }
-    return {name: value for name, value in stored.items() if value}
 
 
 async def _itself(_: Context, need: Need, __: Any) -> Need:
@@ -189,7 +163,11 @@ class EventQueries:
             statement = statement.where(_deliveries.c.status == status.value)
         settings = context.settings
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-        rows = await context.rows(paginate(statement, _NEWEST_FIRST, first=size, after=after))
+        try:
+            paged = paginate(statement, _NEWEST_FIRST, first=size, after=after)
+        except CursorError as error:
+            raise BadInput(str(error), code=error.code) from None
+        rows = await context.rows(paged)
         page = to_page(rows, _NEWEST_FIRST, first=size, after=after)
         nodes = [WebhookDelivery.from_row(row) for row in page.rows]
         async with context.db_lock:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from graphql import DocumentNode, GraphQLError
 from strawberry.types import Info
 
-from hub.audit.events import CitizenAccess
+from hub.audit.events import CitizenAccessLog
 from hub.authz.checks import selected_fields
 from hub.authz.masking import apply_field_access
 from hub.events import auditing
@@ -113,7 +113,7 @@ async def _deliver(
             policy=policy,
             access=policy.access(connection.principal.roles),
             selected_fields=fields,
-            personal_reads={},
+            personal_reads=CitizenAccessLog(),
             after_commit=[],
             db_lock=asyncio.Lock(),
             _loaders={},
@@ -141,10 +141,7 @@ async def _deliver(
             context,
             decision="ALLOWED",
             operation_name=f"{info.field_name} event {message.event_id}",
-            citizens=tuple(
-                CitizenAccess(citizen_id, tuple(sorted(names)))
-                for citizen_id, names in context.personal_reads.items()
-            ),
+            citizens=context.personal_reads.snapshot(),
         )
         try:
             await auditing.record(event, context)

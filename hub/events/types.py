@@ -10,8 +10,9 @@ import strawberry
 from sqlalchemy.engine import Row
 
 from hub.events.queries import webhook_id
-from hub.graphql.relay import to_global_id
-from hub.needs.types import Need, NeedStatus, Severity
+from hub.graphql.relay import pk_of, to_global_id
+from hub.needs.types import Need, NeedFilter, NeedStatus, Severity, severity_level
+from hub.regions.types import RegionLevel, check_codes
 
 
 @strawberry.enum(description="The kinds of events a webhook endpoint may receive.")
@@ -167,3 +168,18 @@ class WebhookDelivery:
             attempts=[],
             pk=row.id,
         )
+
+
+def stored_filter(f: NeedFilter | None) -> dict[str, Any]:
+    """A needs filter as `list_statement` arguments (checked; `BadInput` when malformed)."""
+    f = f or NeedFilter()
+    stored: dict[str, Any] = {
+        "kecamatan_codes": check_codes(f.kecamatan, RegionLevel.KECAMATAN),
+        "kelurahan_codes": check_codes(f.kelurahan, RegionLevel.KELURAHAN),
+        "category_codes": f.category,
+        "ppks_codes": f.ppks_type,
+        "statuses": [s.name for s in f.status] if f.status else None,
+        "min_severity": severity_level(f.min_severity) if f.min_severity else None,
+        "organization_id": pk_of(f.organization, "Organization") if f.organization else None,
+    }
+    return {name: value for name, value in stored.items() if value}

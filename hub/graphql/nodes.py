@@ -11,9 +11,9 @@ from sqlalchemy.engine import Row
 from strawberry.types import Info
 
 from hub.graphql.context import Context
-from hub.graphql.errors import NotFound
+from hub.graphql.errors import BadInput, NotFound
 from hub.graphql.lists import single
-from hub.graphql.relay import from_global_id
+from hub.graphql.relay import database_key, from_global_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def node_source(
     to_object: Callable[[Row[Any]], Any],
     *,
     key_column: str = "id",
-    parse_key: Callable[[str], Any] = int,
+    parse_key: Callable[[str], Any] = database_key,
     row_type: str | None = None,
 ) -> None:
     """Declare that global ids of `type_name` name rows of `table` by `key_column`."""
@@ -54,7 +54,11 @@ async def resolve_node(info: Info[Context, Any], global_id: str) -> Any:
     try:
         key = source.parse_key(raw_key) if source else None
     except ValueError:
-        key = None
+        raise BadInput(
+            f"{global_id!r} is not a global id issued by this hub: its key {raw_key!r} is not "
+            f"one a {type_name} has",
+            code="INVALID_ID",
+        ) from None
     row = None
     if source is not None and key is not None:
         statement = select(source.table).where(source.table.c[source.key_column] == key)

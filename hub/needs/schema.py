@@ -14,11 +14,10 @@ from hub.graphql.errors import NotFound
 from hub.graphql.lists import many, page_of
 from hub.graphql.nodes import resolve_node
 from hub.graphql.relay import After, Connection, First, pk_of
-from hub.needs import service
+from hub.needs import queries
 from hub.needs.models import NeedCategory as NeedCategoryRow
-from hub.needs.types import CategoryKind, Need, NeedCategory, NeedStatus, Severity, severity_level
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.needs.types import CategoryKind, Need, NeedCategory, NeedFilter, severity_level
+from hub.regions.types import RegionLevel, check_codes
 
 
 @strawberry.enum(description="Orders of the needs list.")
@@ -30,31 +29,6 @@ class NeedOrder(Enum):
         "LONGEST_WAITING", description="Reported earliest first."
     )
     NEWEST = strawberry.enum_value("NEWEST", description="Reported most recently first.")
-
-
-@strawberry.input(description="Which needs to list. Every given condition must hold.")
-class NeedFilter:
-    kecamatan: list[str] | None = strawberry.field(
-        default=None, description="Kecamatan codes (`32.73.02`); any of them."
-    )
-    kelurahan: list[str] | None = strawberry.field(
-        default=None, description="Kelurahan codes (`32.73.02.1006`); any of them."
-    )
-    category: list[str] | None = strawberry.field(
-        default=None, description="Service-domain codes (see `needCategories`); any of them."
-    )
-    ppks_type: list[str] | None = strawberry.field(
-        default=None, description="PPKS type codes; any of them."
-    )
-    status: list[NeedStatus] | None = strawberry.field(
-        default=None, description="Statuses; any of them."
-    )
-    min_severity: Severity | None = strawberry.field(
-        default=None, description="Only needs at least this severe."
-    )
-    organization: strawberry.ID | None = strawberry.field(
-        default=None, description="Global id of an organisation that reported or holds the need."
-    )
 
 
 @strawberry.type
@@ -95,7 +69,7 @@ class NeedQueries:
     ) -> Connection[Need]:
         f = filter or NeedFilter()
         organization_id = pk_of(f.organization, "Organization") if f.organization else None
-        statement = service.list_statement(
+        statement = queries.list_statement(
             kecamatan_codes=check_codes(f.kecamatan, RegionLevel.KECAMATAN),
             kelurahan_codes=check_codes(f.kelurahan, RegionLevel.KELURAHAN),
             category_codes=f.category,
@@ -108,7 +82,7 @@ class NeedQueries:
             info,
             "Need",
             statement,
-            service.NEED_ORDERS[order_by.name],
+            queries.NEED_ORDERS[order_by.name],
             Need.from_row,
             first=first,
             after=after,

@@ -28,7 +28,7 @@ from hub.auth.keys import MemoryKeyStore, generate_key
 from hub.db import create_engine, session_factory, transaction
 from hub.organizations import service
 from hub.settings import AuthSettings, EventSettings, Settings
-from tests.identities import TestIdentity, bearer, load_identities
+from tests.support.identities import TestIdentity, bearer, load_identities
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -60,15 +60,12 @@ def hub_settings(url: str, **events: Any) -> Settings:
         database_url=url,
         var_dir=Path(tempfile.mkdtemp(prefix="hub-rt-")),
         auth=AuthSettings(status_cache_seconds=1),
-        events=dataclasses.replace(
-            EventSettings(
-                webhook_poll_seconds=0.05,
-                webhook_backoff_seconds=0.05,
-                webhook_backoff_max_seconds=0.2,
-                webhook_timeout_seconds=5,
-            ),
-            **events,
-        ),
+        events=EventSettings(
+            webhook_poll_seconds=0.05,
+            webhook_backoff_seconds=0.05,
+            webhook_backoff_max_seconds=0.2,
+            webhook_timeout_seconds=5,
+        ).model_copy(update=events),
     )
 
 

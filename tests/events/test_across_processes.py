@@ -28,7 +28,7 @@ from tests.events.conftest import (
     free_port,
     redis_available,
 )
-from tests.identities import bearer, load_identities
+from tests.support.identities import bearer, load_identities
 
 ROOT = Path(__file__).resolve().parents[2]
 

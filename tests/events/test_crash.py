@@ -18,7 +18,7 @@ from hub.graphql.relay import to_global_id
 from hub.settings import Settings
 from tests.events.conftest import VERIFY, add_foundation, choose_area, free_port, receiver, sql
 from tests.events.test_webhooks import REGISTER
-from tests.identities import bearer, load_identities
+from tests.support.identities import bearer, load_identities
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,12 +8,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from hub.actor import Actor
 from hub.db import create_engine, session_factory, transaction, utcnow
 from hub.events.bus import BusMessage, EventBus
 from hub.events.expiry import warn_once
 from hub.events.models import EventRecord
 from hub.events.outbox import attach
-from hub.needs import workflow
+from hub.needs import service as needs
 from tests.events.conftest import choose_area, sql
 
 DINSOS = "SELECT id FROM organizations WHERE code = 'DINSOS'"
@@ -43,9 +44,9 @@ async def test_a_committed_change_publishes_after_its_commit(fresh_city_database
     attach(sessions, heard.bus)
     try:
         async with transaction(sessions) as session:
-            await workflow.verify_need(
+            await needs.verify_need(
                 session,
-                actor=workflow.Actor(organization_id=dinsos["id"]),
+                actor=Actor(organization_id=dinsos["id"]),
                 need_id=area.inside,
                 note=None,
                 now=utcnow(),
@@ -74,31 +75,31 @@ async def test_a_rolled_back_change_publishes_nothing(
     engine = create_engine(url)
     sessions = session_factory(engine)
     attach(sessions, heard.bus)
-    actor = workflow.Actor(organization_id=dinsos["id"])
+    actor = Actor(organization_id=dinsos["id"])
     try:
         async with sessions() as session:
             await session.begin()
             if how == "rollback":
-                await workflow.verify_need(
+                await needs.verify_need(
                     session, actor=actor, need_id=area.inside, note=None, now=utcnow()
                 )
                 await session.rollback()
             elif how == "released-savepoint":
                 # As a mutation does: its savepoint is released, then the request fails.
                 async with session.begin_nested():
-                    await workflow.verify_need(
+                    await needs.verify_need(
                         session, actor=actor, need_id=area.inside, note=None, now=utcnow()
                     )
                 await asyncio.sleep(0.05)
                 await session.rollback()
             else:
                 # A mutation's expected error: its savepoint rolls back, the request commits.
-                await workflow.verify_need(
+                await needs.verify_need(
                     session, actor=actor, need_id=area.outside, note=None, now=utcnow()
                 )
                 with pytest.raises(RuntimeError):
                     async with session.begin_nested():
-                        await workflow.verify_need(
+                        await needs.verify_need(
                             session, actor=actor, need_id=area.inside, note=None, now=utcnow()
                         )
                         raise RuntimeError("refused")
@@ -130,16 +131,16 @@ async def test_pledges_about_to_lapse_are_warned_once(fresh_city_database_url: s
     try:
         async with transaction(sessions) as session:
             now = utcnow()
-            await workflow.verify_need(
+            await needs.verify_need(
                 session,
-                actor=workflow.Actor(organization_id=dinsos["id"]),
+                actor=Actor(organization_id=dinsos["id"]),
                 need_id=area.inside,
                 note=None,
                 now=now,
             )
-            await workflow.pledge_need(
+            await needs.pledge_need(
                 session,
-                actor=workflow.Actor(organization_id=rows[0]["id"]),
+                actor=Actor(organization_id=rows[0]["id"]),
                 need_id=area.inside,
                 now=now,
                 ttl=dt.timedelta(hours=20),

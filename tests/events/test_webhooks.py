@@ -18,8 +18,8 @@ from hub.events.service import check_url
 from hub.events.webhooks import WebhookWorker
 from hub.graphql.relay import to_global_id
 from hub.settings import EventSettings
-from tests.api import Api, close_api, make_api
 from tests.events.conftest import VERIFY, Area, add_foundation, choose_area, receiver
+from tests.support.api import Api, close_api, make_api
 
 REGISTER = """mutation($input: RegisterWebhookInput!) {
   registerWebhook(input: $input) {
@@ -163,7 +163,7 @@ async def test_an_endpoint_that_keeps_failing_is_disabled(setup: Setup) -> None:
     async with receiver(fail_first=100) as hook:
         await setup.register(hook.url)
         await setup.open(setup.area.inside)
-        worker = setup.worker(dataclasses.replace(QUICK, webhook_max_attempts=3))
+        worker = setup.worker(QUICK.model_copy(update={"webhook_max_attempts": 3}))
         try:
             await _until(worker, lambda: len(hook.requests) >= 3)
             for _ in range(5):
