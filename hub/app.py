@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
@@ -21,6 +21,7 @@ from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, ping, session_factory
+from hub.events.realtime import Realtime
 from hub.graphql.graphiql import STATIC_PATH, static_files
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of
@@ -58,7 +59,9 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     policies = PolicyStore(
         sessions, operations_of(schema), check_every=settings.policy_check_seconds
     )
-    graphql = HubGraphQL(schema, settings, sessions, policies, auth, recorder)
+    # Subscriptions' bus and fan-out, the webhook worker and the pledge warnings.
+    realtime = Realtime.from_settings(settings, engine, sessions, policies)
+    graphql = HubGraphQL(schema, settings, sessions, policies, auth, recorder, realtime.fanout)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -74,16 +77,19 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         return JSONResponse({"status": "ok", "database": "ok"})
 
     sweeper = PledgeSweeper(
-        session_factory(engine, write=True), interval=settings.pledge_sweep_seconds
+        realtime.attached(session_factory(engine, write=True)),
+        interval=settings.pledge_sweep_seconds,
     )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if recorder is not None:
             await recorder.start()
+        await realtime.start()
         sweeper.start()
         yield
         await sweeper.stop()
+        await realtime.stop()
         if recorder is not None:
             await recorder.close()
         await audit_engine.dispose()
@@ -92,6 +98,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *auth_routes(auth),
@@ -115,4 +122,5 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.policies = policies
     app.state.recorder = recorder
     app.state.audit_engine = audit_engine
+    app.state.realtime = realtime
     return app

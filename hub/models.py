@@ -6,6 +6,7 @@ from hub.authz import models as authz
 from hub.contributions import models as contributions
 from hub.db import Base
 from hub.duplicate_aid import models as duplicate_aid
+from hub.events import models as events
 from hub.imports import models as imports
 from hub.needs import models as needs
 from hub.organizations import models as organizations
@@ -21,6 +22,7 @@ __all__ = [
     "authz",
     "contributions",
     "duplicate_aid",
+    "events",
     "imports",
     "needs",
     "organizations",

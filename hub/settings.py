@@ -18,7 +18,14 @@ from pydantic_settings import SettingsConfigDict
 from hub.audit.settings import AuditSettings
 from hub.env import HubSettings, SettingsError
 
-__all__ = ["DEFAULT_DATABASE_URL", "AuthSettings", "Environment", "Settings", "SettingsError"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "AuthSettings",
+    "Environment",
+    "EventSettings",
+    "Settings",
+    "SettingsError",
+]
 
 Environment = Literal["development", "production"]
 
@@ -87,6 +94,29 @@ class AuthSettings(HubSettings):
         return cls.read(source, **given)
 
 
+class EventSettings(HubSettings):
+    """Real time: the event bus between workers, and webhook delivery (hub/events)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_")
+
+    #: Redis pub/sub between processes when set; else PostgreSQL LISTEN/NOTIFY on PostgreSQL,
+    #: else in-process (SQLite: one process). May hold a password: never logged.
+    redis_url: SecretStr | None = None
+    #: The NOTIFY channel / Redis channel (tests sharing one Redis use their own).
+    channel: str = Field(default="hub_events", validation_alias="HUB_EVENTS_CHANNEL")
+    #: How often the webhook worker looks for due deliveries (seconds; 0: no worker).
+    webhook_poll_seconds: float = Field(default=1.0, ge=0, le=3600)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    #: Attempts per delivery before it fails and its endpoint is disabled.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30)
+    #: Retry n waits about base * 2**(n-1) seconds (half of it jitter), at most the maximum.
+    webhook_backoff_seconds: float = Field(default=10.0, ge=0, le=3600)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, ge=0, le=86400)
+    #: `pledgeExpiring` warns this long before a pledge lapses; checked this often.
+    pledge_warning_hours: int = Field(default=24, ge=1, le=24 * 30)
+    pledge_warning_check_seconds: int = Field(default=300, ge=0, le=86400)
+
+
 class Settings(HubSettings):
     """Typed settings of one hub process."""
 
@@ -137,6 +167,8 @@ class Settings(HubSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     #: Benchmarks only: switch the audit trail off (refused in production).
     audit_enabled: bool = Field(default=True, validation_alias="HUB_AUDIT")
+    #: Subscriptions' bus and webhook delivery.
+    events: EventSettings = Field(default_factory=EventSettings)
 
     @field_validator("authorization", mode="before")
     @classmethod
@@ -203,5 +235,6 @@ class Settings(HubSettings):
             update={
                 "auth": AuthSettings.from_env(env, default_issuer=issuer),
                 "audit": AuditSettings.from_env(env),
+                "events": EventSettings.read(env),
             }
         )

@@ -110,7 +110,14 @@ class BearerAuthenticator:
 
     async def authenticate_token(self, token: str) -> Principal:
         """The principal of a raw access token; raise `BearerError`."""
-        claims = await self._verify(token)
+        return await self.principal_of(await self._verify(token))
+
+    async def principal_of(self, claims: AccessTokenClaims) -> Principal:
+        """The principal of verified claims while the client stands; raise `BearerError`.
+
+        A long-lived connection (a subscription) verifies its token once and calls this
+        again now and then: a status-cache lookup, not a signature check.
+        """
         status = await self.statuses.get(claims.client_id)
         if status is None:
             raise BearerError("the client no longer exists")

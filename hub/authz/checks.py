@@ -36,6 +36,7 @@ from graphql.language import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from hub.authz.catalog import ANONYMOUS, PERSONAL_FIELDS, Level, Purpose
 from hub.graphql.context import Context
@@ -85,6 +86,14 @@ def _root_fields(
             yield from _root_fields(fragments[selection.name.value], fragments)
 
 
+def stated_purpose(context: Context) -> str | None:
+    """The X-Purpose of the request, or of a websocket's `connection_init` payload."""
+    if context.request is not None:
+        return context.request.headers.get(PURPOSE_HEADER)
+    params = context.connection_params or {}
+    return next((str(v) for k, v in params.items() if k.lower() == PURPOSE_HEADER), None)
+
+
 def _refusal(message: str, code: str, **details: object) -> ExecutionResult:
     return ExecutionResult(
         data=None, errors=[GraphQLError(message, extensions={"code": code, **details})]
@@ -102,6 +111,10 @@ class AuthorizationChecks(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         refusal = self._check()
         if refusal is not None:
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                # Strawberry starts a subscription whatever result is set here; an error
+                # raised instead ends it before its resolver runs.
+                raise (refusal.errors or [])[0]
             self.execution_context.result = refusal
         yield
 
@@ -155,7 +168,7 @@ class AuthorizationChecks(SchemaExtension):
 
     def _check_purpose(self, context: Context) -> ExecutionResult | None:
         access = context.access
-        raw = context.request.headers.get(PURPOSE_HEADER) if context.request else None
+        raw = stated_purpose(context)
         if raw:
             try:
                 purpose = Purpose(raw.strip().upper())

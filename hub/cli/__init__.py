@@ -98,6 +98,8 @@ def serve(
         # A worker answers the supervisor's health ping only once it has imported the hub.
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         log_level=settings.log_level,
+        # Subscriptions: the sans-I/O websockets protocol (the legacy one is deprecated).
+        ws="websockets-sansio",
     )
 
 
@@ -128,6 +130,7 @@ def demo(
         host="127.0.0.1",
         port=settings.port,
         log_level="warning",
+        ws="websockets-sansio",
     )
 
 

@@ -101,6 +101,8 @@ class RecordAndCommit(SchemaExtension):
         context = execution.context
         if not isinstance(context, Context):
             return
+        if context.websocket is not None:
+            return  # operations over a websocket: hub/events/auditing.py records them
         try:
             is_mutation = execution.operation_type == OperationType.MUTATION
         except RuntimeError:  # no document: it did not parse

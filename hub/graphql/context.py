@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from hub.audit.events import CitizenAccessLog
@@ -20,6 +21,7 @@ from hub.auth.state import AuthState
 from hub.authz.catalog import Level, Purpose
 from hub.authz.policy import Access, Policy, PolicyStore
 from hub.authz.rows import row_filter
+from hub.events.fanout import Fanout
 from hub.organizations.hashing import SecretHasher
 from hub.settings import Settings
 
@@ -68,6 +70,11 @@ class Context:
     personal_writes: CitizenAccessLog = field(default_factory=CitizenAccessLog)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: Subscriptions: the websocket, its `connection_init` payload (token, X-Purpose), and
+    #: this process's fan-out of events (None over HTTP).
+    websocket: WebSocket | None = None
+    connection_params: dict[str, Any] | None = None
+    fanout: Fanout | None = None
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)

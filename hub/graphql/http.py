@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,12 +13,16 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from hub.audit.runtime import AuditRecorder
 from hub.auth.resource import REALM
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.db import request_session
+from hub.events.connection import ANONYMOUS, Connections, stop_watching
+from hub.events.fanout import Fanout
 from hub.graphql.context import Context
 from hub.graphql.edge import UNREADABLE_STATE
 from hub.graphql.graphiql import graphiql_page
@@ -54,14 +58,26 @@ class HubGraphQL(GraphQL[Context, None]):
         policies: PolicyStore,
         auth: AuthState,
         recorder: AuditRecorder | None,
+        fanout: Fanout | None = None,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            # Subscriptions: graphql-transport-ws only (the legacy graphql-ws is unmaintained).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=20,
+            # A websocket authenticates with the token in connection_init, never with ambient
+            # credentials (cookies), so a dashboard served from any origin may connect.
+            allowed_origins=("*",),
+        )
         self.settings = settings
         self.sessions = sessions
         self.policies = policies
         self.auth = auth
         self.recorder = recorder
         self.tracking_limit = TrackingRateLimit(settings.track_rate)
+        self.fanout = fanout
+        self.connections = Connections(auth, policies, authorization=settings.authorization)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -77,6 +93,7 @@ class HubGraphQL(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            await stop_watching(state)
             session: AsyncSession | None = state.pop("hub_session", None)
             if session is not None:
                 # Reads leave nothing to keep; a mutation has committed already, with its audit
@@ -92,11 +109,26 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        principal = request.state.principal
         policy = await self.policies.current()
         request_id = getattr(request.state, "request_id", "-")
         session = request_session(self.sessions, request_id)
         request.state.hub_session = session
+        if isinstance(request, WebSocket):
+            # Who connects is known only from `connection_init` (`on_ws_connect`).
+            return Context(
+                settings=self.settings,
+                session=session,
+                request_id=getattr(request.state, "request_id", "-"),
+                principal=ANONYMOUS,
+                policy=policy,
+                access=policy.access(()),
+                auth=self.auth,
+                policies=self.policies,
+                recorder=self.recorder,
+                websocket=request,
+                fanout=self.fanout,
+            )
+        principal = request.state.principal
         return Context(
             settings=self.settings,
             session=session,
@@ -108,7 +140,7 @@ class HubGraphQL(GraphQL[Context, None]):
                 if self.settings.authorization
                 else policy.unrestricted()
             ),
-            request=request if isinstance(request, Request) else None,
+            request=request,
             auth=self.auth,
             policies=self.policies,
             recorder=self.recorder,
@@ -124,6 +156,11 @@ class HubGraphQL(GraphQL[Context, None]):
             raise HTTPException(
                 400, "The request body is not valid UTF-8; send JSON in UTF-8"
             ) from None
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Authenticate `connection_init`'s payload; a bad token closes with 4403."""
+        await self.connections.connect(context)
+        return cast(UnsetType, UNSET)
 
     async def execute_operation(
         self, request: Request, request_adapter: Any, request_data: Any, *args: Any, **kwargs: Any

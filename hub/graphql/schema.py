@@ -30,6 +30,9 @@ from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
 from hub.db import is_unavailable
+from hub.events.auditing import WebSocketOperations
+from hub.events.mutations import EventMutations
+from hub.events.schema import EventQueries, EventSubscriptions
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.edge import CodedErrors, EdgeSchema
@@ -119,7 +122,17 @@ class Query(
     AuthorizationQueries,
     AuditQueries,
     TrackingQueries,
+    EventQueries,
 ):
+    pass
+
+
+@strawberry.type(
+    description="Hear of changes as they happen, over graphql-transport-ws on /graphql: "
+    "`connection_init`'s payload carries `Authorization: Bearer …` and `X-Purpose`. Every "
+    "event passes the row rules, masking and purpose check of a query."
+)
+class Subscription(EventSubscriptions):
     pass
 
 
@@ -180,6 +193,7 @@ class Mutation(
     OrganizationMutations,
     AuthorizationMutations,
     TrackingMutations,
+    EventMutations,
 ):
     pass
 
@@ -206,6 +220,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     schema = HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
@@ -214,6 +229,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             # Module-level LRU caches: a repeated document is parsed and validated once.
             ParserCache,
             ValidationCache,
+            # Before AuthorizationChecks: it records the subscriptions those checks refuse.
+            WebSocketOperations,
             AuthorizationChecks,
             RecordAndCommit,
             # Exits before RecordAndCommit: the audit records the coded errors.

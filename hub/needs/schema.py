@@ -16,7 +16,7 @@ from hub.graphql.nodes import resolve_node
 from hub.graphql.relay import After, Connection, First, pk_of
 from hub.needs import queries
 from hub.needs.models import NeedCategory as NeedCategoryRow
-from hub.needs.types import CategoryKind, Need, NeedCategory, NeedStatus, Severity, severity_level
+from hub.needs.types import CategoryKind, Need, NeedCategory, NeedFilter, severity_level
 from hub.regions.types import RegionLevel, check_codes
 
 
@@ -29,31 +29,6 @@ class NeedOrder(Enum):
         "LONGEST_WAITING", description="Reported earliest first."
     )
     NEWEST = strawberry.enum_value("NEWEST", description="Reported most recently first.")
-
-
-@strawberry.input(description="Which needs to list. Every given condition must hold.")
-class NeedFilter:
-    kecamatan: list[str] | None = strawberry.field(
-        default=None, description="Kecamatan codes (`32.73.02`); any of them."
-    )
-    kelurahan: list[str] | None = strawberry.field(
-        default=None, description="Kelurahan codes (`32.73.02.1006`); any of them."
-    )
-    category: list[str] | None = strawberry.field(
-        default=None, description="Service-domain codes (see `needCategories`); any of them."
-    )
-    ppks_type: list[str] | None = strawberry.field(
-        default=None, description="PPKS type codes; any of them."
-    )
-    status: list[NeedStatus] | None = strawberry.field(
-        default=None, description="Statuses; any of them."
-    )
-    min_severity: Severity | None = strawberry.field(
-        default=None, description="Only needs at least this severe."
-    )
-    organization: strawberry.ID | None = strawberry.field(
-        default=None, description="Global id of an organisation that reported or holds the need."
-    )
 
 
 @strawberry.type

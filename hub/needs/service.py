@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.actor import Actor
 from hub.duplicate_aid.queries import DUPLICATE_AID_WINDOW, DuplicateAidWarning, find_earlier_aid
 from hub.duplicate_aid.service import flag_duplicates
+from hub.events import service as events
 from hub.ids import citizen_ref, need_ref
 from hub.localtime import local_date
 from hub.needs.errors import NeedError, NeedErrorCode
@@ -205,6 +206,8 @@ async def _history(
             for from_status, to_status, note in steps
         ],
     )
+    # Subscribers and webhooks hear of it once this transaction commits (hub/events).
+    await events.needs_changed(session, [(need_id, steps)], at=at)
 
 
 async def _is_agency(session: AsyncSession, organization_id: int) -> bool:
@@ -646,6 +649,9 @@ async def expire_pledges(
                 }
                 for row in history
             ],
+        )
+        await events.needs_changed(
+            session, [(row.need_id, [("PLEDGED", "OPEN", EXPIRY_NOTE)]) for row in history], at=now
         )
     return [
         ExpiredPledge(

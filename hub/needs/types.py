@@ -306,3 +306,29 @@ class ReportNeedInput:
         "read it, so name no one: the person is linked by `citizen`."
     )
     severity: Severity = strawberry.field(description="How urgent it is.")
+
+
+# The needs filter is shared: `needs(filter)`, `needOpened(filter)`, webhook endpoints.
+@strawberry.input(description="Which needs to list. Every given condition must hold.")
+class NeedFilter:
+    kecamatan: list[str] | None = strawberry.field(
+        default=None, description="Kecamatan codes (`32.73.02`); any of them."
+    )
+    kelurahan: list[str] | None = strawberry.field(
+        default=None, description="Kelurahan codes (`32.73.02.1006`); any of them."
+    )
+    category: list[str] | None = strawberry.field(
+        default=None, description="Service-domain codes (see `needCategories`); any of them."
+    )
+    ppks_type: list[str] | None = strawberry.field(
+        default=None, description="PPKS type codes; any of them."
+    )
+    status: list[NeedStatus] | None = strawberry.field(
+        default=None, description="Statuses; any of them."
+    )
+    min_severity: Severity | None = strawberry.field(
+        default=None, description="Only needs at least this severe."
+    )
+    organization: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of an organisation that reported or holds the need."
+    )

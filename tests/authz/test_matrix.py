@@ -41,6 +41,8 @@ OPERATION_DOCUMENTS = {
     "Query.auditIntegrity": "{ auditIntegrity { ok } }",
     "Query.accessSummary": '{ accessSummary(nik: "3273010101900001") { count } }',
     "Query.trackRequest": '{ trackRequest(trackingCode: "YJ-0000-0000") { status } }',
+    "Query.webhooks": "{ webhooks { id } }",
+    "Query.webhookDeliveries": "{ webhookDeliveries(first: 1) { totalCount } }",
 }
 #: How a role's refusal is coded: a request without a token is UNAUTHENTICATED (and 401).
 REFUSED = {"anonymous": "UNAUTHENTICATED"}

@@ -100,6 +100,13 @@ MUTATION_DOCUMENTS = {
     "Mutation.endEnrollment": 'mutation { endEnrollment(input: {nik: "1", program: "PKH", '
     'endedOn: "2026-01-01"})' + ERRORS,
     "Mutation.endEnrollments": "mutation { endEnrollments(input: [])" + ERRORS,
+    # Webhooks: a URL that is refused, and endpoints that do not exist.
+    "Mutation.registerWebhook": 'mutation { registerWebhook(input: {url: "nope", '
+    "events: [NEED_OPENED]})" + ERRORS,
+    "Mutation.rotateWebhookSecret": "mutation { rotateWebhookSecret(id: "
+    f'"{to_global_id("WebhookEndpoint", 0)}")' + ERRORS,
+    "Mutation.enableWebhook": "mutation { enableWebhook(id: "
+    f'"{to_global_id("WebhookEndpoint", 0)}")' + ERRORS,
 }
 
 

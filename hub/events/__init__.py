@@ -1,0 +1,1 @@
+"""Real time: events published after commit, GraphQL subscriptions, and signed webhooks."""
