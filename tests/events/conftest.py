@@ -59,6 +59,9 @@ def hub_settings(url: str, **events: Any) -> Settings:
     return Settings(
         database_url=url,
         var_dir=Path(tempfile.mkdtemp(prefix="hub-rt-")),
+        # Several of these hubs serve the shared city: sweeping its lapsed pledges would
+        # change it under the other tests.
+        pledge_sweep_seconds=0,
         auth=AuthSettings(status_cache_seconds=1),
         events=EventSettings(
             webhook_poll_seconds=0.05,
