@@ -1,0 +1,143 @@
+"""A live hub on loopback for the partners' examples, which run unmodified against it.
+
+One uvicorn per test module, on a free port, serving a private copy of the seeded city.
+Each example gets its own client with a real secret (or a registered public key), issued
+the way `hub clients create` issues them, and fetches its own tokens from the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.auth.demo import demo_foundation
+from hub.db import create_engine, session_factory, transaction
+from hub.organizations import service
+from tests.conftest import populate_city
+from tests.databases import DatabaseFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "partners" / "examples"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _wait_ready(base_url: str) -> None:
+    # A deadline, not a count of tries: on a loaded machine each try itself takes time.
+    deadline = time.monotonic() + 90
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the hub did not start within 90 s")
+
+
+@dataclass
+class LiveHub:
+    """A running hub: where it answers, its database, and the foundation examples act as."""
+
+    url: str
+    database_url: str
+    foundation: str
+
+    async def create_client(
+        self, organization: str, role: str, *, public_jwk: dict[str, Any] | None = None
+    ) -> service.IssuedClient:
+        """A committed client of `organization`, with a secret unless a key is given."""
+        engine = create_engine(self.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                return await service.create_client(
+                    session,
+                    organization_code=organization,
+                    roles=[role],
+                    name=f"partners example {role}",
+                    public_jwk=public_jwk,
+                    with_secret=public_jwk is None,
+                )
+        finally:
+            await engine.dispose()
+
+    def env(self, issued: service.IssuedClient, **extra: str) -> dict[str, str]:
+        """The environment an example reads: HUB_URL, CLIENT_ID, CLIENT_SECRET."""
+        env = {
+            **os.environ,
+            "HUB_URL": self.url,
+            "CLIENT_ID": issued.client.client_id,
+            "NO_PROXY": "127.0.0.1",
+            **extra,
+        }
+        if issued.secret is not None:
+            env["CLIENT_SECRET"] = issued.secret
+        return env
+
+
+async def _pick_foundation(database_url: str) -> str:
+    """The active foundation with the most open needs it may see (as `hub demo` picks)."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return (await demo_foundation(session)).code
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def live_hub(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveHub]:
+    """`uvicorn hub.app:create_app` on a free loopback port, on a private seeded city."""
+    database_url = await databases.fresh("city", populate_city)
+    var = tmp_path_factory.mktemp("partners-var")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_VAR_DIR": str(var),
+        "HUB_PORT": str(port),
+        "NO_PROXY": "127.0.0.1",
+    }
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "hub.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await _wait_ready(url)
+        yield LiveHub(url, database_url, await _pick_foundation(database_url))
+    finally:
+        if server.returncode is None:
+            server.terminate()
+        await server.wait()
+        await databases.drop(database_url)
+
+
+def run_example(
+    command: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 120
+) -> str:
+    """Run an example as a partner would; its standard output (fail with both streams)."""
+    done = subprocess.run(
+        command, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, f"{command} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
