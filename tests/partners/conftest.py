@@ -1,14 +1,15 @@
 """A live hub on loopback for the partners' examples, which run unmodified against it.
 
-One uvicorn per test module, on a free port, serving a private copy of the seeded city.
+One uvicorn for the partners' tests, on a free port, serving a private copy of the seeded city.
 Each example gets its own client with a real secret (or a registered public key), issued
-the way `hub clients create` issues them, and fetches its own tokens from the hub.
+by `hub clients create` as the guide tells Dinsos, and fetches its own tokens from the hub.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,14 +17,12 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from hub.auth.demo import demo_foundation
-from hub.db import create_engine, session_factory, transaction
-from hub.organizations import service
+from hub.db import create_engine, session_factory
 from tests.conftest import populate_city
 from tests.databases import DatabaseFactory
 
@@ -51,43 +50,56 @@ async def _wait_ready(base_url: str) -> None:
     raise AssertionError("the hub did not start within 90 s")
 
 
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What `hub clients create` printed: the client id, and the secret unless it has a key."""
+
+    client_id: str
+    secret: str | None
+
+
 @dataclass
 class LiveHub:
     """A running hub: where it answers, its database, and the foundation examples act as."""
 
     url: str
     database_url: str
+    var_dir: Path
     foundation: str
 
-    async def create_client(
-        self, organization: str, role: str, *, public_jwk: dict[str, Any] | None = None
-    ) -> service.IssuedClient:
-        """A committed client of `organization`, with a secret unless a key is given."""
-        engine = create_engine(self.database_url)
-        try:
-            async with transaction(session_factory(engine)) as session:
-                return await service.create_client(
-                    session,
-                    organization_code=organization,
-                    roles=[role],
-                    name=f"partners example {role}",
-                    public_jwk=public_jwk,
-                    with_secret=public_jwk is None,
-                )
-        finally:
-            await engine.dispose()
+    def hub(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the `hub` command on this hub's database and keys, as Dinsos would."""
+        env = {
+            **os.environ,
+            "HUB_DATABASE_URL": self.database_url,
+            "HUB_VAR_DIR": str(self.var_dir),
+            "COLUMNS": "200",
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "hub.cli", *args],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
 
-    def env(self, issued: service.IssuedClient, **extra: str) -> dict[str, str]:
+    def create_client(self, organization: str, role: str, *options: str) -> Credentials:
+        """A client made with `hub clients create` (the guide's command), as it printed it."""
+        done = self.hub("clients", "create", "--org", organization, "--role", role, *options)
+        assert done.returncode == 0, done.stdout + done.stderr
+        client_id = re.search(r"client_id:\s+(\S+)", done.stdout)
+        secret = re.search(r"client_secret:\s+(\S+)", done.stdout)
+        assert client_id, done.stdout
+        return Credentials(client_id.group(1), secret.group(1) if secret else None)
+
+    def env(self, credentials: Credentials, **extra: str) -> dict[str, str]:
         """The environment an example reads: HUB_URL, CLIENT_ID, CLIENT_SECRET."""
         env = {
             **os.environ,
             "HUB_URL": self.url,
-            "CLIENT_ID": issued.client.client_id,
+            "CLIENT_ID": credentials.client_id,
             "NO_PROXY": "127.0.0.1",
             **extra,
         }
-        if issued.secret is not None:
-            env["CLIENT_SECRET"] = issued.secret
+        if credentials.secret is not None:
+            env["CLIENT_SECRET"] = credentials.secret
         return env
 
 
@@ -101,7 +113,7 @@ async def _pick_foundation(database_url: str) -> str:
         await engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def live_hub(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveHub]:
@@ -124,7 +136,7 @@ async def live_hub(
     try:
         url = f"http://127.0.0.1:{port}"
         await _wait_ready(url)
-        yield LiveHub(url, database_url, await _pick_foundation(database_url))
+        yield LiveHub(url, database_url, var, await _pick_foundation(database_url))
     finally:
         if server.returncode is None:
             server.terminate()

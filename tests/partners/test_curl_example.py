@@ -24,11 +24,11 @@ pytestmark = [
     ids=["jq", "python-json-tool"],
 )
 async def test_the_curl_foundation_journey(live_hub: LiveHub, no_jq: str) -> None:
-    issued = await live_hub.create_client(live_hub.foundation, "lks_partner")
+    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
     out = run_example(
         ["bash", "foundation.sh"], cwd=EXAMPLES / "curl", env=live_hub.env(issued, NO_JQ=no_jq)
     )
-    assert f"signed in as {issued.client.client_id}" in out
+    assert f"signed in as {issued.client_id}" in out
     assert re.search(r"feed: [1-9]\d* open needs", out), out
     assert '"totalCount":' in out  # the feed, pretty-printed
     assert re.search(r"deliver to: [A-Z][a-z]+[^,]*[a-z], .+ RT \d+/RW \d+", out), out

@@ -13,11 +13,11 @@ pytestmark = pytest.mark.slow
 
 
 async def test_the_python_foundation_journey(live_hub: LiveHub) -> None:
-    issued = await live_hub.create_client(live_hub.foundation, "lks_partner")
+    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
     out = run_example(
         [sys.executable, "foundation.py"], cwd=EXAMPLES / "python", env=live_hub.env(issued)
     )
-    assert f"signed in as {issued.client.client_id}" in out
+    assert f"signed in as {issued.client_id}" in out
     assert re.search(r"feed: [1-9]\d* open needs", out), out
     assert re.search(r"pledged \S+ until ", out), out
     # Before the pledge the names are initials; after it, the full name and address.
