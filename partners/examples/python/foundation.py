@@ -91,7 +91,7 @@ def evidence_sha256() -> str:
     if not path:
         return hashlib.sha256(b"Tanda terima paket sembako, contoh").hexdigest()
     with open(path, "rb") as evidence:
-        return hashlib.file_digest(evidence, "sha256").hexdigest()
+        return hashlib.sha256(evidence.read()).hexdigest()
 
 
 def main() -> int:
