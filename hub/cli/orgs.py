@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cli.admin import record_admin_change
 from hub.db import create_engine, session_factory, transaction
-from hub.organizations import service
+from hub.organizations import queries, service
+from hub.organizations.errors import OrganizationError
 from hub.settings import Settings
 
 T = TypeVar("T")
@@ -57,7 +58,7 @@ def run(
 
     try:
         return asyncio.run(main())
-    except service.OrganizationError as error:
+    except OrganizationError as error:
         # Escaped: messages quote the operator's input, which is not rich markup.
         console.print(f"[red]{error.code}:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(1) from None
@@ -102,7 +103,7 @@ def list_(
     async def work(session: AsyncSession) -> Table:
         """The command\'s work, inside its transaction."""
         table = Table("code", "kind", "status", "name", "registration", title="Organisations")
-        for org in await service.get_all_organizations(
+        for org in await queries.get_all_organizations(
             session,
             kind=kind.upper() if kind else None,
             status=status.upper() if status else None,
@@ -163,7 +164,7 @@ def import_(
     same list again changes nothing."""
     try:
         rows = service.parse_organization_rows(file.read_text(encoding="utf-8-sig"))
-    except service.OrganizationError as error:
+    except OrganizationError as error:
         console.print(f"[red]{error.code}:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(1) from None
     except (OSError, UnicodeDecodeError) as error:

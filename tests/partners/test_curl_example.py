@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.partners.conftest import EXAMPLES, LiveHub, run_example
+from tests.support.examples import EXAMPLES, ExampleHub, run_example
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,10 +23,10 @@ pytestmark = [
     ],
     ids=["jq", "python-json-tool"],
 )
-async def test_the_curl_foundation_journey(live_hub: LiveHub, no_jq: str) -> None:
-    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
+async def test_the_curl_foundation_journey(example_hub: ExampleHub, no_jq: str) -> None:
+    issued = example_hub.create_client(example_hub.foundation, "lks_partner")
     out = run_example(
-        ["bash", "foundation.sh"], cwd=EXAMPLES / "curl", env=live_hub.env(issued, NO_JQ=no_jq)
+        ["bash", "foundation.sh"], cwd=EXAMPLES / "curl", env=example_hub.env(issued, NO_JQ=no_jq)
     )
     assert f"signed in as {issued.client_id}" in out
     assert re.search(r"feed: [1-9]\d* open needs", out), out

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.partners.conftest import ROOT, LiveHub
+from tests.support.examples import ROOT, ExampleHub
 
 pytestmark = [
     pytest.mark.slow,
@@ -47,18 +47,20 @@ def blocks(guide: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("guide", ["README.md", "README.id.md"])
-def test_every_command_of_the_guide_runs(live_hub: LiveHub, tmp_path: Path, guide: str) -> None:
+def test_every_command_of_the_guide_runs(
+    example_hub: ExampleHub, tmp_path: Path, guide: str
+) -> None:
     found = blocks(ROOT / "partners" / guide)
     assert len(found) >= 8, f"{guide} has {len(found)} sh blocks"
     shutil.copytree(
         ROOT / "partners", tmp_path / "partners", ignore=shutil.ignore_patterns("node_modules")
     )
-    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
+    issued = example_hub.create_client(example_hub.foundation, "lks_partner")
     env = {
-        **live_hub.env(issued),
+        **example_hub.env(issued),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HUB_DATABASE_URL": live_hub.database_url,
-        "HUB_VAR_DIR": str(live_hub.var_dir),
+        "HUB_DATABASE_URL": example_hub.database_url,
+        "HUB_VAR_DIR": str(example_hub.var_dir),
         "COLUMNS": "200",
     }
     # Each kind of block is there (else its check below would be vacuous).

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.partners.conftest import EXAMPLES, LiveHub, run_example
+from tests.support.examples import EXAMPLES, ExampleHub, run_example
 
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
@@ -29,10 +29,10 @@ def installed() -> None:
         subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=PROJECT, check=True)
 
 
-async def test_the_javascript_foundation_journey(live_hub: LiveHub, installed: None) -> None:
+async def test_the_javascript_foundation_journey(example_hub: ExampleHub, installed: None) -> None:
     assert NODE is not None
-    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
-    out = run_example([NODE, "foundation.mjs"], cwd=PROJECT, env=live_hub.env(issued))
+    issued = example_hub.create_client(example_hub.foundation, "lks_partner")
+    out = run_example([NODE, "foundation.mjs"], cwd=PROJECT, env=example_hub.env(issued))
     assert f"signed in as {issued.client_id}" in out
     assert re.search(r"feed: [1-9]\d* open needs", out), out
     assert re.search(r"deliver to: [A-Z][a-z]+[^,]*[a-z], .+ RT \d+/RW \d+", out), out

@@ -7,15 +7,15 @@ import sys
 
 import pytest
 
-from tests.partners.conftest import EXAMPLES, LiveHub, run_example
+from tests.support.examples import EXAMPLES, ExampleHub, run_example
 
 pytestmark = pytest.mark.slow
 
 
-async def test_the_python_foundation_journey(live_hub: LiveHub) -> None:
-    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
+async def test_the_python_foundation_journey(example_hub: ExampleHub) -> None:
+    issued = example_hub.create_client(example_hub.foundation, "lks_partner")
     out = run_example(
-        [sys.executable, "foundation.py"], cwd=EXAMPLES / "python", env=live_hub.env(issued)
+        [sys.executable, "foundation.py"], cwd=EXAMPLES / "python", env=example_hub.env(issued)
     )
     assert f"signed in as {issued.client_id}" in out
     assert re.search(r"feed: [1-9]\d* open needs", out), out

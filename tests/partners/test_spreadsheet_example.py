@@ -11,15 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.partners.conftest import EXAMPLES, Credentials, LiveHub, run_example
+from tests.support.examples import EXAMPLES, Credentials, ExampleHub, run_example
 
 pytestmark = pytest.mark.slow
 
 
-async def _open_needs(live_hub: LiveHub, issued: Credentials) -> int:
+async def _open_needs(example_hub: ExampleHub, issued: Credentials) -> int:
     """How many open needs the hub gives this foundation, asked directly."""
     assert issued.secret is not None
-    async with httpx.AsyncClient(base_url=live_hub.url) as http:
+    async with httpx.AsyncClient(base_url=example_hub.url) as http:
         token = (
             await http.post(
                 "/oauth/token",
@@ -36,16 +36,16 @@ async def _open_needs(live_hub: LiveHub, issued: Credentials) -> int:
     return total
 
 
-async def test_the_feed_as_csv(live_hub: LiveHub, tmp_path: Path) -> None:
-    issued = live_hub.create_client(live_hub.foundation, "lks_partner")
-    total = await _open_needs(live_hub, issued)
+async def test_the_feed_as_csv(example_hub: ExampleHub, tmp_path: Path) -> None:
+    issued = example_hub.create_client(example_hub.foundation, "lks_partner")
+    total = await _open_needs(example_hub, issued)
     assert total >= 3  # (other examples on this hub pledge a few)
     target = tmp_path / "kebutuhan.csv"
     out = run_example(
         [sys.executable, "feed_to_csv.py", str(target)],
         cwd=EXAMPLES / "spreadsheet",
         # At least three pages, so that the script has to follow the cursor.
-        env=live_hub.env(issued, PAGE_SIZE=str(total // 3)),
+        env=example_hub.env(issued, PAGE_SIZE=str(total // 3)),
     )
     found = re.search(r"(\d+) open needs written to", out)
     assert found, out
