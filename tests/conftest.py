@@ -19,7 +19,12 @@ from tests.support.databases import DatabaseFactory
 
 #: Fixtures that tests of several domains use: the identity layer (`auth`, `make_client`,
 #: `clock`…), a seeded city's services (`city_db`) and partner clients over HTTP (`partner`).
-pytest_plugins = ["tests.support.auth", "tests.support.city", "tests.support.partners"]
+pytest_plugins = [
+    "tests.support.auth",
+    "tests.support.city",
+    "tests.support.partners",
+    "tests.support.examples",
+]
 
 
 @pytest.fixture(scope="session")

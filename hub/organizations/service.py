@@ -10,6 +10,7 @@ hash. Nothing here logs them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import secrets
@@ -376,3 +377,295 @@ async def revoke_role(session: AsyncSession, *, client_id: str, role: str) -> tu
         delete(ClientRole).where(ClientRole.client_id == client.id, ClientRole.role == role)
     )
     return await client_roles(session, client)
+
+
+# --- importing Dinsos's list ----------------------------------------------------------------
+
+#: The columns of an organisation list (`partners/registry/*.csv`); the first three required.
+IMPORT_COLUMNS = (
+    "code", "kind", "name", "registration_number", "categories", "kecamatan", "contact",
+)  # fmt: skip
+_REQUIRED_COLUMNS = ("code", "kind", "name")
+_LIST_SEPARATOR = re.compile(r"[;\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRow:
+    """One organisation of an imported list, as written on line `line`.
+
+    `contact` is checked and reported but not stored: the hub keeps no contact field yet,
+    and Dinsos's own list stays where people look for it.
+    """
+
+    line: int
+    code: str
+    kind: str
+    name: str
+    registration_number: str | None
+    categories: tuple[str, ...]
+    kecamatan: tuple[str, ...]
+    contact: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """Why one line of a list cannot be imported."""
+
+    line: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.code}: {self.message}"
+
+
+class ImportRefused(OrganizationError):
+    """The list has problems (every one named with its line); nothing was imported."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"nothing was imported; {len(self.problems)} problem(s):\n{lines}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """The codes an import created, updated (name, registration or scope) and left alone."""
+
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def parse_organization_rows(text: str) -> list[OrganizationRow]:
+    """The rows of a CSV list (lines starting with `#` are comments); raise `ImportRefused`
+    naming every malformed line: bad header, missing or malformed value, duplicate row."""
+    # Comments become blank lines, which csv skips, so that line numbers stay the file's.
+    lines = ["\n" if line.lstrip().startswith("#") else line for line in text.splitlines(True)]
+    reader = csv.reader(lines)
+    problems: list[ImportProblem] = []
+    header: list[str] | None = None
+    rows: list[OrganizationRow] = []
+    seen_codes: dict[str, int] = {}
+    seen_numbers: dict[str, int] = {}
+    for values in reader:
+        line = reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        if header is None:
+            header = [value.strip().lower() for value in values]
+            unknown = [name for name in header if name not in IMPORT_COLUMNS]
+            missing = [name for name in _REQUIRED_COLUMNS if name not in header]
+            if unknown or missing or len(set(header)) != len(header):
+                raise ImportRefused(
+                    [
+                        ImportProblem(
+                            line,
+                            "INVALID_HEADER",
+                            f"the header must name columns among {', '.join(IMPORT_COLUMNS)}, "
+                            f"each once, with {', '.join(_REQUIRED_COLUMNS)} required"
+                            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                            + (f"; missing: {', '.join(missing)}" if missing else ""),
+                        )
+                    ]
+                )
+            continue
+        if len(values) != len(header):
+            problems.append(
+                ImportProblem(
+                    line, "INVALID_INPUT", f"{len(values)} values for {len(header)} columns"
+                )
+            )
+            continue
+        field = {name: value.strip() for name, value in zip(header, values, strict=True)}
+        row = OrganizationRow(
+            line=line,
+            code=field["code"].upper(),
+            kind=field["kind"].upper(),
+            name=field["name"],
+            registration_number=field.get("registration_number") or None,
+            categories=tuple(c for c in _LIST_SEPARATOR.split(field.get("categories", "")) if c),
+            kecamatan=tuple(k for k in _LIST_SEPARATOR.split(field.get("kecamatan", "")) if k),
+            contact=field.get("contact", ""),
+        )
+        problems.extend(_row_problems(row))
+        if row.code in seen_codes:
+            problems.append(
+                ImportProblem(
+                    line, "DUPLICATE_ROW", f"{row.code} is already on line {seen_codes[row.code]}"
+                )
+            )
+        seen_codes.setdefault(row.code, line)
+        if row.registration_number is not None:
+            if row.registration_number in seen_numbers:
+                problems.append(
+                    ImportProblem(
+                        line,
+                        "DUPLICATE_ROW",
+                        f"the registration number {row.registration_number} is already on "
+                        f"line {seen_numbers[row.registration_number]}",
+                    )
+                )
+            seen_numbers.setdefault(row.registration_number, line)
+        rows.append(row)
+    if header is None:
+        problems.append(ImportProblem(1, "INVALID_HEADER", "the file is empty; expected a header"))
+    if problems:
+        raise ImportRefused(problems)
+    return rows
+
+
+def _row_problems(row: OrganizationRow) -> list[ImportProblem]:
+    """What is wrong with one row on its own (the database is checked later)."""
+    found = []
+    if not _CODE.match(row.code):
+        found.append(f"the code {row.code!r} must be 2-24 capital letters, digits or dashes")
+    if row.kind not in ORGANIZATION_KINDS:
+        found.append(f"the kind {row.kind!r} must be one of {', '.join(ORGANIZATION_KINDS)}")
+    if not row.name or len(row.name) > 160:
+        found.append("the name is required, at most 160 characters")
+    if row.registration_number is not None and len(row.registration_number) > 60:
+        found.append("the registration number may have at most 60 characters")
+    if len(row.contact) > 200:
+        found.append("the contact may have at most 200 characters")
+    return [ImportProblem(row.line, "INVALID_INPUT", message) for message in found]
+
+
+async def import_organizations(
+    session: AsyncSession, *, rows: Sequence[OrganizationRow], approve: bool = False
+) -> ImportResult:
+    """Create or bring up to date the organisations of a list; raise `ImportRefused`
+    naming every row the database refuses (unknown category or kecamatan, a registration
+    number another organisation holds, a changed kind), having written nothing.
+
+    New organisations are PENDING unless `approve`; the status of existing ones is never
+    changed (a suspended foundation stays suspended). An organisation whose name,
+    registration number, categories and kecamatan already match is left untouched, so a
+    second import of the same list changes nothing.
+    """
+    codes = [row.code for row in rows]
+    existing = {
+        org.code: org
+        for org in await session.scalars(select(Organization).where(Organization.code.in_(codes)))
+    }
+    numbers = [row.registration_number for row in rows if row.registration_number]
+    number_holders: dict[str | None, str] = {
+        number: code
+        for number, code in await session.execute(
+            select(Organization.registration_number, Organization.code).where(
+                Organization.registration_number.in_(numbers)
+            )
+        )
+    }
+    known_categories = set(await session.scalars(select(NeedCategory.code)))
+    known_kecamatan = set(
+        await session.scalars(select(Region.code).where(Region.level == "KECAMATAN"))
+    )
+    problems: list[ImportProblem] = []
+    for row in rows:
+        if unknown := sorted(set(row.categories) - known_categories):
+            problems.append(
+                ImportProblem(
+                    row.line,
+                    "UNKNOWN_CATEGORY",
+                    f"unknown need categories {', '.join(unknown)} (see needCategories, "
+                    "e.g. FOOD, HEALTH, PPKS_LANSIA_TERLANTAR)",
+                )
+            )
+        if unknown := sorted(set(row.kecamatan) - known_kecamatan):
+            problems.append(
+                ImportProblem(
+                    row.line,
+                    "UNKNOWN_KECAMATAN",
+                    f"unknown kecamatan codes {', '.join(unknown)} (Kemendagri codes, "
+                    "e.g. 32.73.12 for Batununggal)",
+                )
+            )
+        holder = number_holders.get(row.registration_number or "")
+        if holder is not None and holder != row.code:
+            problems.append(
+                ImportProblem(
+                    row.line,
+                    "ALREADY_EXISTS",
+                    f"the registration number {row.registration_number} belongs to {holder}",
+                )
+            )
+        org = existing.get(row.code)
+        if org is not None and org.kind != row.kind:
+            problems.append(
+                ImportProblem(
+                    row.line,
+                    "INVALID_STATE",
+                    f"{row.code} is registered as {org.kind}; its kind cannot become {row.kind}",
+                )
+            )
+    if problems:
+        raise ImportRefused(problems)
+
+    scope = await _service_scopes(session, [org.id for org in existing.values()])
+    created, updated, unchanged = [], [], []
+    for row in rows:
+        wanted = (frozenset(row.categories), frozenset(row.kecamatan))
+        org = existing.get(row.code)
+        if org is None:
+            org = Organization(
+                code=row.code,
+                kind=row.kind,
+                name=row.name,
+                registration_number=row.registration_number,
+                status="ACTIVE" if approve else "PENDING",
+            )
+            session.add(org)
+            await session.flush()  # the scope rows refer to the new id
+            created.append(row.code)
+        elif (org.name, org.registration_number) == (
+            row.name,
+            row.registration_number,
+        ) and scope.get(org.id, (frozenset(), frozenset())) == wanted:
+            unchanged.append(row.code)
+            continue
+        else:
+            org.name, org.registration_number = row.name, row.registration_number
+            await session.execute(
+                delete(OrganizationCategory).where(OrganizationCategory.organization_id == org.id)
+            )
+            await session.execute(
+                delete(OrganizationArea).where(OrganizationArea.organization_id == org.id)
+            )
+            updated.append(row.code)
+        session.add_all(
+            OrganizationCategory(organization_id=org.id, category_code=c) for c in sorted(wanted[0])
+        )
+        session.add_all(
+            OrganizationArea(organization_id=org.id, kecamatan_code=k) for k in sorted(wanted[1])
+        )
+    await session.flush()
+    return ImportResult(tuple(created), tuple(updated), tuple(unchanged))
+
+
+async def _service_scopes(
+    session: AsyncSession, organization_ids: Sequence[int]
+) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """Each organisation's (categories, kecamatan), in two queries for all of them."""
+    categories: dict[int, set[str]] = {}
+    areas: dict[int, set[str]] = {}
+    if organization_ids:
+        for org_id, code in await session.execute(
+            select(OrganizationCategory.organization_id, OrganizationCategory.category_code).where(
+                OrganizationCategory.organization_id.in_(organization_ids)
+            )
+        ):
+            categories.setdefault(org_id, set()).add(code)
+        for org_id, code in await session.execute(
+            select(OrganizationArea.organization_id, OrganizationArea.kecamatan_code).where(
+                OrganizationArea.organization_id.in_(organization_ids)
+            )
+        ):
+            areas.setdefault(org_id, set()).add(code)
+    return {
+        org_id: (frozenset(categories.get(org_id, ())), frozenset(areas.get(org_id, ())))
+        for org_id in organization_ids
+    }
