@@ -23,6 +23,7 @@ app.add_typer(schema_app, name="schema")
 
 console = Console()
 SCHEMA_FILE = Path("schema/hub.graphql")
+SUBGRAPH_FILE = Path("schema/hub.subgraph.graphql")
 
 
 def _settings(database_url: str | None = None) -> Settings:
@@ -63,13 +64,18 @@ def db_check(database_url: str | None = DatabaseUrl) -> None:
 @schema_app.command("export")
 def schema_export(
     output: Path = typer.Option(SCHEMA_FILE, "--output", "-o", help="Where to write the SDL."),
+    subgraph: Path = typer.Option(
+        SUBGRAPH_FILE, "--subgraph", help="Where to write the federation subgraph SDL."
+    ),
 ) -> None:
-    """Write the GraphQL schema (SDL) that clients code against."""
-    from hub.graphql.schema import schema_sdl
+    """Write the GraphQL schema (SDL) that clients code against, and the subgraph SDL a
+    federation gateway composes (`_service { sdl }`)."""
+    from hub.graphql.schema import schema_sdl, subgraph_sdl
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(schema_sdl())
-    console.print(f"Wrote {output}")
+    for path, text in ((output, schema_sdl()), (subgraph, subgraph_sdl())):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        console.print(f"Wrote {path}")
 
 
 @app.command("serve")

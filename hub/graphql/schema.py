@@ -31,6 +31,9 @@ from hub.contributions.models import Contribution
 from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
+from hub.federation import schema as _federation  # noqa: F401  (declares the entities)
+from hub.federation.sdl import api_sdl
+from hub.federation.subgraph import Subgraph
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.errors import is_expected
@@ -155,9 +158,10 @@ class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, Auth
     pass
 
 
-class HubSchema(strawberry.Schema):
-    """Strawberry's schema, minus its logging of every client error: clients' mistakes
-    (validation, bad input) are answered, not logged; `RequestIdOnErrors` logs the rest."""
+class HubSchema(Subgraph):
+    """An Apollo Federation 2 subgraph (`hub.federation`), minus strawberry's logging of every
+    client error: clients' mistakes (validation, bad input) are answered, not logged;
+    `RequestIdOnErrors` logs the rest."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
@@ -201,6 +205,11 @@ def operations_of(schema: strawberry.Schema) -> list[str]:
     return [f"{root.name}.{name}" for root in roots if root is not None for name in root.fields]
 
 
-def schema_sdl() -> str:
-    """The schema in SDL, as committed in `schema/hub.graphql`."""
+def subgraph_sdl() -> str:
+    """The federation SDL, as `_service { sdl }` serves it: `schema/hub.subgraph.graphql`."""
     return str(build_schema(Settings())) + "\n"
+
+
+def schema_sdl() -> str:
+    """The API's SDL without federation's plumbing, as committed in `schema/hub.graphql`."""
+    return api_sdl(subgraph_sdl())

@@ -38,6 +38,12 @@ OPERATION_DOCUMENTS = {
     "Query.auditEvents": "{ auditEvents(first: 1) { totalCount } }",
     "Query.accessReport": '{ accessReport(nik: "3273010101900001") { totalCount } }',
     "Query.auditIntegrity": "{ auditIntegrity { ok } }",
+    "Query._service": "{ _service { sdl } }",
+    "Query._entities": (
+        "{ _entities(representations: "
+        f'[{{__typename: "Region", id: "{to_global_id("Region", "32.73")}"}}]) '
+        "{ ... on Region { code } } }"
+    ),
 }
 
 POLICY = load_policy(policy_dir(), operations_of(build_schema(Settings())))
