@@ -5,6 +5,7 @@ from hub.auth import models as auth
 from hub.authz import models as authz
 from hub.contributions import models as contributions
 from hub.db import Base
+from hub.federation import models as federation
 from hub.needs import flags as need_flags
 from hub.needs import models as needs
 from hub.organizations import models as organizations
@@ -18,6 +19,7 @@ __all__ = [
     "auth",
     "authz",
     "contributions",
+    "federation",
     "need_flags",
     "needs",
     "organizations",

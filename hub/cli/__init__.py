@@ -121,7 +121,7 @@ def demo(
 
 
 def _register_domain_commands() -> None:
-    from hub.cli import audit, clients, orgs, policy
+    from hub.cli import audit, clients, connectors, orgs, policy
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
@@ -131,6 +131,7 @@ def _register_domain_commands() -> None:
     app.add_typer(clients.app, name="clients")
     app.add_typer(policy.app, name="policy")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(connectors.app, name="connectors")
 
 
 _register_domain_commands()

@@ -3,7 +3,7 @@
 `schema/hub.subgraph.graphql` is the SDL exactly as `_service { sdl }` serves it, with the
 `@link` to Federation 2 and the `@key`s. `schema/hub.graphql`, the contract clients read, is
 the same schema without federation's plumbing: no `_service`, `_entities`, `_Any`,
-`_Entity`, `_Service`, no `@key` and no `@link`.
+`_Entity`, `_Service`, no `@key`, `@shareable` or `@link`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ _PLUMBING = (
         re.M,
     ),
     re.compile(r' @key\(fields: "[^"]*"(, resolvable: true)?\)'),
+    re.compile(r" @shareable\b"),
     re.compile(r"^  _entities\(representations: \[_Any!\]!\): \[_Entity\]!\n", re.M),
     re.compile(r"^  _service: _Service!\n\n?", re.M),
     re.compile(r"^scalar _Any\n\n", re.M),

@@ -31,7 +31,8 @@ from hub.contributions.models import Contribution
 from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
-from hub.federation import schema as _federation  # noqa: F401  (declares the entities)
+from hub.federation.mutations import FederationMutations
+from hub.federation.schema import FederationQueries
 from hub.federation.sdl import api_sdl
 from hub.federation.subgraph import Subgraph
 from hub.graphql.audit import RecordAndCommit
@@ -114,6 +115,7 @@ class Query(
     StatsQueries,
     AuthorizationQueries,
     AuditQueries,
+    FederationQueries,
 ):
     pass
 
@@ -154,7 +156,13 @@ class RequestIdOnErrors(SchemaExtension):
     description="Change the hub's data. Each mutation commits with its audit event or not at "
     "all; expected failures come back in the payload's `errors`, with a code."
 )
-class Mutation(NeedMutations, ContributionMutations, OrganizationMutations, AuthorizationMutations):
+class Mutation(
+    NeedMutations,
+    ContributionMutations,
+    OrganizationMutations,
+    AuthorizationMutations,
+    FederationMutations,
+):
     pass
 
 

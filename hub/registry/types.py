@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy.engine import Row
 
+from hub.federation import fields as connected
 from hub.graphql.relay import Node, to_global_id
 from hub.regions.types import Region
 
@@ -152,6 +153,9 @@ class Citizen(Node):
     enrolments: list[EnrolmentRef] | None = strawberry.field(
         default=None, description="Programme enrolments, newest first."
     )
+    # Agencies' data through their connectors (hub.federation), batched per request.
+    health_coverage = connected.health_coverage
+    schooling = connected.schooling
     pk: strawberry.Private[int]
     household_id: strawberry.Private[int]
     #: Set once the field layer has masked this object for the request.

@@ -86,6 +86,8 @@ MUTATION_DOCUMENTS = {
     "Mutation.recordContribution": "mutation { recordContribution(input: {citizen: "
     f'"{to_global_id("Citizen", 0)}", category: "FOOD", kind: CASH, amount: 1, '
     'deliveredOn: "2026-01-01", idempotencyKey: "matrix-walk"})' + ERRORS,
+    "Mutation.registerConnector": 'mutation { registerConnector(input: {name: "X", '
+    'url: "nope", fields: []})' + ERRORS,
 }
 
 
