@@ -37,3 +37,27 @@ async def event_of(database_url: str, request_id: str) -> Recorded:
             return Recorded(event.decision, event.reason, event.purpose, citizens)
     finally:
         await engine.dispose()
+
+
+async def events_of(database_url: str, request_id: str) -> list[Recorded]:
+    """Every audit event recorded under `request_id` (a gateway's calls share one), in order."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            events = list(
+                await session.scalars(
+                    select(AuditEventRecord)
+                    .where(AuditEventRecord.request_id == request_id)
+                    .order_by(AuditEventRecord.seq)
+                )
+            )
+            found = []
+            for event in events:
+                rows = await session.scalars(
+                    select(AuditEventCitizen).where(AuditEventCitizen.event_seq == event.seq)
+                )
+                citizens = {row.citizen_id: list(row.fields) for row in rows}
+                found.append(Recorded(event.decision, event.reason, event.purpose, citizens))
+            return found
+    finally:
+        await engine.dispose()

@@ -171,7 +171,8 @@ class Query:
         return [Clinic(code=code) for code in CLINICS]
 
 
-schema = strawberry.federation.Schema(query=Query, types=[Citizen])
+# Federation 2.9: the newest version the hub's gateway composition understands.
+schema = strawberry.federation.Schema(query=Query, types=[Citizen], federation_version="2.9")
 
 
 class Gate:
