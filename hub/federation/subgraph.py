@@ -8,7 +8,6 @@ import strawberry.federation
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
-
 #: The newest Federation version the composition the gateway folder pins understands
 #: (@theguild/federation-composition 0.27: v2.0-v2.9); strawberry's default is newer.
 FEDERATION_VERSION = "2.9"

@@ -27,9 +27,11 @@ from hub.auth.state import AuthState
 from hub.db import create_engine, session_factory
 from hub.registry.models import Citizen
 from hub.settings import Settings
+from tests import identities
 from tests.federation.audit import events_of
 from tests.federation.servers import (
     GATEWAY_DIR,
+    ROOT,
     agency_record,
     free_port,
     start,
@@ -38,7 +40,6 @@ from tests.federation.servers import (
     wait_until_up,
     write_agency_table,
 )
-from tests import identities
 from tests.identities import bearer, load_identities
 
 pytestmark = [
@@ -87,7 +88,7 @@ async def _compose(tmp: Path, hub_url: str, agency_url: str) -> Path:
     async with httpx.AsyncClient() as client:
         agency_sdl = (await client.post(agency_url, json={"query": "{ _service { sdl } }"})).json()
     (tmp / "opd.graphql").write_text(agency_sdl["data"]["_service"]["sdl"])
-    hub_sdl = Path(__file__).resolve().parents[2] / "schema" / "hub.subgraph.graphql"
+    hub_sdl = ROOT / "schema" / "hub.subgraph.graphql"
     (tmp / "subgraphs.json").write_text(
         json.dumps(
             [
