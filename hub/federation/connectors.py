@@ -10,8 +10,10 @@ can keep it in Redis to share it between processes).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,16 @@ class Target:
         )
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The process's TLS context (the system's trust store), made once.
+
+    Building one loads every CA certificate: measured here ~90 ms, which a fresh client per
+    call would otherwise pay on every connected request.
+    """
+    return ssl.create_default_context()
+
+
 class _BadAnswer(Exception):
     """The connector answered, but not with what `_entities` returns."""
 
@@ -117,9 +129,9 @@ async def fetch_entities(
         breaker = await _breakers.get_breaker(f"{target.name}@{target.url}")
         async with breaker:
             async with asyncio.timeout(seconds):
-                # One client per call: the call is one request (two with a token), and a
-                # process-wide pool would have to be closed by every app's lifespan.
-                async with httpx.AsyncClient(timeout=seconds) as client:
+                # One client per call (cheap with the shared TLS context): a process-wide
+                # pool would have to be closed by every app's lifespan.
+                async with httpx.AsyncClient(timeout=seconds, verify=_tls()) as client:
                     headers = await _authorization(target, client)
                     response = await client.post(
                         target.url,

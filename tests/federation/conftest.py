@@ -12,6 +12,14 @@ import pytest
 from tests.federation.servers import free_port, start_agency, stop, write_agency_table
 
 AGENCY_TOKEN = "agency-test-token"
+#: Where the hub reads the agency's token: connectors name `env:HUB_TEST_AGENCY_TOKEN`.
+SECRET_ENV = "HUB_TEST_AGENCY_TOKEN"
+
+
+@pytest.fixture(autouse=True)
+def _agency_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The credential the hub reads through the connector's secret reference."""
+    monkeypatch.setenv(SECRET_ENV, AGENCY_TOKEN)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from hub.graphql.relay import from_global_id
 from tests.api import Api
 from tests.authz.test_delivery_details import pledge_open_need
 from tests.federation.audit import event_of
-from tests.federation.conftest import AGENCY_TOKEN, Agency
+from tests.federation.conftest import SECRET_ENV, Agency
 from tests.federation.servers import agency_record
 
 REGISTER = """mutation($input: RegisterConnectorInput!) { registerConnector(input: $input) {
@@ -21,13 +21,6 @@ REGISTER = """mutation($input: RegisterConnectorInput!) { registerConnector(inpu
 PAGE = """query($n: Int!) { citizens(first: $n) { nodes { id nik ageBand
   healthCoverage { bpjsStatus bpjsClass subsidised checkedAt }
   schooling { kipStatus level } } } }"""
-SECRET_ENV = "HUB_TEST_AGENCY_TOKEN"
-
-
-@pytest.fixture(autouse=True)
-def _agency_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The credential the hub reads through the connector's secret reference."""
-    monkeypatch.setenv(SECRET_ENV, AGENCY_TOKEN)
 
 
 async def register(api: Api, **fields: Any) -> dict[str, Any]:
