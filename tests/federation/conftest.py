@@ -14,12 +14,15 @@ from tests.federation.servers import free_port, start_agency, stop, write_agency
 AGENCY_TOKEN = "agency-test-token"
 #: Where the hub reads the agency's token: connectors name `env:HUB_TEST_AGENCY_TOKEN`.
 SECRET_ENV = "HUB_TEST_AGENCY_TOKEN"
+#: The hub's client secret at the agency's token endpoint (client credentials).
+CLIENT_SECRET_ENV = "HUB_TEST_AGENCY_CLIENT_SECRET"
 
 
 @pytest.fixture(autouse=True)
 def _agency_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """The credential the hub reads through the connector's secret reference."""
     monkeypatch.setenv(SECRET_ENV, AGENCY_TOKEN)
+    monkeypatch.setenv(CLIENT_SECRET_ENV, f"secret-of-{AGENCY_TOKEN}")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ async def start_agency(table: Path, port: int, token: str | None) -> asyncio.sub
     env = {"OPD_DATA": str(table)}
     if token:
         env["OPD_TOKEN"] = token
+        env["OPD_CLIENT_SECRET"] = f"secret-of-{token}"
     process = await start(
         [sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(AGENCY_DIR),
          "--port", str(port), "--log-level", "warning"],

@@ -13,7 +13,7 @@ from hub.graphql.relay import from_global_id
 from tests.api import Api
 from tests.authz.test_delivery_details import pledge_open_need
 from tests.federation.audit import event_of
-from tests.federation.conftest import SECRET_ENV, Agency
+from tests.federation.conftest import CLIENT_SECRET_ENV, SECRET_ENV, Agency
 from tests.federation.servers import agency_record
 
 REGISTER = """mutation($input: RegisterConnectorInput!) { registerConnector(input: $input) {
@@ -183,6 +183,24 @@ async def test_a_wrong_credential_is_a_failed_connector_not_a_failed_request(
     assert body["data"]["citizens"]["nodes"][0]["nik"]
     assert body["errors"][0]["extensions"]["reason"] == "HTTP 401"
     assert "not-the-token" not in str(body)
+
+
+async def test_client_credentials_at_the_agency_token_endpoint(
+    fresh_city: Api, agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registration = dinkes(
+        agency,
+        name="dinkes-oauth",
+        auth="CLIENT_CREDENTIALS",
+        secretRef=f"env:{CLIENT_SECRET_ENV}",
+        tokenUrl=agency.url.replace("/graphql", "/token"),
+        clientId="hub",
+    )
+    assert (await register(fresh_city, **registration))["errors"] == []
+    document = "{ citizens(first: 3) { nodes { nik healthCoverage { bpjsStatus } } } }"
+    data = await fresh_city.as_("opd_officer").data(document)
+    for person in data["citizens"]["nodes"]:
+        assert person["healthCoverage"]["bpjsStatus"] == agency_record(person["nik"])["bpjs_status"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ Environment:
   OPD_DATA   CSV of the agency's records (nik, bpjs_status, bpjs_class, ...); default
              `sample.csv` beside this file.
   OPD_TOKEN  when set, every request must carry `Authorization: Bearer <OPD_TOKEN>`.
+  OPD_CLIENT_SECRET  when set, POST /token gives OPD_TOKEN to the client `hub` with this
+             secret (OAuth2 client credentials), for a hub registered that way.
 
 Test switches (query parameters of the URL, never for production): `?sleep=SECONDS` answers
 after a delay, `?fail=STATUS` answers with that HTTP status.
@@ -19,6 +21,7 @@ after a delay, `?fail=STATUS` answers with that HTTP status.
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import datetime as dt
 import os
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import strawberry
 from starlette.requests import Request
@@ -187,6 +191,9 @@ class Gate:
             # How many GraphQL requests it answered (lets tests check the hub batches).
             await JSONResponse({"requests": self.requests})(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["path"] == "/token":
+            await (await self.token(Request(scope, receive)))(scope, receive, send)
+            return
         if scope["type"] == "http":
             self.requests += 1
             request = Request(scope)
@@ -203,6 +210,17 @@ class Gate:
                 await refusal(scope, receive, send)
                 return
         await self.inner(scope, receive, send)
+
+    async def token(self, request: Request) -> Response:
+        """OAuth2 client credentials (RFC 6749 §4.4): the hub trades its secret for a token."""
+        expected = os.environ.get("OPD_CLIENT_SECRET")
+        given = request.headers.get("authorization", "")
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        basic = "Basic " + base64.b64encode(f"hub:{expected}".encode()).decode()
+        if not expected or given != basic or form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        token = os.environ.get("OPD_TOKEN", "")
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": 300})
 
 
 app = Gate(GraphQL(schema, graphql_ide=None))
