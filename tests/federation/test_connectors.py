@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hub.federation.connectors import BREAKER_THRESHOLD
 from hub.graphql.relay import from_global_id
 from tests.api import Api
 from tests.authz.test_delivery_details import pledge_open_need
@@ -134,29 +135,31 @@ async def test_a_slow_or_failing_connector_gives_a_partial_result(
         "errors"
     ] == []
     opd = fresh_city.as_("opd_officer", purpose="ELIGIBILITY_CHECK")
-    started = time.perf_counter()
-    body = await opd.query(PAGE, {"n": 20})
-    elapsed = time.perf_counter() - started
-    people = body["data"]["citizens"]["nodes"]
-    assert len(people) == 20 and all(p["nik"] and p["ageBand"] for p in people)
-    assert all(p["healthCoverage"] is None and p["schooling"] is None for p in people)
-    paths = {tuple(e["path"]) for e in body["errors"]}
-    assert paths == {
-        ("citizens", "nodes", i, field)
-        for i in range(20)
-        for field in ("healthCoverage", "schooling")
-    }
-    for error in body["errors"]:
-        assert error["extensions"]["code"] == "CONNECTOR_UNAVAILABLE"
-        assert error["extensions"]["connector"] == name
-        assert error["extensions"]["reason"] == reason
-    # Bounded by the timeout (300 ms) plus the page itself, never the agency's 3 s.
-    assert elapsed < 1.5, elapsed
+    durations = []
+    # As many requests as the breaker tolerates: each one really calls the connector.
+    for _ in range(BREAKER_THRESHOLD):
+        started = time.perf_counter()
+        body = await opd.query(PAGE, {"n": 20})
+        durations.append(time.perf_counter() - started)
+        people = body["data"]["citizens"]["nodes"]
+        assert len(people) == 20 and all(p["nik"] and p["ageBand"] for p in people)
+        assert all(p["healthCoverage"] is None and p["schooling"] is None for p in people)
+        paths = {tuple(e["path"]) for e in body["errors"]}
+        assert paths == {
+            ("citizens", "nodes", i, field)
+            for i in range(20)
+            for field in ("healthCoverage", "schooling")
+        }
+        for error in body["errors"]:
+            assert error["extensions"]["code"] == "CONNECTOR_UNAVAILABLE"
+            assert error["extensions"]["connector"] == name
+            assert error["extensions"]["reason"] == reason
+    # The slowest is bounded by the timeout (300 ms) plus the page itself, never the
+    # agency's 3 s.
+    assert max(durations) < 1.5, durations
 
 
 async def test_the_circuit_opens_after_repeated_failures(fresh_city: Api, agency: Agency) -> None:
-    from hub.federation.connectors import BREAKER_THRESHOLD
-
     assert (await register(fresh_city, **dinkes(agency, name="dinkes-flaky", query="?fail=503")))[
         "errors"
     ] == []
