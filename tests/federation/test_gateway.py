@@ -106,10 +106,13 @@ async def _compose(tmp: Path, hub_url: str, agency_url: str) -> Path:
     return supergraph
 
 
-@pytest.fixture
-async def federation(fresh_city_database_url: str, tmp_path: Path) -> AsyncIterator[Federation]:
-    """A live hub, the example agency and Hive Gateway over the composed supergraph."""
-    url = fresh_city_database_url
+@pytest.fixture(scope="module")
+async def federation(
+    city_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Federation]:
+    """A live hub on the shared city (read only), the example agency and Hive Gateway."""
+    url = city_database_url
+    tmp_path = tmp_path_factory.mktemp("federation")
     hub_port, agency_port, gateway_port = free_port(), free_port(), free_port()
     env = {
         "HUB_DATABASE_URL": url,
