@@ -5,8 +5,9 @@ The citizens of the response gather on the request's loader of the connector tha
 the field; its batch:
 
 1. levels each citizen by the policy (`Citizen.healthCoverage`: full, full while pledged,
-   or none). A connected field has no masked form: below full it is null, and the hub does
-   not ask the agency about that person at all;
+   or none; and, where the policy names them, only for some purposes). A connected field
+   has no masked form: below full it is null, and the hub does not ask the agency about
+   that person at all;
 2. sends one `_entities` to the connector for the citizens left, keyed by the NIK as
    recorded (never the masked one) or by the hub's global id;
 3. records, for the audit event, each citizen whose connected field came back with data,
@@ -108,8 +109,14 @@ async def _shown_fields(
     context: Context, target: Target, citizen_ids: list[int]
 ) -> dict[int, set[str]]:
     """Per citizen, which of the connector's fields the caller sees (in full) here."""
-    selected = [f for f in target.fields if f"Citizen.{f}" in context.selected_fields]
-    levels = {f: context.access.level("Citizen", f) for f in selected}
+    access = context.access
+    selected = [
+        f
+        for f in target.fields
+        if f"Citizen.{f}" in context.selected_fields
+        and access.may_read_for("Citizen", f, context.purpose)
+    ]
+    levels = {f: access.level("Citizen", f) for f in selected}
     full = {f for f, level in levels.items() if level is Level.FULL}
     pledged_only = {f for f, level in levels.items() if level is Level.PLEDGED}
     pledged: set[int] = set()

@@ -112,6 +112,16 @@ async def test_the_policy_levels_connected_fields_and_unshown_people_are_not_sen
     assert all(n["citizen"]["schooling"] is None for n in body["data"]["needs"]["nodes"])
     assert await agency.requests() == before
 
+    # An agency reads health coverage only for the purposes the policy lists for it.
+    verifying = fresh_city.as_("opd_officer", purpose="VERIFICATION")
+    before = await agency.requests()
+    body = await verifying.query(PAGE, {"n": 5})
+    assert "errors" not in body, body
+    for person in body["data"]["citizens"]["nodes"]:
+        assert person["healthCoverage"] is None  # not for VERIFICATION
+        assert person["schooling"]["kipStatus"] == agency_record(person["nik"])["kip_status"]
+    assert await agency.requests() == before + 1
+
     # An auditor reaches no citizen's connected fields (no row, no level).
     auditor = fresh_city.as_("auditor", purpose="AUDIT")
     body = await auditor.query(
