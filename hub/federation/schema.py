@@ -26,7 +26,10 @@ entity(Region)
 
 @strawberry.type
 class FederationQueries:
-    @strawberry.field(description="The registered connectors, by name. Dinsos only.")
+    @strawberry.field(
+        description="The registered connectors, by name (at most 200: one per agency "
+        "service). Dinsos only."
+    )
     async def connectors(self, info: Info[Context, Any]) -> list[Connector]:
         context = info.context
         async with context.db_lock:

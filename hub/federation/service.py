@@ -101,9 +101,14 @@ async def list_active(session: AsyncSession) -> list[Connector]:
     )
 
 
+#: Connectors are few (one per agency service); a list of them is still bounded.
+MAX_LISTED = 200
+
+
 async def get_all(session: AsyncSession) -> list[Connector]:
-    """Every connector, active or not, by name."""
-    return list(await session.scalars(select(Connector).order_by(Connector.name)))
+    """The connectors, active or not, by name (at most `MAX_LISTED`)."""
+    statement = select(Connector).order_by(Connector.name).limit(MAX_LISTED)
+    return list(await session.scalars(statement))
 
 
 def _check_url(url: str, what: str) -> None:
