@@ -29,6 +29,7 @@ from strawberry.types import Info
 from hub.authz.catalog import Level
 from hub.federation import queries, service
 from hub.federation.connectors import Target, fetch_entities
+from hub.federation.errors import ConnectorUnavailable
 from hub.federation.types import CONNECTED
 from hub.graphql.context import Context
 from hub.graphql.relay import to_global_id
@@ -45,8 +46,12 @@ async def connected(info: Info[Context, Any], citizen_id: int, field: str) -> An
         return None  # no agency provides this field yet
     answers: Answers = await _loader(context, target).load(citizen_id)
     value = answers.get(field)
-    kind = CONNECTED[field][0]
-    return kind.from_answer(value) if value is not None else None  # type: ignore[attr-defined]
+    if value is None:
+        return None
+    try:
+        return CONNECTED[field][0].from_answer(value)  # type: ignore[attr-defined]
+    except (KeyError, TypeError, ValueError):
+        raise ConnectorUnavailable(target.name, f"its {field} is outside the contract") from None
 
 
 def _memo_loader(context: Context, slot: tuple[str, str], load: Any) -> DataLoader[Any, Any]:

@@ -185,6 +185,24 @@ async def test_the_circuit_opens_after_repeated_failures(fresh_city: Api, agency
     assert await agency.requests() == before + BREAKER_THRESHOLD  # not called at all
 
 
+async def test_an_answer_outside_the_contract_is_a_failed_connector(
+    fresh_city: Api, agency: Agency
+) -> None:
+    registration = dinkes(agency, name="dinkes-garbled", query="?garble=1")
+    assert (await register(fresh_city, **registration))["errors"] == []
+    body = await fresh_city.as_("opd_officer").query(
+        "{ citizens(first: 2) { nodes { nik healthCoverage { bpjsStatus } } } }"
+    )
+    assert [p["nik"] is not None for p in body["data"]["citizens"]["nodes"]] == [True, True]
+    assert {e["extensions"]["reason"] for e in body["errors"]} == {
+        "its healthCoverage is outside the contract"
+    }
+    assert {tuple(e["path"]) for e in body["errors"]} == {
+        ("citizens", "nodes", 0, "healthCoverage"),
+        ("citizens", "nodes", 1, "healthCoverage"),
+    }
+
+
 async def test_a_wrong_credential_is_a_failed_connector_not_a_failed_request(
     fresh_city: Api, agency: Agency, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,8 @@ Environment:
              secret (OAuth2 client credentials), for a hub registered that way.
 
 Test switches (query parameters of the URL, never for production): `?sleep=SECONDS` answers
-after a delay, `?fail=STATUS` answers with that HTTP status.
+after a delay, `?fail=STATUS` answers with that HTTP status, `?garble=1` answers outside the
+contract.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import base64
 import csv
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -196,13 +198,18 @@ class Gate:
             return
         if scope["type"] == "http":
             self.requests += 1
-            request = Request(scope)
+            request = Request(scope, receive)
             token = os.environ.get("OPD_TOKEN")
             refusal: Response | None = None
             if token and request.headers.get("authorization") != f"Bearer {token}":
                 refusal = JSONResponse({"errors": [{"message": "bad token"}]}, status_code=401)
             elif "sleep" in request.query_params:
                 await asyncio.sleep(float(request.query_params["sleep"]))
+            if refusal is None and "garble" in request.query_params:
+                # Answers outside the contract: an unknown BPJS status for everyone asked.
+                asked = json.loads(await request.body())["variables"]["r"]
+                garbled = {"healthCoverage": {"bpjsStatus": "GARBLED", "checkedAt": "-"}}
+                refusal = JSONResponse({"data": {"_entities": [garbled for _ in asked]}})
             if refusal is None and "fail" in request.query_params:
                 status = int(request.query_params["fail"])
                 refusal = JSONResponse({"errors": [{"message": "failing"}]}, status_code=status)
