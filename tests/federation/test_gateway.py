@@ -118,6 +118,8 @@ async def federation(
         "HUB_DATABASE_URL": url,
         "HUB_VAR_DIR": str(tmp_path / "var"),
         "HUB_SIGNING_KEY_FILE": str(tmp_path / "signing.pem"),
+        # The shared city is read only: no sweeping of lapsed pledges from this server.
+        "HUB_PLEDGE_SWEEP_SECONDS": "0",
     }
     FileKeyStore(tmp_path / "signing.pem", create=True).load()
     engine = create_engine(url)
