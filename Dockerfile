@@ -5,10 +5,14 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/hub
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements-prod.lock ./
+# The pinned versions (with hashes), then the hub itself without resolving anything again.
+RUN /opt/hub/bin/pip install --no-cache-dir --require-hashes -r requirements-prod.lock
 COPY hub ./hub
 COPY policies ./policies
-RUN /opt/hub/bin/pip install --no-cache-dir .
+RUN /opt/hub/bin/pip install --no-cache-dir --no-deps .
+# GraphiQL's assets are package data (served by the hub, no CDN): fail the build without them.
+RUN /opt/hub/bin/python -c "from hub.graphql.graphiql import missing_assets as m; assert not m(), m()"
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 hub

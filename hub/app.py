@@ -6,12 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
@@ -20,7 +19,9 @@ from hub.auth.resource import BearerAuthMiddleware
 from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
-from hub.db import create_engine, session_factory
+from hub.body_limit import BodyLimitMiddleware
+from hub.db import create_engine, ping, session_factory
+from hub.graphql.graphiql import STATIC_PATH, static_files
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of
 from hub.needs.sweeper import PledgeSweeper
@@ -64,8 +65,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
 
     async def readyz(_: Request) -> JSONResponse:
         try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await ping(engine)
         except Exception as error:  # any failure means "not ready"; say which
             logger.warning("readiness check failed: %s", error)
             return JSONResponse(
@@ -95,9 +95,12 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *auth_routes(auth),
+            # GraphiQL's own assets, offline and without a token; gone with GraphiQL.
+            *([Mount(STATIC_PATH, static_files())] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
         ],

@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -111,12 +112,18 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     # SQLAlchemy's documented recipe: switch it off and emit BEGIN ourselves (below).
     dbapi_connection.isolation_level = None
     # SQLite leaves foreign keys off by default; WAL lets readers proceed during a write.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # FULL: a commit is on disk before the response leaves (the audit trail promises it).
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.close()
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the response leaves (the audit trail promises it).
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+    except Exception:
+        # SQLite opens lazily: a file that cannot be opened fails here, and the pool, which
+        # never got the connection, would leave it (and its thread) unclosed.
+        dbapi_connection.close()
+        raise
 
 
 def _sqlite_on_begin(connection: Any) -> None:
@@ -139,6 +146,55 @@ def session_factory(
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
+#: SQLSTATE classes that mean "the server cannot serve now": connection exceptions (08),
+#: insufficient resources (53), operator intervention such as a shutdown (57).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "disk I/O error")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached or is going away (worth a retry
+    later), as opposed to a statement the database refused."""
+    current: BaseException | None = error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current, OSError | TimeoutError | sa_exc.TimeoutError | sa_exc.InterfaceError
+        ):
+            return True
+        # SQLite has no SQLSTATE; its OperationalError also means "no such table" (a bug,
+        # not an outage), so only these messages count.
+        if type(current).__module__ == "sqlite3" and str(current).startswith(_SQLITE_UNAVAILABLE):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        # The driver's own error (SQLAlchemy's `orig`), or what the driver wrapped.
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+#: Execution option carried by every statement a request's own session runs: its request id.
+#: Logs and tests tell the request's statements from the process's background reads (the
+#: policy version check, the client status cache) by it.
+REQUEST_ID_OPTION = "hub_request_id"
+
+
+def request_session(sessions: async_sessionmaker[AsyncSession], request_id: str) -> AsyncSession:
+    """A session from `sessions` whose statements carry `request_id` (`REQUEST_ID_OPTION`)."""
+    bind = sessions.kw["bind"]
+    return sessions(bind=bind.execution_options(**{REQUEST_ID_OPTION: request_id}))
+
+
+def statement_request_id(connection: Any) -> str | None:
+    """The request id a statement on `connection` (a sync `Connection`) was run for."""
+    value = connection.get_execution_options().get(REQUEST_ID_OPTION)
+    return value if isinstance(value, str) else None
+
+
 @asynccontextmanager
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],
@@ -146,3 +202,9 @@ async def transaction(
     """A session whose work commits on success and rolls back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers a trivial query (readiness)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

@@ -5,8 +5,8 @@ from hub.auth import models as auth
 from hub.authz import models as authz
 from hub.contributions import models as contributions
 from hub.db import Base
+from hub.duplicate_aid import models as duplicate_aid
 from hub.federation import models as federation
-from hub.needs import flags as need_flags
 from hub.needs import models as needs
 from hub.organizations import models as organizations
 from hub.programs import models as programs
@@ -19,8 +19,8 @@ __all__ = [
     "auth",
     "authz",
     "contributions",
+    "duplicate_aid",
     "federation",
-    "need_flags",
     "needs",
     "organizations",
     "programs",

@@ -1,4 +1,4 @@
-"""Configuration, read once from the environment.
+"""Configuration, read once from the environment (pydantic-settings, see `hub.env`).
 
 Every setting has a `HUB_` variable; the README lists them. Nothing else in the package reads
 `os.environ`, so a test or a command builds a `Settings` and passes it down.
@@ -8,57 +8,68 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from hub.audit.settings import AuditSettings
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from hub.audit.settings import AuditSettings
+from hub.env import HubSettings, SettingsError
+
+__all__ = ["DEFAULT_DATABASE_URL", "AuthSettings", "Environment", "Settings", "SettingsError"]
 
 Environment = Literal["development", "production"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/hub.db"
 
 
-class SettingsError(ValueError):
-    """A `HUB_` variable holds a value the hub cannot use."""
+def _on_off(name: str, value: Any) -> Any:
+    """HUB_AUDIT / HUB_AUTHORIZATION are `on` or `off` (booleans when given in code)."""
+    if isinstance(value, bool):
+        return value
+    switch = str(value).lower()
+    if switch not in ("on", "off"):
+        raise ValueError(f"{name}={value!r}; accepted: on, off")
+    return switch == "on"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is outside {low}..{high}")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
+class AuthSettings(HubSettings):
     """Typed settings of the authorization server and the bearer validation."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_")
 
     #: The issuer identifier (RFC 8414): the public base URL of the hub, without a slash.
     issuer: str = "http://127.0.0.1:8000"
     #: The `aud` of every access token, checked by the resource side.
-    audience: str = "satu-pintu-hub"
+    audience: str = Field(default="satu-pintu-hub", validation_alias="HUB_TOKEN_AUDIENCE")
     #: Lifetime of an access token in seconds.
-    token_ttl_seconds: int = 900
+    token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
     #: A PEM file holding the signing key(s); see `hub.auth.keys`.
     signing_key_file: Path | None = None
     #: The PEM itself, for deployments that inject secrets as variables (never logged).
-    signing_key_pem: str | None = field(default=None, repr=False)
+    signing_key_pem: SecretStr | None = Field(default=None, validation_alias="HUB_SIGNING_KEY")
     #: How long a client's previous secret keeps working after a rotation.
-    secret_overlap_seconds: int = 86400
+    secret_overlap_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
     #: How long a client's status (revoked, organisation suspended) may be served from cache.
-    status_cache_seconds: int = 30
+    #: A suspension must bite within a minute, so the cache may not outlive that.
+    status_cache_seconds: int = Field(
+        default=30, ge=0, le=60, validation_alias="HUB_CLIENT_STATUS_CACHE_SECONDS"
+    )
     #: How long a successfully verified secret may skip the slow hash (0 turns it off).
-    verified_secret_cache_seconds: int = 60
+    verified_secret_cache_seconds: int = Field(default=60, ge=0, le=3600)
     #: Clock skew tolerated on `exp`, `nbf` and `iat`.
-    leeway_seconds: int = 30
+    leeway_seconds: int = Field(
+        default=30, ge=0, le=300, validation_alias="HUB_TOKEN_LEEWAY_SECONDS"
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _http_url(cls, issuer: str) -> str:
+        issuer = issuer.rstrip("/")
+        if not issuer.startswith(("https://", "http://")):
+            raise ValueError(f"HUB_ISSUER={issuer!r} must be an http(s) URL")
+        return issuer
 
     @property
     def token_endpoint(self) -> str:
@@ -70,61 +81,94 @@ class AuthSettings:
         cls, env: Mapping[str, str] | None = None, *, default_issuer: str = "http://127.0.0.1:8000"
     ) -> AuthSettings:
         """Build settings from `HUB_*` variables; raise `SettingsError` on a bad value."""
-        env = os.environ if env is None else env
-        issuer = (env.get("HUB_ISSUER") or default_issuer).rstrip("/")
-        if not issuer.startswith(("https://", "http://")):
-            raise SettingsError(f"HUB_ISSUER={issuer!r} must be an http(s) URL")
-        key_file = env.get("HUB_SIGNING_KEY_FILE") or None
-        return cls(
-            issuer=issuer,
-            audience=env.get("HUB_TOKEN_AUDIENCE") or "satu-pintu-hub",
-            token_ttl_seconds=_int(env, "HUB_TOKEN_TTL_SECONDS", 900, low=60, high=86400),
-            signing_key_file=Path(key_file) if key_file else None,
-            signing_key_pem=env.get("HUB_SIGNING_KEY") or None,
-            secret_overlap_seconds=_int(
-                env, "HUB_SECRET_OVERLAP_SECONDS", 86400, low=0, high=30 * 86400
-            ),
-            # A suspension must bite within a minute, so the cache may not outlive that.
-            status_cache_seconds=_int(env, "HUB_CLIENT_STATUS_CACHE_SECONDS", 30, low=0, high=60),
-            verified_secret_cache_seconds=_int(
-                env, "HUB_VERIFIED_SECRET_CACHE_SECONDS", 60, low=0, high=3600
-            ),
-            leeway_seconds=_int(env, "HUB_TOKEN_LEEWAY_SECONDS", 30, low=0, high=300),
-        )
+        source = os.environ if env is None else env
+        given = {} if source.get("HUB_ISSUER") else {"issuer": default_issuer}
+        return cls.read(source, **given)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(HubSettings):
     """Typed settings of one hub process."""
 
+    model_config = SettingsConfigDict(env_prefix="HUB_")
+
     database_url: str = DEFAULT_DATABASE_URL
-    environment: Environment = "development"
+    environment: Environment = Field(default="development", validation_alias="HUB_ENV")
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    #: How long uvicorn's supervisor waits for a starting worker to answer its health ping
+    #: before it kills it (seconds). A worker imports the hub first, which takes seconds
+    #: on a loaded machine; uvicorn's own default (5 s) killed workers there.
+    worker_healthcheck_seconds: int = Field(default=30, ge=1, le=600)
     log_level: str = "info"
     #: Relay connections: the page size when `first` is omitted, and the largest allowed.
-    default_page_size: int = 20
-    max_page_size: int = 100
+    default_page_size: int = Field(default=20, ge=1, le=1000)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
     #: Query limits applied before execution.
-    max_query_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    max_query_depth: int = Field(default=10, ge=2, le=50)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
+    max_tokens: int = Field(default=2000, ge=50, le=100_000)
     #: Benchmarks only: switch the authorization layer off (refused in production).
     authorization: bool = True
     #: How often lapsed pledges are swept so their needs reopen (seconds; 0: never).
-    pledge_sweep_seconds: int = 60
+    pledge_sweep_seconds: int = Field(default=60, ge=0, le=86400)
     #: How often a worker checks whether the policy changed (seconds; 0: every request).
-    policy_check_seconds: float = 2.0
+    policy_check_seconds: float = Field(default=2.0, ge=0, le=60)
     #: Echo SQL statements to the log (development aid).
     echo_sql: bool = False
-    var_dir: Path = field(default_factory=lambda: Path("var"))
+    #: The request edge (see README "Limits"): expanded size of a document, wall-clock
+    #: budget of an operation, body size.
+    max_fields: int = Field(default=2000, ge=10, le=100_000)
+    request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: Introspection and "Did you mean …" suggestions help developers and attackers alike:
+    #: on in development, off in production unless HUB_INTROSPECTION / HUB_SUGGESTIONS say.
+    introspection: bool = Field(
+        default_factory=lambda data: data.get("environment") != "production"
+    )
+    suggestions: bool = Field(default_factory=lambda data: data.get("environment") != "production")
+    var_dir: Path = Path("var")
     #: The authorization server and bearer validation.
-    auth: AuthSettings = field(default_factory=AuthSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     #: The audit trail (keys, pepper, checkpoints, retention); see hub/audit/settings.py.
-    audit: AuditSettings = field(default_factory=lambda: _audit_settings({}))
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     #: Benchmarks only: switch the audit trail off (refused in production).
-    audit_enabled: bool = True
+    audit_enabled: bool = Field(default=True, validation_alias="HUB_AUDIT")
+
+    @field_validator("authorization", mode="before")
+    @classmethod
+    def _authorization_switch(cls, value: Any) -> Any:
+        return _on_off("HUB_AUTHORIZATION", value)
+
+    @field_validator("audit_enabled", mode="before")
+    @classmethod
+    def _audit_switch(cls, value: Any) -> Any:
+        return _on_off("HUB_AUDIT", value)
+
+    @field_validator("introspection", mode="before")
+    @classmethod
+    def _introspection_switch(cls, value: Any) -> Any:
+        return _on_off("HUB_INTROSPECTION", value)
+
+    @field_validator("suggestions", mode="before")
+    @classmethod
+    def _suggestions_switch(cls, value: Any) -> Any:
+        return _on_off("HUB_SUGGESTIONS", value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
+        if self.is_production and not self.audit_enabled:
+            raise ValueError("HUB_AUDIT=off is for benchmarks, never production")
+        if self.is_production and not self.authorization:
+            raise ValueError("HUB_AUTHORIZATION=off is for benchmarks, never production")
+        return self
 
     @property
     def is_production(self) -> bool:
@@ -138,54 +182,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `HUB_*` variables; raise `SettingsError` on a bad value."""
-        env = os.environ if env is None else env
-        environment = env.get("HUB_ENV", "development")
-        if environment not in ("development", "production"):
-            raise SettingsError(
-                f"HUB_ENV={environment!r}; accepted values: development, production"
-            )
-        default_page = _int(env, "HUB_DEFAULT_PAGE_SIZE", 20, low=1, high=1000)
-        max_page = _int(env, "HUB_MAX_PAGE_SIZE", 100, low=1, high=1000)
-        if default_page > max_page:
-            raise SettingsError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
-        host = env.get("HUB_HOST", "127.0.0.1")
-        port = _int(env, "HUB_PORT", 8000, low=1, high=65535)
-        audit_switch = env.get("HUB_AUDIT", "on").lower()
-        if audit_switch not in ("on", "off"):
-            raise SettingsError(f"HUB_AUDIT={audit_switch!r}; accepted: on, off")
-        if audit_switch == "off" and environment == "production":
-            raise SettingsError("HUB_AUDIT=off is for benchmarks, never production")
-        authorization = env.get("HUB_AUTHORIZATION", "on").lower()
-        if authorization not in ("on", "off"):
-            raise SettingsError(f"HUB_AUTHORIZATION={authorization!r}; accepted: on, off")
-        if authorization == "off" and environment == "production":
-            raise SettingsError("HUB_AUTHORIZATION=off is for benchmarks, never production")
-        return cls(
-            database_url=env.get("HUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            environment=environment,  # type: ignore[arg-type]
-            host=host,
-            port=port,
-            workers=_int(env, "HUB_WORKERS", 1, low=1, high=64),
-            log_level=env.get("HUB_LOG_LEVEL", "info").lower(),
-            default_page_size=default_page,
-            max_page_size=max_page,
-            max_query_depth=_int(env, "HUB_MAX_QUERY_DEPTH", 10, low=2, high=50),
-            max_aliases=_int(env, "HUB_MAX_ALIASES", 30, low=1, high=1000),
-            max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, low=50, high=100_000),
-            authorization=authorization == "on",
-            pledge_sweep_seconds=_int(env, "HUB_PLEDGE_SWEEP_SECONDS", 60, low=0, high=86400),
-            policy_check_seconds=_int(env, "HUB_POLICY_CHECK_SECONDS", 2, low=0, high=60),
-            echo_sql=env.get("HUB_ECHO_SQL", "") in ("1", "true", "yes"),
-            var_dir=Path(env.get("HUB_VAR_DIR", "var")),
-            # Without HUB_ISSUER the issuer is where this process listens (development).
-            auth=AuthSettings.from_env(env, default_issuer=f"http://{host}:{port}"),
-            audit=_audit_settings(env),
-            audit_enabled=audit_switch == "on",
+        settings = cls.read(env)
+        # Without HUB_ISSUER the issuer is where this process listens (development).
+        issuer = f"http://{settings.host}:{settings.port}"
+        return settings.model_copy(
+            update={
+                "auth": AuthSettings.from_env(env, default_issuer=issuer),
+                "audit": AuditSettings.from_env(env),
+            }
         )
-
-
-def _audit_settings(env: Mapping[str, str]) -> AuditSettings:
-    # The audit package builds on this module (SettingsError, _int): import it late.
-    from hub.audit.settings import AuditSettings
-
-    return AuditSettings.from_env(env)

@@ -39,3 +39,38 @@ def test_bad_values_say_what_is_accepted(env: dict[str, str], message: str) -> N
 
 def test_production_turns_graphiql_off() -> None:
     assert not Settings.from_env({"HUB_ENV": "production"}).graphiql
+
+
+def test_a_duration_may_be_a_fraction_of_a_second() -> None:
+    assert Settings.from_env({"HUB_POLICY_CHECK_SECONDS": "0.5"}).policy_check_seconds == 0.5
+    with pytest.raises(SettingsError, match=r"HUB_POLICY_CHECK_SECONDS='soon' is not a number"):
+        Settings.from_env({"HUB_POLICY_CHECK_SECONDS": "soon"})
+    with pytest.raises(SettingsError, match=r"HUB_POLICY_CHECK_SECONDS='61' is outside 0..60"):
+        Settings.from_env({"HUB_POLICY_CHECK_SECONDS": "61"})
+
+
+def test_every_variable_is_read_and_secrets_stay_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {
+            "HUB_WORKERS": "2",
+            "HUB_WORKER_HEALTHCHECK_SECONDS": "45",
+            "HUB_AUDIT": "OFF",
+            "HUB_SIGNING_KEY": "-----PEM-----",
+            "HUB_AUDIT_PEPPER": "p" * 32,
+            "HUB_CLIENT_STATUS_CACHE_SECONDS": "5",
+            "HUB_ECHO_SQL": "",
+        }
+    )
+    assert (settings.workers, settings.worker_healthcheck_seconds) == (2, 45)
+    assert not settings.audit_enabled and not settings.echo_sql
+    assert settings.auth.status_cache_seconds == 5
+    assert settings.auth.signing_key_pem is not None
+    assert settings.auth.signing_key_pem.get_secret_value() == "-----PEM-----"
+    assert "-----PEM-----" not in repr(settings) and "p" * 32 not in repr(settings)
+    assert Settings.from_env({}).worker_healthcheck_seconds == 30
+
+
+def test_settings_built_in_code_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_PORT", "9999")
+    assert Settings().port == 8000
+    assert Settings.from_env().port == 9999

@@ -39,9 +39,9 @@ from joserfc.jwk import KeySet
 from starlette.responses import Response
 
 from hub.auth.directory import ClientRecord, ClientStatus
-from hub.auth.hashing import SecretHasher
 from hub.auth.tokens import AccessTokenClaims, AccessTokens
-from hub.organizations.service import ROLES
+from hub.organizations.hashing import SecretHasher
+from hub.organizations.models import ROLES
 from hub.settings import AuthSettings
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,19 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]  # authli
 
     def authenticate_token_endpoint_client(self) -> OAuthClient:
         """The authenticated client, refused when revoked or suspended."""
-        return _require_active(super().authenticate_token_endpoint_client())
+        try:
+            client = super().authenticate_token_endpoint_client()
+        except InvalidClientError as error:
+            # authlib's generic text lists methods; tell the partner what to check. Specific
+            # descriptions (an assertion's reused jti, …) stay.
+            generic = str(error.description or "")
+            if not generic or generic.startswith("The client cannot authenticate"):
+                error.description = (
+                    "client authentication failed: the client id and secret (or the signed "
+                    "assertion) were not accepted"
+                )
+            raise
+        return _require_active(client)
 
     def validate_requested_scope(self) -> None:
         """Refuse a scope naming a role the client does not hold."""

@@ -12,8 +12,9 @@ which personal fields a response carried.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -24,6 +25,7 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    parse,
     visit,
 )
 from graphql.language import (
@@ -63,24 +65,12 @@ def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[
     return frozenset(collector.fields)
 
 
-#: Clients send the same few documents again and again; walk each once (bounded LRU).
-_SELECTED: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()
-_SELECTED_MAX = 256
-
-
-def selected_fields_cached(
-    schema: GraphQLSchema, document: DocumentNode, query: str
-) -> frozenset[str]:
-    """`selected_fields`, remembered per schema and query text."""
-    key = (id(schema), query)
-    found = _SELECTED.get(key)
-    if found is None:
-        found = _SELECTED[key] = selected_fields(schema, document)
-        if len(_SELECTED) > _SELECTED_MAX:
-            _SELECTED.popitem(last=False)
-    else:
-        _SELECTED.move_to_end(key)
-    return found
+#: Clients send the same few documents again and again; walk each once. Keyed by the query
+#: text (and the schema); a miss parses the text again, which costs far less than the walk.
+@lru_cache(maxsize=256)
+def selected_fields_cached(schema: GraphQLSchema, query: str) -> frozenset[str]:
+    """`selected_fields` of the document `query`, remembered per schema and query text."""
+    return selected_fields(schema, parse(query))
 
 
 def _root_fields(
@@ -99,6 +89,11 @@ def _refusal(message: str, code: str, **details: object) -> ExecutionResult:
     return ExecutionResult(
         data=None, errors=[GraphQLError(message, extensions={"code": code, **details})]
     )
+
+
+def _stated(access: Any) -> str:
+    """The purposes a caller's roles may state, for messages."""
+    return ", ".join(sorted(p.value for p in access.purposes)) or "none"
 
 
 class AuthorizationChecks(SchemaExtension):
@@ -143,8 +138,11 @@ class AuthorizationChecks(SchemaExtension):
                     "FORBIDDEN",
                     permission=permission,
                 )
-        context.selected_fields = selected_fields_cached(
-            execution.schema._schema, document, execution.query or ""
+        schema = execution.schema._schema
+        context.selected_fields = (
+            selected_fields(schema, document)
+            if execution.query is None
+            else selected_fields_cached(schema, execution.query)
         )
         return self._check_purpose(context)
 
@@ -155,14 +153,16 @@ class AuthorizationChecks(SchemaExtension):
             try:
                 purpose = Purpose(raw.strip().upper())
             except ValueError:
-                accepted = ", ".join(p.value for p in Purpose)
                 return _refusal(
-                    f"X-Purpose {raw!r} is not a recognised purpose; accepted: {accepted}.",
+                    f"X-Purpose {raw!r} is not a recognised purpose; your role may state: "
+                    f"{_stated(access)}.",
                     "BAD_PURPOSE",
+                    accepted=sorted(p.value for p in access.purposes),
                 )
             if purpose not in access.purposes:
                 return _refusal(
-                    f"Your role may not read personal data for {purpose.value}.",
+                    f"Your role may not read personal data for {purpose.value}; it may state: "
+                    f"{_stated(access)}.",
                     "FORBIDDEN",
                     permission=f"purpose:{purpose.value}",
                 )
@@ -176,11 +176,28 @@ class AuthorizationChecks(SchemaExtension):
             and access.level(type_name, name) is Level.FULL
         )
         if full:
-            allowed = ", ".join(sorted(p.value for p in access.purposes))
             return _refusal(
                 f"Reading personal data ({', '.join(full)}) needs an X-Purpose header; "
-                f"your role may state: {allowed}.",
+                f"your role may state: {_stated(access)}.",
                 "PURPOSE_REQUIRED",
                 fields=full,
+            )
+        unmaskable = sorted(
+            f"{type_name}.{name}"
+            for type_name, names in PERSONAL_FIELDS.items()
+            for name in names
+            if f"{type_name}.{name}" in context.selected_fields
+            and access.level(type_name, name) is Level.PLEDGED
+        )
+        if unmaskable:
+            # Not an error: the answer is right, masked. But say so, never silently.
+            context.warnings.append(
+                {
+                    "code": "PURPOSE_WOULD_UNMASK",
+                    "message": "These fields come masked because the request states no "
+                    "purpose; for people whose needs your organisation has pledged they are "
+                    f"shown in full with an X-Purpose header ({_stated(access)}).",
+                    "fields": unmaskable,
+                }
             )
         return None

@@ -29,9 +29,7 @@ SUBGRAPH_FILE = Path("schema/hub.subgraph.graphql")
 def _settings(database_url: str | None = None) -> Settings:
     settings = Settings.from_env()
     if database_url:
-        from dataclasses import replace
-
-        settings = replace(settings, database_url=database_url)
+        settings = settings.model_copy(update={"database_url": database_url})
     return settings
 
 
@@ -41,7 +39,7 @@ DatabaseUrl = typer.Option(None, "--database-url", help="Overrides HUB_DATABASE_
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
     """Apply every migration and load missing reference data (regions, taxonomy, agencies)."""
-    from hub.database import upgrade
+    from hub.migrations import upgrade
 
     settings = _settings(database_url)
     added = asyncio.run(upgrade(settings.database_url))
@@ -51,7 +49,7 @@ def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
 @db_app.command("check")
 def db_check(database_url: str | None = DatabaseUrl) -> None:
     """Fail when the database schema and the models differ (a migration is missing)."""
-    from hub.database import drift
+    from hub.migrations import drift
 
     differences = asyncio.run(drift(_settings(database_url).database_url))
     if differences:
@@ -85,8 +83,16 @@ def serve(
     workers: int | None = typer.Option(None, help="Overrides HUB_WORKERS."),
 ) -> None:
     """Serve the hub with uvicorn."""
+    import os
+
     import uvicorn
 
+    # The app factory (in every worker process) builds its settings from the environment:
+    # the flags go there, so that the issuer and the RFC 8414 metadata name this address.
+    if host is not None:
+        os.environ["HUB_HOST"] = host
+    if port is not None:
+        os.environ["HUB_PORT"] = str(port)
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
     uvicorn.run(
@@ -95,22 +101,33 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
+        # A worker answers the supervisor's health ping only once it has imported the hub.
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         log_level=settings.log_level,
     )
 
 
 @app.command("demo")
 def demo(
-    citizens: int = typer.Option(3000, help="Citizens to seed when the registry is empty."),
-    seed: int = typer.Option(1, help="Random seed of the synthetic city."),
+    citizens: int | None = typer.Option(
+        None, help="Citizens to seed when the registry is empty [default: 3000]."
+    ),
+    seed: int | None = typer.Option(None, help="Random seed of the synthetic city [default: 1]."),
 ) -> None:
     """Migrate, seed a small synthetic Bandung when empty, and serve GraphiQL on loopback."""
     import uvicorn
 
-    from hub.cli.demo import prepare_demo
+    from hub.cli.demo import DEMO_CITIZENS, DEMO_SEED, prepare_demo
 
     settings = _settings()
-    asyncio.run(prepare_demo(settings, citizens=citizens, seed=seed, console=console))
+    asyncio.run(
+        prepare_demo(
+            settings,
+            citizens=DEMO_CITIZENS if citizens is None else citizens,
+            seed=DEMO_SEED if seed is None else seed,
+            console=console,
+        )
+    )
     uvicorn.run(
         "hub.app:create_app",
         factory=True,

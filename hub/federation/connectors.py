@@ -23,7 +23,6 @@ import httpx
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
-from hub.federation.errors import ConnectorUnavailable
 from hub.federation.models import Connector
 
 logger = logging.getLogger("hub.federation")
@@ -78,6 +77,15 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+class ConnectorFailure(Exception):
+    """A connector gave no usable answer: which one, and why (said to clients)."""
+
+    def __init__(self, connector: str, reason: str) -> None:
+        super().__init__(f"{connector}: {reason}")
+        self.connector = connector
+        self.reason = reason
+
+
 class _BadAnswer(Exception):
     """The connector answered, but not with what `_entities` returns."""
 
@@ -119,7 +127,7 @@ async def _authorization(target: Target, client: httpx.AsyncClient) -> dict[str,
 async def fetch_entities(
     target: Target, representations: list[dict[str, Any]], selection: str
 ) -> list[dict[str, Any] | None]:
-    """The connector's `_entities` for `representations` (aligned), or `ConnectorUnavailable`."""
+    """The connector's `_entities` for `representations` (aligned), or `ConnectorFailure`."""
     document = (
         "query HubConnector($r: [_Any!]!) { _entities(representations: $r) "
         f"{{ ... on Citizen {{ {selection} }} }} }}"
@@ -148,7 +156,7 @@ async def fetch_entities(
     except _BadAnswer as error:
         reason = str(error)
     logger.warning("connector %s unavailable: %s", target.name, reason)
-    raise ConnectorUnavailable(target.name, reason)
+    raise ConnectorFailure(target.name, reason)
 
 
 def _entities_of(response: httpx.Response, expected: int) -> list[dict[str, Any] | None]:

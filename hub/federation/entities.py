@@ -56,7 +56,7 @@ def _reference(type_name: str, representation: dict[str, Any]) -> Reference:
     if "id" in representation:
         global_id = str(representation["id"])
         actual, raw_key = from_global_id(global_id)
-        key = parse_node_key(type_name, raw_key) if actual == type_name else None
+        key = parse_node_key(global_id, type_name, raw_key) if actual == type_name else None
         if key is None:
             raise BadInput(f"{global_id!r} is not the id of a {type_name}", code="INVALID_ID")
         return (type_name, "id", key)

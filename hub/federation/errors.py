@@ -1,15 +1,14 @@
-"""Errors of the federation domain.
+"""Expected failures of connector registration (see `hub.errors` for the shape).
 
-ConnectorError            a registration was refused (`code`: ConnectorErrorCode)
-ConnectorUnavailable      a connector did not answer in time, failed, or its circuit is
-                          open: its fields are null, with this error on their path
+A connector that fails when called is not a domain error: the GraphQL layer reports it on
+the fields it provides (`hub.federation.loaders.ConnectorUnavailable`).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from hub.graphql.errors import HubError
+from hub.errors import DomainError
 
 
 class ConnectorErrorCode(StrEnum):
@@ -24,23 +23,10 @@ class ConnectorErrorCode(StrEnum):
     UNKNOWN_ORGANIZATION = "UNKNOWN_ORGANIZATION"
 
 
-class ConnectorError(Exception):
-    """A connector registration the hub refuses, with a code and what is accepted."""
+class ConnectorError(DomainError):
+    """A connector registration was refused; `code` is a `ConnectorErrorCode`."""
+
+    code: ConnectorErrorCode
 
     def __init__(self, code: ConnectorErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class ConnectorUnavailable(HubError):
-    """The connector gave no usable answer: its fields are null on this path."""
-
-    code = "CONNECTOR_UNAVAILABLE"
-
-    def __init__(self, connector: str, reason: str) -> None:
-        super().__init__(
-            f"The {connector} connector did not answer ({reason}); its fields are null.",
-            connector=connector,
-            reason=reason,
-        )
+        super().__init__(code, message)

@@ -28,14 +28,27 @@ from strawberry.types import Info
 
 from hub.authz.catalog import Level
 from hub.federation import queries, service
-from hub.federation.connectors import Target, fetch_entities
-from hub.federation.errors import ConnectorUnavailable
+from hub.federation.connectors import ConnectorFailure, Target, fetch_entities
 from hub.federation.types import CONNECTED
 from hub.graphql.context import Context
+from hub.graphql.errors import HubError
 from hub.graphql.relay import to_global_id
 
 #: Per citizen id: the connected fields' answers (None where not shown or not known).
 Answers = dict[str, dict[str, Any] | None]
+
+
+class ConnectorUnavailable(HubError):
+    """The connector gave no usable answer: its fields are null on this path."""
+
+    code = "CONNECTOR_UNAVAILABLE"
+
+    def __init__(self, connector: str, reason: str) -> None:
+        super().__init__(
+            f"The {connector} connector did not answer ({reason}); its fields are null.",
+            connector=connector,
+            reason=reason,
+        )
 
 
 async def connected(info: Info[Context, Any], citizen_id: int, field: str) -> Any:
@@ -44,7 +57,10 @@ async def connected(info: Info[Context, Any], citizen_id: int, field: str) -> An
     target = (await _targets(context)).get(field)
     if target is None:
         return None  # no agency provides this field yet
-    answers: Answers = await _loader(context, target).load(citizen_id)
+    try:
+        answers: Answers = await _loader(context, target).load(citizen_id)
+    except ConnectorFailure as failure:
+        raise ConnectorUnavailable(failure.connector, failure.reason) from None
     value = answers.get(field)
     if value is None:
         return None
@@ -104,9 +120,7 @@ async def _call(context: Context, target: Target, citizen_ids: list[int]) -> lis
         answers[cid] = returned
         given = {f for f, value in returned.items() if value is not None}
         if given:
-            context.personal_reads.setdefault(cid, set()).update(
-                {*given, f"connector:{target.name}"}
-            )
+            context.personal_reads.add(cid, *given, f"connector:{target.name}")
     return [answers[cid] for cid in citizen_ids]
 
 

@@ -9,7 +9,9 @@ from typing import Any
 import strawberry
 from strawberry.federation.schema_directives import Shareable
 
+from hub.federation.errors import ConnectorErrorCode
 from hub.federation.models import Connector as ConnectorRow
+from hub.graphql.enums import described_enum
 
 # The connected types are value types an agency's subgraph may serve too (the example in
 # partners/examples/opd-subgraph does): @shareable lets a gateway compose both.
@@ -121,3 +123,68 @@ class Connector:
             active=row.status == "ACTIVE",
             created_at=row.created_at,
         )
+
+
+described_enum(
+    ConnectorErrorCode,
+    description="Why a connector registration was refused.",
+    values={
+        "BAD_NAME": "The name is not a handle.",
+        "BAD_URL": "Not an http(s) URL with a host.",
+        "UNKNOWN_FIELD": "Not one of the hub's connected fields.",
+        "FIELD_TAKEN": "Another active connector provides that field.",
+        "BAD_TIMEOUT": "Timeout out of 50-30000 ms.",
+        "BAD_CREDENTIALS": "Credentials incomplete, or a secret instead of a reference.",
+        "UNKNOWN_ORGANIZATION": "No organisation has that code.",
+    },
+)
+
+
+@strawberry.type(description="An expected failure of a connector registration.")
+class ConnectorError:
+    code: ConnectorErrorCode = strawberry.field(description="What kind of failure.")
+    message: str = strawberry.field(description="What was wrong and what is accepted.")
+
+
+@strawberry.type(description="The result of `registerConnector`.")
+class ConnectorPayload:
+    connector: Connector | None = strawberry.field(
+        default=None, description="The connector as registered; null on failure."
+    )
+    errors: list[ConnectorError] = strawberry.field(
+        default_factory=list, description="Why the registration was refused; empty on success."
+    )
+
+
+@strawberry.input(description="An agency's subgraph to call for the connected fields it provides.")
+class RegisterConnectorInput:
+    name: str = strawberry.field(
+        description="Handle, e.g. `dinkes`; registering it again updates it."
+    )
+    url: str = strawberry.field(description="The subgraph's GraphQL endpoint (http or https).")
+    fields: list[str] = strawberry.field(
+        description="The hub's `Citizen` fields it provides: `healthCoverage`, `schooling`."
+    )
+    key: ConnectorKey = strawberry.field(
+        default=ConnectorKey.NIK, description="Which key its `Citizen` is resolved by."
+    )
+    timeout_ms: int = strawberry.field(
+        default=2000, description="How long the hub waits for one call, 50-30000 ms."
+    )
+    auth: ConnectorAuth = strawberry.field(
+        default=ConnectorAuth.NONE, description="How the hub authenticates to it."
+    )
+    secret_ref: str | None = strawberry.field(
+        default=None,
+        description="Where the hub reads the credential (bearer token or client secret): "
+        "`env:NAME` or `file:/path`. Never the secret itself.",
+    )
+    token_url: str | None = strawberry.field(
+        default=None, description="CLIENT_CREDENTIALS: the agency's token endpoint."
+    )
+    client_id: str | None = strawberry.field(
+        default=None, description="CLIENT_CREDENTIALS: the hub's client id there."
+    )
+    organization: str | None = strawberry.field(
+        default=None, description="Code of the agency that runs it (`DINKES`)."
+    )

@@ -4,6 +4,11 @@
 
 - a mutation appends its event inside its own transaction and commits both together; if
   either fails, nothing was written and the client is told so (`COMMIT_FAILED`);
+- a mutation document commits whole or not at all: when any of its root fields ended in a
+  top-level error, every field's writes are rolled back, each field that had resolved is
+  reported `NOT_COMMITTED` (`data` is null), and only the audit event is committed. An
+  expected failure inside a payload's `errors` is not a top-level error: `attempt()` undid
+  that field's writes in its savepoint, and the other fields commit;
 - any other operation hands its event to the group-commit writer and waits until it is
   durable; if it cannot be written, the data is withheld (`AUDIT_UNAVAILABLE`): the hub
   fails closed rather than answer a read it cannot account for.
@@ -22,13 +27,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from hub.audit.events import AuditEvent, CitizenAccess
-from hub.db import utcnow
+from hub.audit.events import AuditEvent
+from hub.db import WRITE_TRANSACTION, utcnow
 from hub.graphql.context import Context
 
 logger = logging.getLogger("hub.graphql")
@@ -49,6 +54,37 @@ def _fail(execution: Any, message: str, code: str, request_id: str) -> None:
     result.errors = [error]
 
 
+def _withdraw(execution: Any, request_id: str) -> None:
+    """Replace a rolled-back mutation's data by NOT_COMMITTED errors, one per root field
+    that did not fail itself, after the errors that made the document fail."""
+    result = execution.result
+    failed = {error.path[0] for error in result.errors if error.path}
+    # `data` may already be null (a failed field's type is non-null): the document says
+    # which root fields there were.
+    operation = get_operation_ast(execution.graphql_document, execution.operation_name)
+    roots = [
+        (selection.alias or selection.name).value
+        for selection in (operation.selection_set.selections if operation else ())
+        if isinstance(selection, FieldNode)
+    ]
+    resolved = [name for name in dict.fromkeys(roots) if name not in failed]
+    if not all(error.path for error in result.errors):
+        resolved = []  # refused before execution (validation, policy): no field ran
+    result.data = None
+    result.errors = [
+        *result.errors,
+        *(
+            GraphQLError(
+                f"{name} was not written: another field of this document failed, and a "
+                "mutation document commits whole or not at all. Nothing was written.",
+                path=[name],
+                extensions={"code": "NOT_COMMITTED", "requestId": request_id},
+            )
+            for name in resolved
+        ),
+    ]
+
+
 class RecordAndCommit(SchemaExtension):
     """Records the operation's audit event and commits a mutation with it, fail-closed."""
 
@@ -64,10 +100,20 @@ class RecordAndCommit(SchemaExtension):
             is_mutation = execution.operation_type == OperationType.MUTATION
         except RuntimeError:  # no document: it did not parse
             is_mutation = False
+        whole = True
+        if is_mutation and execution.result is not None and execution.result.errors:
+            # A mutation document commits whole or not at all: one field's top-level error
+            # undoes the fields before it (their results are withdrawn, NOT_COMMITTED).
+            whole = False
+            async with context.db_lock:
+                await context.session.rollback()
+            _withdraw(execution, context.request_id)
         event = self._event(context, occurred_at, time.perf_counter() - started)
         try:
             if is_mutation:
                 async with context.db_lock:
+                    if not whole:  # a new transaction, for the event alone
+                        await context.session.connection(execution_options=WRITE_TRANSACTION)
                     if event is not None and context.recorder is not None:
                         await context.recorder.record_in(context.session, event)
                     await context.session.commit()
@@ -95,7 +141,7 @@ class RecordAndCommit(SchemaExtension):
                     context.request_id,
                 )
             return
-        if is_mutation:
+        if is_mutation and whole:
             for hook in context.after_commit:
                 hook()
 
@@ -136,10 +182,7 @@ class RecordAndCommit(SchemaExtension):
             operation_name=execution.operation_name or _root_fields(data),
             document=execution.query,
             variables=execution.variables or None,
-            citizens=tuple(
-                CitizenAccess(citizen_id, tuple(sorted(fields)))
-                for citizen_id, fields in context.personal_reads.items()
-            ),
+            citizens=context.personal_reads.snapshot(),
             result_size=len(orjson.dumps(data)) if data is not None else 0,
             duration_us=int(seconds * 1_000_000),
         )

@@ -10,16 +10,34 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 
 from hub.audit.runtime import AuditRecorder
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
+from hub.db import request_session
 from hub.graphql.context import Context
+from hub.graphql.edge import UNREADABLE_STATE
+from hub.graphql.graphiql import graphiql_page
+from hub.graphql.hygiene import clean_surrogates
+from hub.requests import RETRY_AFTER_SECONDS
 from hub.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+#: Codes of a response with no data because the hub cannot serve now (a retry may succeed).
+RETRY_LATER_CODES = frozenset({"SERVICE_UNAVAILABLE", "AUDIT_UNAVAILABLE", "COMMIT_FAILED"})
+
+
+def _retry_later(response_data: GraphQLHTTPResponse) -> bool:
+    """True when the response has no data and every error says "retry later"."""
+    errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
+    return (
+        response_data.get("data") is None
+        and bool(errors)
+        and all((e.get("extensions") or {}).get("code") in RETRY_LATER_CODES for e in errors)
+    )
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -49,7 +67,7 @@ class HubGraphQL(GraphQL[Context, None]):
             if self.graphql_ide is None:
                 response: Response = PlainTextResponse("GraphiQL is off in production", 404)
             else:
-                response = HTMLResponse(self.graphql_ide_html)
+                response = HTMLResponse(graphiql_page(scope.get("root_path", "")))
             await response(scope, receive, send)
             return
         try:
@@ -57,21 +75,28 @@ class HubGraphQL(GraphQL[Context, None]):
         finally:
             session: AsyncSession | None = state.pop("hub_session", None)
             if session is not None:
-                # Reads leave nothing to keep; mutations commit inside their resolver.
+                # Reads leave nothing to keep; a mutation has committed already, with its audit
+                # event (hub.graphql.audit.RecordAndCommit), or must leave nothing behind.
                 await session.rollback()
                 await session.close()
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """Strawberry's GraphiQL page, its assets served by the hub (no CDN)."""
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         principal = request.state.principal
         policy = await self.policies.current()
-        session = self.sessions()
+        request_id = getattr(request.state, "request_id", "-")
+        session = request_session(self.sessions, request_id)
         request.state.hub_session = session
         return Context(
             settings=self.settings,
             session=session,
-            request_id=getattr(request.state, "request_id", "-"),
+            request_id=request_id,
             principal=principal,
             policy=policy,
             access=(
@@ -83,6 +108,24 @@ class HubGraphQL(GraphQL[Context, None]):
             auth=self.auth,
             policies=self.policies,
             recorder=self.recorder,
+        )
+
+    async def execute_operation(
+        self, request: Request, request_adapter: Any, request_data: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        if isinstance(request_data, GraphQLRequestData):
+            # JSON may carry lone surrogates ("\ud800") that no encoder takes: replace them
+            # before anything (the audit included) reads the request; the schema refuses it.
+            found: list[str] = []
+            request_data.query = clean_surrogates(request_data.query, "query", found)
+            request_data.operation_name = clean_surrogates(
+                request_data.operation_name, "operationName", found
+            )
+            request_data.variables = clean_surrogates(request_data.variables, "variables", found)
+            if found:
+                setattr(request.state, UNREADABLE_STATE, found)
+        return await super().execute_operation(
+            request, request_adapter, request_data, *args, **kwargs
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -99,6 +142,19 @@ class HubGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        listed: list[dict[str, Any]] = (
+            [] if isinstance(response_data, list) else response_data.get("errors") or []  # type: ignore[assignment]
+        )
+        if any((e.get("extensions") or {}).get("code") == "METHOD_NOT_ALLOWED" for e in listed):
+            # GraphQL over HTTP: a mutation over GET is 405, saying which method works.
+            response.status_code = 405
+            response.headers["allow"] = "POST"
+        if not isinstance(response_data, list) and _retry_later(response_data):
+            # The hub could not answer now (its database or audit trail is unavailable),
+            # which is no fault of the request: 503, and when to try again.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         if not getattr(sub_response, "graphql_response_json", False) or isinstance(
             response_data, list
         ):
@@ -111,6 +167,7 @@ class HubGraphQL(GraphQL[Context, None]):
             encoded = self.encode_json(response_data)
             response.body = encoded.encode() if isinstance(encoded, str) else encoded
             response.headers["content-length"] = str(len(response.body))
-            response.status_code = 400
+            if response.status_code == 200:  # a 405 above stays a 405
+                response.status_code = 400
         response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
         return response

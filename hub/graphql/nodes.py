@@ -11,9 +11,9 @@ from sqlalchemy.engine import Row
 from strawberry.types import Info
 
 from hub.graphql.context import Context
-from hub.graphql.errors import NotFound
+from hub.graphql.errors import BadInput, NotFound
 from hub.graphql.lists import many
-from hub.graphql.relay import from_global_id
+from hub.graphql.relay import database_key, from_global_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def node_source(
     to_object: Callable[[Row[Any]], Any],
     *,
     key_column: str = "id",
-    parse_key: Callable[[str], Any] = int,
+    parse_key: Callable[[str], Any] = database_key,
     row_type: str | None = None,
 ) -> None:
     """Declare that global ids of `type_name` name rows of `table` by `key_column`."""
@@ -71,15 +71,20 @@ async def load_nodes(
     return found
 
 
-def parse_node_key(type_name: str, raw_key: str) -> Any:
-    """The database key of a global id's `raw_key`, or None when the type or key is unknown."""
+def parse_node_key(global_id: str, type_name: str, raw_key: str) -> Any:
+    """The database key inside a global id, None for a type without nodes; `BadInput` when
+    the key is not one a `type_name` has."""
     source = _SOURCES.get(type_name)
     if source is None:
         return None
     try:
         return source.parse_key(raw_key)
     except ValueError:
-        return None
+        raise BadInput(
+            f"{global_id!r} is not a global id issued by this hub: its key {raw_key!r} is not "
+            f"one a {type_name} has",
+            code="INVALID_ID",
+        ) from None
 
 
 async def resolve_node(info: Info[Context, Any], global_id: str) -> Any:
@@ -88,7 +93,7 @@ async def resolve_node(info: Info[Context, Any], global_id: str) -> Any:
     A record the caller may not see is reported exactly like one that does not exist.
     """
     type_name, raw_key = from_global_id(global_id)
-    key = parse_node_key(type_name, raw_key)
+    key = parse_node_key(global_id, type_name, raw_key)
     found = await load_nodes(info, type_name, [key]) if key is not None else {}
     if key not in found:
         raise NotFound(f"No object has the id {global_id!r}")

@@ -8,10 +8,15 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from hub.contributions.models import MAX_RUPIAH
 from hub.graphql.errors import BadInput
 
-#: Largest integer a JavaScript client can hold exactly (2^53 - 1).
-MAX_SAFE_INTEGER = 9_007_199_254_740_991
+
+def ascii_digits(text: str) -> bool:
+    """True for a non-empty string of 0-9 only. `str.isdigit` and `int()` also accept
+    Arabic-Indic (U+0660-0669) and full-width (U+FF10-FF19) digits, which no register
+    holds."""
+    return text.isascii() and text.isdigit()
 
 
 def validate_nik(value: object) -> str:
@@ -19,9 +24,9 @@ def validate_nik(value: object) -> str:
     if not isinstance(value, str):
         raise BadInput("NIK must be a string of 16 digits", code="INVALID_NIK")
     nik = value.strip()
-    if len(nik) != 16 or not nik.isdigit():
+    if len(nik) != 16 or not ascii_digits(nik):
         raise BadInput(
-            f"NIK must be exactly 16 digits; got {len(nik)} characters",
+            f"NIK must be exactly 16 digits (ASCII 0-9); got {len(nik)} characters",
             code="INVALID_NIK",
         )
     if not 11 <= int(nik[:2]) <= 94:
@@ -48,11 +53,11 @@ def parse_rupiah(value: object) -> int:
             "Rupiah must be a whole number (or a string of digits)", code="INVALID_RUPIAH"
         )
     if isinstance(value, str):
-        if not value.isdigit():
-            raise BadInput("Rupiah must be written with digits only", code="INVALID_RUPIAH")
+        if not ascii_digits(value):
+            raise BadInput("Rupiah must be written with the digits 0-9 only", code="INVALID_RUPIAH")
         value = int(value)
-    if not 0 <= value <= MAX_SAFE_INTEGER:
-        raise BadInput(f"Rupiah must be between 0 and {MAX_SAFE_INTEGER}", code="INVALID_RUPIAH")
+    if not 0 <= value <= MAX_RUPIAH:
+        raise BadInput(f"Rupiah must be between 0 and {MAX_RUPIAH}", code="INVALID_RUPIAH")
     return value
 
 

@@ -6,7 +6,7 @@ import logging
 from typing import Annotated, Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -14,8 +14,6 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as max_aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as query_depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -31,13 +29,16 @@ from hub.contributions.models import Contribution
 from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
+from hub.db import is_unavailable
 from hub.federation.mutations import FederationMutations
 from hub.federation.schema import FederationQueries
 from hub.federation.sdl import api_sdl
 from hub.federation.subgraph import Subgraph
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
+from hub.graphql.edge import CodedErrors, EdgeSchema
 from hub.graphql.errors import is_expected
+from hub.graphql.limits import document_limits
 from hub.graphql.nodes import node_source, resolve_node
 from hub.graphql.relay import Node
 from hub.graphql.scalars import SCALARS
@@ -88,7 +89,10 @@ node_source(
 
 @strawberry.type
 class NodeQueries:
-    @strawberry.field(description="Any object by its global id (Relay). Errors with NOT_FOUND.")
+    @strawberry.field(
+        description="Any object by its global id (Relay); null with a NOT_FOUND error when "
+        "no such object exists or the caller may not see it (its siblings are unaffected)."
+    )
     async def node(
         self,
         info: Info[Context, Any],
@@ -96,7 +100,7 @@ class NodeQueries:
             strawberry.ID,
             strawberry.argument(description="A global id, as every object's `id` gives it."),
         ],
-    ) -> Node:
+    ) -> Node | None:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
 
@@ -135,6 +139,17 @@ class RequestIdOnErrors(SchemaExtension):
             if is_expected(error):
                 processed.append(error)
                 continue
+            if error.original_error is not None and is_unavailable(error.original_error):
+                logger.warning("database unavailable in %s (request %s)", error.path, request_id)
+                processed.append(
+                    GraphQLError(
+                        "The hub's database is unavailable; retry in a few seconds.",
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+                    )
+                )
+                continue
             logger.error(
                 "unexpected error in %s (request %s)",
                 error.path,
@@ -153,8 +168,11 @@ class RequestIdOnErrors(SchemaExtension):
 
 
 @strawberry.type(
-    description="Change the hub's data. Each mutation commits with its audit event or not at "
-    "all; expected failures come back in the payload's `errors`, with a code."
+    description="Change the hub's data. A document commits whole, with its audit event, or "
+    "not at all: if any root field ends in a top-level error (`errors` of the response), "
+    "nothing is written, `data` is null and each field that had succeeded is reported with "
+    "the code NOT_COMMITTED. Expected failures come back in a payload's `errors`, with a "
+    "code: that field wrote nothing, and the document's other fields commit."
 )
 class Mutation(
     NeedMutations,
@@ -166,10 +184,10 @@ class Mutation(
     pass
 
 
-class HubSchema(Subgraph):
-    """An Apollo Federation 2 subgraph (`hub.federation`), minus strawberry's logging of every
-    client error: clients' mistakes (validation, bad input) are answered, not logged;
-    `RequestIdOnErrors` logs the rest."""
+class HubSchema(EdgeSchema, Subgraph):
+    """The edge's schema (`hub.graphql.edge`) as an Apollo Federation 2 subgraph
+    (`hub.federation`), minus strawberry's logging of every client error: clients' mistakes
+    (validation, bad input) are answered, not logged; `RequestIdOnErrors` logs the rest."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
@@ -177,14 +195,16 @@ class HubSchema(Subgraph):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the limits of `settings` applied before execution."""
-    # The depth and alias rules are built once: ValidationCache keys its entries by the rule
-    # classes, and strawberry's limiter extensions would make new ones for every request
-    # (measured: 8 ms of validation per request instead of a cache hit).
+    # The limit rules are built once: ValidationCache keys its entries by the rule classes,
+    # and strawberry's limiter extensions would make new ones for every request (measured:
+    # 8 ms of validation per request instead of a cache hit). Ours also cost time linear in
+    # the text where strawberry's expand every fragment spread (see hub/graphql/limits.py).
     limits: list[type[ASTValidationRule]] = [
-        query_depth_validator(settings.max_query_depth, None, None),
-        max_aliases_validator(settings.max_aliases),
+        document_limits(settings.max_query_depth, settings.max_aliases, settings.max_fields),
     ]
-    return HubSchema(
+    if not settings.introspection:
+        limits.append(NoSchemaIntrospectionCustomRule)
+    schema = HubSchema(
         query=Query,
         mutation=Mutation,
         types=[ContributionType],
@@ -197,9 +217,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             ValidationCache,
             AuthorizationChecks,
             RecordAndCommit,
+            # Exits before RecordAndCommit: the audit records the coded errors.
+            lambda: CodedErrors(suggestions=settings.suggestions),
             RequestIdOnErrors,
         ],
     )
+    schema.request_timeout_seconds = settings.request_timeout_seconds
+    return schema
 
 
 def operations_of(schema: strawberry.Schema) -> list[str]:

@@ -51,6 +51,7 @@ def _check_run(run: dict[str, Any]) -> None:
     assert run["errors"]["non_2xx"] == 0, run["errors"]["first_error"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 async def test_the_harness_writes_well_formed_results(
     empty_database_url: str, tmp_path: Path

@@ -11,7 +11,7 @@ import pytest
 
 from hub.federation.connectors import BREAKER_THRESHOLD
 from hub.graphql.relay import from_global_id
-from tests.api import Api
+from tests.support.api import Api
 from tests.authz.test_delivery_details import pledge_open_need
 from tests.federation.audit import event_of
 from tests.federation.conftest import CLIENT_SECRET_ENV, SECRET_ENV, Agency

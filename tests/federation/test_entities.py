@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from hub.graphql.relay import from_global_id
-from tests.api import Api
+from tests.support.api import Api
 from tests.federation.audit import event_of
 
 FIELDS = "id nik fullName birthDate age ageBand phone household { kkNumber address rt rw }"

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.api import Api
+from tests.support.api import Api
 from tests.federation.conftest import Agency
 from tests.federation.test_connectors import dinkes, register
 
