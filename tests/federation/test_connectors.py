@@ -11,11 +11,11 @@ import pytest
 
 from hub.federation.connectors import BREAKER_THRESHOLD
 from hub.graphql.relay import from_global_id
-from tests.support.api import Api
 from tests.authz.test_delivery_details import pledge_open_need
 from tests.federation.audit import event_of
 from tests.federation.conftest import CLIENT_SECRET_ENV, SECRET_ENV, Agency
 from tests.federation.servers import agency_record
+from tests.support.api import Api
 
 REGISTER = """mutation($input: RegisterConnectorInput!) { registerConnector(input: $input) {
   connector { name url fields key timeoutMs auth active } errors { code message } } }"""

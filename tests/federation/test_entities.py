@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from hub.graphql.relay import from_global_id
-from tests.support.api import Api
 from tests.federation.audit import event_of
+from tests.support.api import Api
 
 FIELDS = "id nik fullName birthDate age ageBand phone household { kkNumber address rt rw }"
 NODE = f"query($id: ID!) {{ node(id: $id) {{ ... on Citizen {{ {FIELDS} }} }} }}"

@@ -27,7 +27,6 @@ from hub.auth.state import AuthState
 from hub.db import create_engine, session_factory
 from hub.registry.models import Citizen
 from hub.settings import Settings
-from tests.support import identities
 from tests.federation.audit import events_of
 from tests.federation.servers import (
     GATEWAY_DIR,
@@ -40,6 +39,7 @@ from tests.federation.servers import (
     wait_until_up,
     write_agency_table,
 )
+from tests.support import identities
 from tests.support.identities import bearer, load_identities
 
 pytestmark = [

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from tests.support.api import Api
 from tests.federation.conftest import Agency
 from tests.federation.test_connectors import dinkes, register
+from tests.support.api import Api
 
 pytestmark = pytest.mark.slow
 
