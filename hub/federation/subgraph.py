@@ -8,6 +8,8 @@ import strawberry.federation
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
+from hub.graphql.errors import BadInput
+
 #: The newest Federation version the composition the gateway folder pins understands
 #: (@theguild/federation-composition 0.27: v2.0-v2.9); strawberry's default is newer.
 FEDERATION_VERSION = "2.9"
@@ -28,5 +30,27 @@ class Subgraph(strawberry.federation.Schema):
     def entities_resolver(
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
-        copies: list[Any] = [dict(r) for r in representations]  # type: ignore[call-overload]
-        return super().entities_resolver(info, copies)
+        # `_Any` takes any JSON: a representation that is not an object naming one of our
+        # entities is the caller's mistake, answered at its index, not an internal error.
+        entity_types = {t.name for t in info.schema._schema.type_map["_Entity"].types}  # type: ignore[attr-defined]
+        results: list[Any] = []
+        valid: list[tuple[int, dict[str, Any]]] = []
+        for index, representation in enumerate(representations):
+            typename = (
+                representation.get("__typename") if isinstance(representation, dict) else None
+            )
+            if typename in entity_types:
+                valid.append((index, dict(representation)))  # type: ignore[call-overload]
+                results.append(None)
+            else:
+                results.append(
+                    BadInput(
+                        f"representations[{index}] must be an object whose __typename is one of "
+                        f"{', '.join(sorted(entity_types))}",
+                        code="INVALID_REFERENCE",
+                    )
+                )
+        resolved = super().entities_resolver(info, [r for _, r in valid])  # type: ignore[misc]
+        for (index, _), result in zip(valid, resolved, strict=True):
+            results[index] = result
+        return results

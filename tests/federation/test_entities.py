@@ -115,6 +115,26 @@ async def test_bad_references_are_coded(city: Api) -> None:
         ("_entities", 2): "INVALID_REFERENCE",
     }
 
+    region = (await city.data("{ regions(level: CITY) { id } }"))["regions"][0]["id"]
+    body = await city.query(
+        ENTITIES,
+        {
+            "r": [
+                "x",
+                {"__typename": "Nope", "id": "1"},
+                {"id": region},
+                {"__typename": "Region", "id": region},
+            ]
+        },
+    )
+    codes = {tuple(e["path"]): e["extensions"]["code"] for e in body["errors"]}
+    assert codes == {
+        ("_entities", 0): "INVALID_REFERENCE",
+        ("_entities", 1): "INVALID_REFERENCE",
+        ("_entities", 2): "INVALID_REFERENCE",
+    }
+    assert body["data"]["_entities"][3] == {"id": region, "code": "32.73"}
+
 
 async def test_entities_are_batched_one_statement_per_type(city: Api) -> None:
     opd = city.as_("opd_officer")
