@@ -41,8 +41,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
-	$(BIN)/ruff check hub tests bench
-	$(BIN)/ruff format --check hub tests bench
+	$(BIN)/ruff check hub tests bench partners
+	$(BIN)/ruff format --check hub tests bench partners
 	$(BIN)/mypy hub
 	$(BIN)/lint-imports
 

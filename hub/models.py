@@ -7,6 +7,7 @@ from hub.contributions import models as contributions
 from hub.db import Base
 from hub.duplicate_aid import models as duplicate_aid
 from hub.events import models as events
+from hub.federation import models as federation
 from hub.imports import models as imports
 from hub.needs import models as needs
 from hub.organizations import models as organizations
@@ -23,6 +24,7 @@ __all__ = [
     "contributions",
     "duplicate_aid",
     "events",
+    "federation",
     "imports",
     "needs",
     "organizations",

@@ -39,9 +39,14 @@ LEVEL_ACTIONS = (
     (Level.MASKED, "read:masked"),
 )
 
+#: Citizen fields agencies provide through connectors (`hub.federation`). Personal like the
+#: others (levels, purpose, matrix), but levelled and recorded by their connector's loader,
+#: which asks the agency only about the people the caller may see them for.
+CONNECTED_FIELDS: dict[str, tuple[str, ...]] = {"Citizen": ("healthCoverage", "schooling")}
+
 #: The fields the field layer governs (GraphQL names). Every other field is not personal.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "Citizen": ("nik", "fullName", "birthDate", "age", "phone"),
+    "Citizen": ("nik", "fullName", "birthDate", "age", "phone", *CONNECTED_FIELDS["Citizen"]),
     "Household": ("kkNumber", "address", "rt", "rw"),
 }
 

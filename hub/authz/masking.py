@@ -87,7 +87,8 @@ async def apply_field_access(context: Context, objects: Iterable[Any]) -> None:
         return
     access = context.access
     levels = {
-        type_name: {f: access.level(type_name, f) for f in fields}
+        # Connected fields have no attribute to mask: their connector's loader levels them.
+        type_name: {f: access.level(type_name, f) for f in fields if f in _ATTRS}
         for type_name, fields in PERSONAL_FIELDS.items()
     }
     may_elevate = context.purpose is not None and any(

@@ -64,6 +64,9 @@ def markdown(policy: Policy) -> str:
         text = cell.decision
         if cell.layer == "field":
             text = _LEVEL_TEXT[Level(cell.decision)]
+            only = policy.access([cell.role]).field_purposes.get(cell.subject)
+            if only and cell.decision != Level.NONE.value:
+                text += " (for " + ", ".join(sorted(p.value for p in only)) + ")"
         elif cell.decision == "allowed":
             text = "✓"
         elif cell.decision == "denied":

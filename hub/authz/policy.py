@@ -53,6 +53,9 @@ class Access:
     disclosures: frozenset[str] = frozenset()
     #: True only when authorization is switched off (benchmarks): every check passes.
     unrestricted: bool = False
+    #: `Type.field` -> the only purposes it may be read for (`<Type>.<field>, purpose:<P>`
+    #: rules); a field without such rules may be read for any purpose the role may state.
+    field_purposes: Mapping[str, frozenset[Purpose]] = field(default_factory=dict)
 
     def may_run(self, operation: str) -> bool:
         """True when `Query.x` / `Mutation.y` is allowed."""
@@ -65,6 +68,11 @@ class Access:
     def may_disclose(self, what: str) -> bool:
         """True when the policy lets this role be shown `what` (see `DISCLOSURES`)."""
         return self.unrestricted or what in self.disclosures
+
+    def may_read_for(self, type_name: str, field_name: str, purpose: Purpose | None) -> bool:
+        """True unless the policy limits the field to purposes other than `purpose`."""
+        only = self.field_purposes.get(f"{type_name}.{field_name}")
+        return not only or purpose in only
 
     def row_rules(self, type_name: str) -> tuple[str, ...]:
         """The named row rules that reach records of `type_name` (none: no records)."""
@@ -120,11 +128,19 @@ class Policy:
                 if obj in ROW_TYPES and action.startswith("rows:"):
                     rows[obj] = (*rows.get(obj, ()), action.removeprefix("rows:"))
         fields = {}
+        field_purposes = {}
         for type_name, names in PERSONAL_FIELDS.items():
             for name in names:
                 qualified = f"{type_name}.{name}"
                 levels = [self._field_level(r, qualified) for r in roles] or [Level.NONE]
                 fields[qualified] = min(levels, key=_LEVEL_ORDER.__getitem__)
+                only = frozenset(
+                    p
+                    for p in Purpose
+                    if any(enforce(r, qualified, f"purpose:{p.value}") for r in roles)
+                )
+                if only:
+                    field_purposes[qualified] = only
         purposes = frozenset(
             p for p in Purpose if any(enforce(r, f"purpose:{p.value}", "state") for r in roles)
         )
@@ -138,6 +154,7 @@ class Policy:
             fields=fields,
             purposes=purposes,
             disclosures=disclosures,
+            field_purposes=field_purposes,
         )
 
 

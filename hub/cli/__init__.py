@@ -23,6 +23,7 @@ app.add_typer(schema_app, name="schema")
 
 console = Console()
 SCHEMA_FILE = Path("schema/hub.graphql")
+SUBGRAPH_FILE = Path("schema/hub.subgraph.graphql")
 
 
 def _settings(database_url: str | None = None) -> Settings:
@@ -61,13 +62,18 @@ def db_check(database_url: str | None = DatabaseUrl) -> None:
 @schema_app.command("export")
 def schema_export(
     output: Path = typer.Option(SCHEMA_FILE, "--output", "-o", help="Where to write the SDL."),
+    subgraph: Path = typer.Option(
+        SUBGRAPH_FILE, "--subgraph", help="Where to write the federation subgraph SDL."
+    ),
 ) -> None:
-    """Write the GraphQL schema (SDL) that clients code against."""
-    from hub.graphql.schema import schema_sdl
+    """Write the GraphQL schema (SDL) that clients code against, and the subgraph SDL a
+    federation gateway composes (`_service { sdl }`)."""
+    from hub.graphql.schema import schema_sdl, subgraph_sdl
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(schema_sdl())
-    console.print(f"Wrote {output}")
+    for path, text in ((output, schema_sdl()), (subgraph, subgraph_sdl())):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        console.print(f"Wrote {path}")
 
 
 @app.command("serve")
@@ -135,7 +141,7 @@ def demo(
 
 
 def _register_domain_commands() -> None:
-    from hub.cli import audit, clients, imports, orgs, policy
+    from hub.cli import audit, clients, connectors, imports, orgs, policy
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
@@ -146,6 +152,7 @@ def _register_domain_commands() -> None:
     app.add_typer(policy.app, name="policy")
     app.add_typer(audit.app, name="audit")
     app.add_typer(imports.app, name="import")
+    app.add_typer(connectors.app, name="connectors")
 
 
 _register_domain_commands()

@@ -78,6 +78,8 @@ class Context:
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)
+    #: What other layers keep for the length of the request (federation's entity batches).
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
     def loader(self, load: BatchLoad) -> DataLoader[Hashable, Any]:
         """The request's dataloader for the batch function `load`, created on first use."""

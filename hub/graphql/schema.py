@@ -33,6 +33,10 @@ from hub.db import is_unavailable
 from hub.events.auditing import WebSocketOperations
 from hub.events.mutations import EventMutations
 from hub.events.schema import EventQueries, EventSubscriptions
+from hub.federation.mutations import FederationMutations
+from hub.federation.schema import FederationQueries
+from hub.federation.sdl import api_sdl
+from hub.federation.subgraph import Subgraph
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.edge import CodedErrors, EdgeSchema
@@ -123,6 +127,7 @@ class Query(
     AuditQueries,
     TrackingQueries,
     EventQueries,
+    FederationQueries,
 ):
     pass
 
@@ -194,12 +199,14 @@ class Mutation(
     AuthorizationMutations,
     TrackingMutations,
     EventMutations,
+    FederationMutations,
 ):
     pass
 
 
-class HubSchema(EdgeSchema):
-    """Strawberry's schema, minus its logging of every client error: clients' mistakes
+class HubSchema(EdgeSchema, Subgraph):
+    """The edge's schema (`hub.graphql.edge`) as an Apollo Federation 2 subgraph
+    (`hub.federation`), minus strawberry's logging of every client error: clients' mistakes
     (validation, bad input) are answered, not logged; `RequestIdOnErrors` logs the rest."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
@@ -253,6 +260,11 @@ def operations_of(schema: strawberry.Schema) -> list[str]:
     return [f"{root.name}.{name}" for root in roots if root is not None for name in root.fields]
 
 
-def schema_sdl() -> str:
-    """The schema in SDL, as committed in `schema/hub.graphql`."""
+def subgraph_sdl() -> str:
+    """The federation SDL, as `_service { sdl }` serves it: `schema/hub.subgraph.graphql`."""
     return str(build_schema(Settings())) + "\n"
+
+
+def schema_sdl() -> str:
+    """The API's SDL without federation's plumbing, as committed in `schema/hub.graphql`."""
+    return api_sdl(subgraph_sdl())

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy.engine import Row
 
+from hub.federation import fields as connected
 from hub.graphql.enums import described_enum
 from hub.graphql.relay import Node, to_global_id
 from hub.graphql.scalars import Rupiah
@@ -238,6 +239,9 @@ class Citizen(Node):
         description="The households (KK) the person belonged to before the current one, "
         "most recent first: a move keeps the household left, with the dates.",
     )
+    # Agencies' data through their connectors (hub.federation), batched per request.
+    health_coverage = connected.health_coverage
+    schooling = connected.schooling
     pk: strawberry.Private[int]
     household_id: strawberry.Private[int]
     #: Set once the field layer has masked this object for the request.

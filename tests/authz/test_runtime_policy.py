@@ -107,6 +107,8 @@ MUTATION_DOCUMENTS = {
     f'"{to_global_id("WebhookEndpoint", 0)}")' + ERRORS,
     "Mutation.enableWebhook": "mutation { enableWebhook(id: "
     f'"{to_global_id("WebhookEndpoint", 0)}")' + ERRORS,
+    "Mutation.registerConnector": 'mutation { registerConnector(input: {name: "X", '
+    'url: "nope", fields: []})' + ERRORS,
 }
 
 
