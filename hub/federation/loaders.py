@@ -122,7 +122,7 @@ async def _call(context: Context, target: Target, citizen_ids: list[int]) -> lis
         if given:
             # Outside the field layer: the citizen's trail names the fields and the connector.
             context.subject_reads.setdefault(cid, set()).update(
-                {*given, f"connector:{target.name}"}
+                {*(f"Citizen.{f}" for f in given), f"connector:{target.name}"}
             )
     return [answers[cid] for cid in citizen_ids]
 

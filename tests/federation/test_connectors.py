@@ -77,7 +77,12 @@ async def test_connected_fields_come_from_one_call_and_are_audited(
         assert person["schooling"]["kipStatus"] == expected["kip_status"]
     event = await event_of(str(fresh_city.app.state.settings.database_url), request_id)
     some = int(from_global_id(people[0]["id"])[1])
-    assert {"healthCoverage", "schooling", "connector:dinkes", "nik"} <= set(event.citizens[some])
+    assert {
+        "Citizen.healthCoverage",
+        "Citizen.schooling",
+        "connector:dinkes",
+        "Citizen.nik",
+    } <= set(event.citizens[some])
     assert len(event.citizens) == 50
 
 
@@ -103,8 +108,10 @@ async def test_the_policy_levels_connected_fields_and_unshown_people_are_not_sen
     assert await agency.requests() == before + 1
     event = await event_of(str(fresh_city.app.state.settings.database_url), request_id)
     pledged_citizen = int(from_global_id(pledged[0]["citizen"]["id"])[1])
-    assert event.citizens[pledged_citizen] == ["connector:dinkes", "schooling"]
-    assert all("schooling" not in f for c, f in event.citizens.items() if c != pledged_citizen)
+    assert event.citizens[pledged_citizen] == ["Citizen.schooling", "connector:dinkes"]
+    assert all(
+        "Citizen.schooling" not in f for c, f in event.citizens.items() if c != pledged_citizen
+    )
 
     # Without a purpose, not even the pledged person's schooling: no call at all.
     before = await agency.requests()

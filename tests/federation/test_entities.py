@@ -79,9 +79,9 @@ async def test_entities_refuse_what_node_refuses_and_mask_the_same(fresh_city: A
     entity_full, entity_full_id = await _with_id(opd, ENTITIES, {"r": [_ref(hidden)]})
     assert entity_full["data"]["_entities"] == [node_full["data"]["node"]]
     node_event = await event_of(url, node_full_id)
-    assert node_event.citizens == {
-        int(from_global_id(hidden)[1]): ["age", "birthDate", "fullName", "nik", "phone"]
-    }
+    person = int(from_global_id(hidden)[1])
+    shown = {"Citizen.age", "Citizen.birthDate", "Citizen.fullName", "Citizen.nik", "Citizen.phone"}
+    assert shown <= set(node_event.citizens[person])
     assert await event_of(url, entity_full_id) == node_event
 
 
