@@ -22,6 +22,8 @@ from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, session_factory
+from hub.edge.http import EdgeLimitMiddleware
+from hub.edge.ratelimit import RateLimiter
 from hub.graphql.graphiql import STATIC_PATH, static_files
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of
@@ -55,7 +57,8 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         if settings.audit_enabled
         else None
     )
-    schema = build_schema(settings)
+    limiter = RateLimiter(settings.edge) if settings.edge.rate_limits else None
+    schema = build_schema(settings, limiter=limiter)
     policies = PolicyStore(
         sessions, operations_of(schema), check_every=settings.policy_check_seconds
     )
@@ -104,6 +107,17 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             Middleware(RequestIdMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
+            *(
+                [
+                    Middleware(
+                        EdgeLimitMiddleware,
+                        limiter=limiter,
+                        record=recorder.record if recorder else None,
+                    )
+                ]
+                if limiter
+                else []
+            ),
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator),
         ],
         lifespan=lifespan,
@@ -113,5 +127,6 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.auth = auth
     app.state.policies = policies
     app.state.recorder = recorder
+    app.state.limiter = limiter
     app.state.audit_engine = audit_engine
     return app

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hub.audit.settings import AuditSettings
+from hub.edge.settings import EdgeSettings
 from hub.env import HubSettings, SettingsError
 
 __all__ = ["DEFAULT_DATABASE_URL", "AuthSettings", "Environment", "Settings", "SettingsError"]
@@ -132,6 +133,8 @@ class Settings(HubSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     #: The audit trail (keys, pepper, checkpoints, retention); see hub/audit/settings.py.
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    #: Rate limits, query cost, metrics, CORS; see hub/edge/settings.py.
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
     #: Benchmarks only: switch the audit trail off (refused in production).
     audit_enabled: bool = Field(default=True, validation_alias="HUB_AUDIT")
 
@@ -189,5 +192,6 @@ class Settings(HubSettings):
             update={
                 "auth": AuthSettings.from_env(env, default_issuer=issuer),
                 "audit": AuditSettings.from_env(env),
+                "edge": EdgeSettings.from_env(env),
             }
         )

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
 from hub.db import statement_request_id
+from hub.edge.settings import EdgeSettings
 from hub.settings import Settings
 from tests.identities import TestIdentity, bearer, load_identities
 
@@ -97,6 +98,9 @@ class Api:
 async def make_api(database_url: str, **overrides: Any) -> Api:
     """An `Api` on a new app instance for `database_url`, with in-memory signing keys;
     `overrides` replace settings (`request_timeout_seconds=0.001`, …)."""
+    # Rate limits are off unless a test asks for them (tests/edge): one shared hub serves
+    # the whole session as the same few clients.
+    overrides.setdefault("edge", EdgeSettings(rate_limits=False))
     # Development keys (the audit trail's) go to a throw-away folder, not ./var.
     settings = Settings(
         database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")), **overrides

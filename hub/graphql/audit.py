@@ -39,7 +39,7 @@ from hub.graphql.context import Context
 logger = logging.getLogger("hub.graphql")
 
 #: Error codes that mean the hub refused the caller (the event's decision is DENIED).
-REFUSALS = frozenset({"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE"})
+REFUSALS = frozenset({"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE", "RATE_LIMITED"})
 
 
 def _fail(execution: Any, message: str, code: str, request_id: str) -> None:

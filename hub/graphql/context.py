@@ -55,6 +55,8 @@ class Context:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: The document's static cost and the caller's limit (`hub.graphql.cost`).
+    cost: Any = None
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)

@@ -30,8 +30,10 @@ from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
 from hub.db import is_unavailable
+from hub.edge.ratelimit import RateLimiter
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
+from hub.graphql.cost import Admission, ReportCost
 from hub.graphql.edge import CodedErrors, EdgeSchema
 from hub.graphql.errors import is_expected
 from hub.graphql.limits import document_limits
@@ -181,8 +183,9 @@ class HubSchema(EdgeSchema):
         return None
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the limits of `settings` applied before execution."""
+def build_schema(settings: Settings, *, limiter: RateLimiter | None = None) -> strawberry.Schema:
+    """The schema with the limits of `settings` applied before execution; `limiter`
+    charges each document's cost to its client (`hub.graphql.cost`)."""
     # The limit rules are built once: ValidationCache keys its entries by the rule classes,
     # and strawberry's limiter extensions would make new ones for every request (measured:
     # 8 ms of validation per request instead of a cache hit). Ours also cost time linear in
@@ -208,9 +211,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             # Exits before RecordAndCommit: the audit records the coded errors.
             lambda: CodedErrors(suggestions=settings.suggestions),
             RequestIdOnErrors,
+            ReportCost,
         ],
     )
     schema.request_timeout_seconds = settings.request_timeout_seconds
+    schema.admission = Admission(settings, limiter)
     return schema
 
 
