@@ -129,9 +129,8 @@ class _Measurer:
                 value = self.variables.get(node.name.value, pages.max_page_size)
             if value is None:
                 value = pages.default_page_size
-        if not isinstance(value, int):
-            value = pages.max_page_size
-        return max(0, min(value, pages.max_page_size))
+        size = value if isinstance(value, int) else pages.max_page_size
+        return max(0, min(size, pages.max_page_size))
 
     def selection_set(
         self,
