@@ -93,6 +93,8 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             await recorder.close()
         await audit_engine.dispose()
         await engine.dispose()
+        if limiter is not None:
+            await limiter.close()
 
     app = Starlette(
         routes=[

@@ -126,3 +126,5 @@ async def close_api(api: Api) -> None:
         await api.app.state.recorder.close()
     await api.app.state.audit_engine.dispose()
     await api.app.state.engine.dispose()
+    if api.app.state.limiter is not None:
+        await api.app.state.limiter.close()

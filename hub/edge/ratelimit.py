@@ -120,13 +120,15 @@ class RateLimiter:
     async def _exhausted(
         self, family: str, items: list[RateLimitItem], keys: tuple[str, ...]
     ) -> Refusal | None:
+        # Every exhausted tier, not the first: the lockout lasts until the longest passes.
+        refusals = []
         try:
             for item in items:
                 if not await self.strategy.test(item, family, *keys):
-                    return await self._refusal(family, item, keys)
+                    refusals.append(await self._refusal(family, item, keys))
         except Exception as error:
             logger.warning("rate-limit storage unavailable: %r", error)
-        return None
+        return max(refusals, key=lambda refusal: refusal.retry_after, default=None)
 
     async def _refusal(self, family: str, item: RateLimitItem, keys: tuple[str, ...]) -> Refusal:
         stats = await self.strategy.get_window_stats(item, family, *keys)
@@ -137,6 +139,12 @@ class RateLimiter:
         for hook in self.on_refusal:
             hook(family)
         return Refusal(family, wait, str(item))
+
+    async def close(self) -> None:
+        """Close the Redis connections (limits' storage keeps its client in its bridge and
+        offers no close of its own)."""
+        if isinstance(self.storage, RedisStorage):
+            await self.storage.bridge.storage.aclose()
 
     async def reset(self) -> None:
         """Forget every count (tests)."""
