@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -144,7 +145,8 @@ class RateLimiter:
         """Close the Redis connections (limits' storage keeps its client in its bridge and
         offers no close of its own)."""
         if isinstance(self.storage, RedisStorage):
-            await self.storage.bridge.storage.aclose()
+            bridge: Any = self.storage.bridge  # the redis-py bridge holds `storage`
+            await bridge.storage.aclose()
 
     async def reset(self) -> None:
         """Forget every count (tests)."""
