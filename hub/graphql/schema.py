@@ -38,6 +38,7 @@ from hub.graphql.edge import CodedErrors, EdgeSchema
 from hub.graphql.errors import is_expected
 from hub.graphql.limits import document_limits
 from hub.graphql.nodes import node_source, resolve_node
+from hub.graphql.observe import MeasureRequests
 from hub.graphql.relay import Node
 from hub.graphql.scalars import SCALARS
 from hub.needs import loaders as _need_loaders  # noqa: F401
@@ -201,6 +202,8 @@ def build_schema(settings: Settings, *, limiter: RateLimiter | None = None) -> s
         types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
+            # Outermost: it sees the answer as it leaves, after the audit's last word.
+            MeasureRequests,
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             # Module-level LRU caches: a repeated document is parsed and validated once.
