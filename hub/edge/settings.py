@@ -17,6 +17,7 @@
 - `HUB_METRICS_TOKEN`: the bearer token `/metrics` requires; without one `/metrics` is
   served in development only.
 - `HUB_CORS_ORIGINS`: browser origins allowed to call the hub (comma-separated or JSON).
+- `HUB_LOG_FORMAT`: `json` (default: one JSON object a line) or `text`.
 - `HUB_HSTS_SECONDS`: `Strict-Transport-Security` max-age on HTTPS requests (0: none).
 
 This module builds on `hub.env` only; `hub.settings` nests it (no import circle).
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
@@ -74,6 +75,7 @@ class EdgeSettings(HubSettings):
     metrics_token: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     hsts_seconds: int = Field(default=31_536_000, ge=0, le=2 * 31_536_000)
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("rate_limits", mode="before")
     @classmethod
