@@ -88,10 +88,17 @@ def serve(
         os.environ["HUB_HOST"] = host
     if port is not None:
         os.environ["HUB_PORT"] = str(port)
+    from hub.edge.keys import production_problems
     from hub.edge.logs import log_config
     from hub.edge.metrics import MULTIPROC_DIR_VARIABLE
 
     settings = _settings()
+    problems = production_problems(settings)
+    if problems:
+        # Say it once, here, rather than as a traceback from every worker.
+        for problem in problems:
+            console.print(f"[red]cannot start:[/] {problem}")
+        raise typer.Exit(2)
     config = log_config(settings.log_level, json=settings.edge.log_format == "json")
     logging.config.dictConfig(config)
     count = workers or settings.workers
@@ -148,7 +155,7 @@ def demo(
 
 
 def _register_domain_commands() -> None:
-    from hub.cli import audit, clients, orgs, policy
+    from hub.cli import audit, clients, keys, orgs, policy
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
@@ -158,6 +165,7 @@ def _register_domain_commands() -> None:
     app.add_typer(clients.app, name="clients")
     app.add_typer(policy.app, name="policy")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(keys.app, name="keys")
 
 
 _register_domain_commands()
