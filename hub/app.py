@@ -24,6 +24,7 @@ from hub.authz.policy import PolicyStore
 from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, session_factory
 from hub.edge import metrics
+from hub.edge.headers import browser_middleware
 from hub.edge.http import EdgeLimitMiddleware
 from hub.edge.logs import AccessLogMiddleware
 from hub.edge.ratelimit import RateLimiter
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware),
+            *browser_middleware(settings.edge),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
             *(
