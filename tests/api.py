@@ -98,9 +98,10 @@ class Api:
 async def make_api(database_url: str, **overrides: Any) -> Api:
     """An `Api` on a new app instance for `database_url`, with in-memory signing keys;
     `overrides` replace settings (`request_timeout_seconds=0.001`, …)."""
-    # Rate limits are off unless a test asks for them (tests/edge): one shared hub serves
-    # the whole session as the same few clients.
-    overrides.setdefault("edge", EdgeSettings(rate_limits=False))
+    # Rate limits and `extensions.cost` are off unless a test asks for them (tests/edge):
+    # one shared hub serves the whole session as the same few clients, and tests compare
+    # whole response bodies.
+    overrides.setdefault("edge", EdgeSettings(rate_limits=False, cost_in_response=False))
     # Development keys (the audit trail's) go to a throw-away folder, not ./var.
     settings = Settings(
         database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")), **overrides

@@ -3,6 +3,7 @@
 - `HUB_MAX_COST`: the most one GraphQL request may cost (see `hub.graphql.cost`);
   `HUB_ROLE_MAX_COST` lowers it per role, as JSON (`{"lks_partner": 10000}`).
 - `HUB_COST_LIST_SIZE`: how many items the cost assumes for a list that is not paginated.
+- `HUB_COST_IN_RESPONSE`: `on` (default) answers `extensions.cost` in every response.
 - `HUB_RATE_LIMITS`: `on` (default) or `off`.
 - `HUB_REDIS_URL`: `redis://host:6379/0` shares every limit between the workers and hubs
   that name it; without it each process counts alone, in memory.
@@ -66,6 +67,8 @@ class EdgeSettings(HubSettings):
     max_cost: int = Field(default=50_000, ge=1, le=10_000_000)
     role_max_cost: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     cost_list_size: int = Field(default=10, ge=1, le=1000)
+    #: Answer `extensions.cost` (requested, actual, limit) in every response.
+    cost_in_response: bool = True
     rate_limits: bool = True
     redis_url: SecretStr | None = None
     rate_limit_prefix: str = Field(default="hub", pattern=r"^[A-Za-z0-9:_-]{1,40}$")
@@ -79,14 +82,14 @@ class EdgeSettings(HubSettings):
     hsts_seconds: int = Field(default=31_536_000, ge=0, le=2 * 31_536_000)
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("rate_limits", mode="before")
+    @field_validator("rate_limits", "cost_in_response", mode="before")
     @classmethod
-    def _switch(cls, value: Any) -> Any:
+    def _switch(cls, value: Any, info: Any) -> Any:
         if isinstance(value, bool):
             return value
         switch = str(value).lower()
         if switch not in ("on", "off"):
-            raise ValueError(f"HUB_RATE_LIMITS={value!r}; accepted: on, off")
+            raise ValueError(f"HUB_{info.field_name.upper()}={value!r}; accepted: on, off")
         return switch == "on"
 
     @field_validator(

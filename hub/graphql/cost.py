@@ -112,7 +112,8 @@ class ReportCost(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
         cost: RequestCost | None = getattr(context, "cost", None)
-        if cost is None:
+        settings = getattr(context, "settings", None)
+        if cost is None or (settings is not None and not settings.edge.cost_in_response):
             return {}
         result = self.execution_context.result
         data = result.data if result is not None else None

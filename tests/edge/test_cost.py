@@ -4,18 +4,29 @@ reported in `extensions.cost`."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from hub.edge.settings import EdgeSettings
 from tests.api import Api, close_api, make_api
+
+
+@pytest.fixture(scope="module")
+async def costed(city_database_url: str) -> AsyncIterator[Api]:
+    """A hub on the shared city that answers `extensions.cost` (the default outside tests)."""
+    api = await make_api(city_database_url, edge=EdgeSettings(rate_limits=False))
+    yield api
+    await close_api(api)
 
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
 
 
-async def test_cost_counts_fields_once_per_item_a_page_may_hold(city: Api) -> None:
-    body = await city.query("{ needs(first: 5) { totalCount nodes { id status } } }")
+async def test_cost_counts_fields_once_per_item_a_page_may_hold(costed: Api) -> None:
+    body = await costed.query("{ needs(first: 5) { totalCount nodes { id status } } }")
     # needs 1 + totalCount 1 + nodes (1 + 5 x (id + status)) = 13
     cost = body["extensions"]["cost"]
     assert cost["requested"] == 13
@@ -24,21 +35,21 @@ async def test_cost_counts_fields_once_per_item_a_page_may_hold(city: Api) -> No
     assert cost["limit"] == 50_000
 
 
-async def test_first_from_variables_and_the_default_page(city: Api) -> None:
+async def test_first_from_variables_and_the_default_page(costed: Api) -> None:
     document = "query Q($n: Int) { needs(first: $n) { nodes { id } } }"
-    sent = await city.query(document, {"n": 50})
+    sent = await costed.query(document, {"n": 50})
     assert sent["extensions"]["cost"]["requested"] == 2 + 50
     # Not given: the default page size (20), as the resolver would use.
-    omitted = await city.query("{ needs { nodes { id } } }")
+    omitted = await costed.query("{ needs { nodes { id } } }")
     assert omitted["extensions"]["cost"]["requested"] == 2 + 20
     # Nested lists multiply; a list that is not paginated counts HUB_COST_LIST_SIZE items.
-    nested = await city.query(
+    nested = await costed.query(
         "{ needs(first: 10) { nodes { citizen { household { members { nik } } } } } }"
     )
     assert nested["extensions"]["cost"]["requested"] == 2 + 10 * (3 + 10 * 1)
 
 
-async def test_fragments_cost_what_they_cost_written_out(city: Api) -> None:
+async def test_fragments_cost_what_they_cost_written_out(costed: Api) -> None:
     written = (
         "{ a: needs(first: 3) { nodes { id status } } b: needs(first: 7) { nodes { id status } } }"
     )
@@ -47,12 +58,12 @@ async def test_fragments_cost_what_they_cost_written_out(city: Api) -> None:
         " fragment Page on NeedConnection { nodes { ...Fields } }"
         " fragment Fields on Need { id status }"
     )
-    one = (await city.query(written))["extensions"]["cost"]["requested"]
-    two = (await city.query(spread))["extensions"]["cost"]["requested"]
+    one = (await costed.query(written))["extensions"]["cost"]["requested"]
+    two = (await costed.query(spread))["extensions"]["cost"]["requested"]
     assert one == two == 2 * 2 + 3 * 2 + 7 * 2
 
 
-async def test_cost_is_linear_in_the_document_whatever_its_fragments(city: Api) -> None:
+async def test_cost_is_linear_in_the_document_whatever_its_fragments(costed: Api) -> None:
     # Each fragment spreads the next twice under a page of 100: written out, 100^k fields.
     levels = 8
     parts = ["query Deep { needs(first: 100) { ...F1 } }"]
@@ -62,7 +73,7 @@ async def test_cost_is_linear_in_the_document_whatever_its_fragments(city: Api) 
     ]
     parts.append(f"fragment F{levels} on NeedConnection {{ totalCount }}")
     started = time.perf_counter()
-    body = await city.query("\n".join(parts))
+    body = await costed.query("\n".join(parts))
     assert time.perf_counter() - started < 5
     assert body["extensions"]["cost"]["requested"] == 1 + 1 + (levels - 1) * 101
 
@@ -73,7 +84,9 @@ async def test_a_costly_document_is_refused_naming_cost_and_limit(city: Api) -> 
     )
     api = await make_api(
         city.app.state.settings.database_url,
-        edge=EdgeSettings(rate_limits=False, role_max_cost={"lks_partner": 1000}),
+        edge=EdgeSettings(
+            rate_limits=False, cost_in_response=True, role_max_cost={"lks_partner": 1000}
+        ),
     )
     try:
         refused = await api.as_("lks_partner").query(document)
@@ -93,7 +106,8 @@ async def test_a_costly_document_is_refused_naming_cost_and_limit(city: Api) -> 
 
 async def test_the_request_limit_applies_to_every_role(city: Api) -> None:
     api = await make_api(
-        city.app.state.settings.database_url, edge=EdgeSettings(rate_limits=False, max_cost=30)
+        city.app.state.settings.database_url,
+        edge=EdgeSettings(rate_limits=False, cost_in_response=True, max_cost=30),
     )
     try:
         body = await api.query("{ needs(first: 40) { nodes { id } } }")
