@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check hub tests bench
 	$(BIN)/ruff format --check hub tests bench
 	$(BIN)/mypy hub
+	$(BIN)/lint-imports
 
 schema: $(STAMP)
 	$(BIN)/hub schema export
@@ -56,4 +57,4 @@ serve: $(STAMP)
 	$(BIN)/hub serve
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -31,8 +31,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction
+from hub.migrations import upgrade
 from hub.organizations import service
 from hub.organizations.models import Organization
 from hub.synthetic import seed_city

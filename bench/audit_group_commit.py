@@ -40,8 +40,8 @@ from hub.audit.queries import access_report, access_report_query
 from hub.audit.recorder import GroupCommitWriter, append
 from hub.audit.settings import DEFAULT_ORIGIN
 from hub.audit.verify import verify_database
-from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction, utcnow
+from hub.migrations import upgrade
 
 SERVER = "postgresql+asyncpg://postgres@127.0.0.1/postgres"
 HOT_CITIZEN = 42

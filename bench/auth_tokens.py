@@ -31,8 +31,9 @@ import httpx
 from hub.auth import models as auth_models
 from hub.auth.keys import FileKeyStore
 from hub.auth.state import AuthState
-from hub.database import upgrade
 from hub.db import Base, create_engine, session_factory, transaction
+from hub.migrations import upgrade
+from hub.organizations import models as organization_models
 from hub.organizations import service
 from hub.settings import AuthSettings
 
@@ -40,8 +41,8 @@ ISSUER = "http://127.0.0.1"
 AUTH_TABLES = [
     Base.metadata.tables[model.__tablename__]
     for model in (
-        auth_models.ClientPreviousSecret,
-        auth_models.ClientPublicKey,
+        organization_models.ClientPreviousSecret,
+        organization_models.ClientPublicKey,
         auth_models.RevokedToken,
         auth_models.UsedClientAssertion,
     )

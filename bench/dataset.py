@@ -18,8 +18,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.database import upgrade
 from hub.db import create_engine
+from hub.migrations import upgrade
 from hub.registry.models import Citizen
 from hub.synthetic import seed_city
 

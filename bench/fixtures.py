@@ -20,7 +20,7 @@ from hub.auth.keys import generate_key
 from hub.db import create_engine, session_factory, transaction
 from hub.graphql.relay import to_global_id
 from hub.needs.models import Need, Pledge
-from hub.organizations import service
+from hub.organizations import queries, service
 from hub.organizations.models import (
     Client,
     Organization,
@@ -132,7 +132,7 @@ async def _choose_foundation(session: AsyncSession) -> tuple[str, dict[str, Any]
         (n, code) for code, n in rows
     )
     open_needs, code = full[len(full) // 2]
-    org = await service.get_organization(session, code=code)
+    org = await queries.get_organization(session, code=code)
     areas = await session.scalar(
         select(func.count()).where(OrganizationArea.organization_id == org.id)
     )
@@ -150,7 +150,7 @@ async def _choose_foundation(session: AsyncSession) -> tuple[str, dict[str, Any]
 
 async def _bench_client(session: AsyncSession, role: str, code: str) -> BenchClient:
     """The `bench <role>` client of organisation `code`, created when missing."""
-    org = await service.get_organization(session, code=code)
+    org = await queries.get_organization(session, code=code)
     name = f"bench {role}"
     client_id = await session.scalar(
         select(Client.client_id).where(

@@ -66,7 +66,7 @@ def _global_id(type_name: str, key: object) -> str:
 
 
 def _cursor(severity: int, reported_at: dt.datetime, need_id: int) -> str:
-    """The hub's cursor format for the URGENT order (see `hub.graphql.relay.encode_cursor`)."""
+    """The hub's cursor format for the URGENT order (see `hub.pagination.encode_cursor`)."""
     values = [severity, {"t": reported_at.isoformat()}, need_id]
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
 

@@ -3,7 +3,7 @@
 The app is built exactly as the servers build it (`bench.server`, from the same `HUB_*`
 variables) but called through httpx's ASGI transport, so that a SQLAlchemy
 `before_cursor_execute` listener can count the statements each request runs, as
-`tests/api.py` does, and time them. Counts are taken on a warm app (after two requests),
+`tests/support/api.py` does, and time them. Counts are taken on a warm app (after two requests),
 so the policy load and other first-request work do not inflate them. The same requests
 give the time of one request alone (median), with and without the SQL.
 """
@@ -122,7 +122,7 @@ class InProcessHub:
         The count is the smallest of `COUNTED_REQUESTS` requests: the app's background
         tasks (the policy check every few seconds, the audit trail's sealing, the pledge
         sweep) sometimes run a statement inside a request's window; every count is kept.
-        Statements of the request's own engine (as `tests/api.py` counts them) and of the
+        Statements of the request's own engine (as `tests/support/api.py` counts them) and of the
         audit trail's engine are counted apart.
         """
         template = orjson.dumps(scenario.bodies(self.fixtures)[0])

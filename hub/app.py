@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,7 +21,7 @@ from hub.auth.routes import auth_routes
 from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.body_limit import BodyLimitMiddleware
-from hub.db import create_engine, session_factory
+from hub.db import create_engine, ping, session_factory
 from hub.edge import metrics
 from hub.edge.headers import browser_middleware
 from hub.edge.http import EdgeLimitMiddleware
@@ -82,8 +81,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
 
     async def readyz(_: Request) -> JSONResponse:
         try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await ping(engine)
         except Exception as error:  # any failure means "not ready"; say which
             logger.warning("readiness check failed: %s", error)
             return JSONResponse(

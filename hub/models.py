@@ -5,7 +5,7 @@ from hub.auth import models as auth
 from hub.authz import models as authz
 from hub.contributions import models as contributions
 from hub.db import Base
-from hub.needs import flags as need_flags
+from hub.duplicate_aid import models as duplicate_aid
 from hub.needs import models as needs
 from hub.organizations import models as organizations
 from hub.programs import models as programs
@@ -18,7 +18,7 @@ __all__ = [
     "auth",
     "authz",
     "contributions",
-    "need_flags",
+    "duplicate_aid",
     "needs",
     "organizations",
     "programs",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.needs import categories
+from hub.needs import reference as need_categories
 from hub.organizations import reference as organizations
 from hub.programs import reference as programs
 from hub.regions import reference as regions
@@ -14,7 +14,7 @@ async def load_reference_data(session: AsyncSession) -> dict[str, int]:
     """Insert whatever reference rows are missing (idempotent); return counts added."""
     return {
         "regions": await regions.load(session),
-        "need_categories": await categories.load(session),
+        "need_categories": await need_categories.load(session),
         "organizations": await organizations.load(session),
         "programs": await programs.load(session),
     }

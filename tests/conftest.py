@@ -11,9 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api import Api, close_api, make_api
-from tests.databases import DatabaseFactory
+from hub.db import create_engine, session_factory
+from tests.support.api import Api, close_api, make_api
+from tests.support.databases import DatabaseFactory
+
+#: Fixtures that tests of several domains use: the identity layer (`auth`, `make_client`,
+#: `clock`…), a seeded city's services (`city_db`) and partner clients over HTTP (`partner`).
+pytest_plugins = ["tests.support.auth", "tests.support.city", "tests.support.partners"]
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +42,14 @@ async def empty_database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
     await databases.drop(url)
 
 
+@pytest.fixture
+async def sessions(empty_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh migrated database, private to this test."""
+    engine = create_engine(empty_database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
 CITY_CITIZENS = 2000
 CITY_SEED = 7
 
@@ -43,7 +57,7 @@ CITY_SEED = 7
 async def populate_city(url: str) -> None:
     """A small synthetic Bandung: every kelurahan, needs in every status, contributions."""
     from hub.synthetic import seed_city
-    from tests.identities import create_test_clients
+    from tests.support.identities import create_test_clients
 
     await seed_city(url, citizens=CITY_CITIZENS, seed=CITY_SEED)
     await create_test_clients(url)
@@ -77,3 +91,32 @@ async def fresh_city(fresh_city_database_url: str) -> AsyncIterator[Api]:
     api = await make_api(fresh_city_database_url)
     yield api
     await close_api(api)
+
+
+# Per-role clients of the shared seeded city (read-only tests). Every role's default purpose
+# is SERVICE_DELIVERY except the auditor's, which states none; `.as_(role, purpose=…)`
+# gives any other combination.
+
+
+@pytest.fixture(scope="session")
+def dinsos_admin(city: Api) -> Api:
+    """The shared city as a Dinsos administrator."""
+    return city.as_("dinsos_admin")
+
+
+@pytest.fixture(scope="session")
+def opd_officer(city: Api) -> Api:
+    """The shared city as an agency officer."""
+    return city.as_("opd_officer")
+
+
+@pytest.fixture(scope="session")
+def lks_partner(city: Api) -> Api:
+    """The shared city as a foundation."""
+    return city.as_("lks_partner")
+
+
+@pytest.fixture(scope="session")
+def auditor(city: Api) -> Api:
+    """The shared city as an auditor, stating no purpose."""
+    return city.as_("auditor", purpose=None)

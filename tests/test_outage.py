@@ -20,8 +20,8 @@ from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
 from hub.settings import AuthSettings, Settings
 from tests.conftest import populate_city
-from tests.databases import DatabaseFactory
-from tests.identities import bearer, load_identities
+from tests.support.databases import DatabaseFactory
+from tests.support.identities import bearer, load_identities
 
 READ = "{ needs(first: 3) { nodes { id status } } }"
 WRITE = 'mutation { verifyNeed(id: "TmVlZDo5OTk5OTk=", note: "x") { errors { code } } }'

@@ -1,6 +1,7 @@
 """The audit trail: append-only, hash-chained, sealed by signed checkpoints (DESIGN.md §5).
 
-- `events`      `AuditEvent`, `CitizenAccess`, `CitizenAccessLog`: what the request path records
+- `events`      `AuditEvent`, `CitizenAccess`, and `CitizenAccessLog` (filled while a
+                response is built): what the request path records
 - `redact`      personal values in variables become HMAC-SHA256 keyed hashes
 - `chain`       the canonical form and hash of an event (the spec auditors re-implement)
 - `recorder`    `append` (in the caller's transaction) and `GroupCommitWriter` (reads)

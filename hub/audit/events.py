@@ -99,8 +99,9 @@ def merge_accesses(accesses: Iterable[CitizenAccess]) -> tuple[CitizenAccess, ..
 class CitizenAccessLog:
     """Collects, during one request, which citizens' personal fields the response holds.
 
-    Resolvers (or the field-masking layer) call `add` for each personal field they return in
-    clear or masked form; the request path puts `snapshot()` into the event.
+    The GraphQL context holds one (`Context.personal_reads`): the field-masking layer adds
+    each personal field a response returns in full, and `hub.graphql.audit` puts
+    `snapshot()` into the request's event.
     """
 
     _fields: dict[int, set[str]] = field(default_factory=dict)

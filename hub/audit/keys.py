@@ -1,8 +1,7 @@
 """The audit trail's two secrets: the checkpoint signing key and the redaction pepper.
 
-Both mirror `hub.auth.keys`: in production they come from a file or a variable named by the
-settings; in development they are generated on first use under `var/keys/` (owner-only
-files); tests hold them in memory. Neither ever lives in the repository or the database.
+Where they come from (a variable, a file generated on first use in development, memory in
+tests) is `hub.keystore`, shared with the identity layer's signing keys.
 
 - The **signing key** is Ed25519 (a PEM bundle of PKCS#8 keys, newest first). The first key
   signs checkpoints; the others only verify, so checkpoints signed before a rotation keep
@@ -14,13 +13,8 @@ files); tests hold them in memory. Neither ever lives in the repository or the d
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
-import tempfile
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.audit.notes import NoteSigner, NoteVerifier
 from hub.audit.settings import AuditSettings
 from hub.env import SettingsError
+from hub.keystore import EnvSecret, FileSecret
 
 # `[ ]` is a plain space; written so, the pattern is not mistaken for a committed key.
 _PEM_BLOCK = re.compile(r"-----BEGIN PRIVATE[ ]KEY-----.+?-----END PRIVATE[ ]KEY-----", re.DOTALL)
@@ -101,42 +96,6 @@ class PepperStore(Protocol):
         ...
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Create `path` owner-only and atomically; an existing file wins (racing workers)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-
-
-class _SecretFile:
-    """A secret in a file, generated on first use when allowed (development)."""
-
-    def __init__(self, path: Path, generate: Callable[[], str], *, create: bool) -> None:
-        self.path = path
-        self.create = create
-        self._generate = generate
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self.path)!r})"
-
-    def read(self) -> str:
-        """The file's text, generating the secret first when allowed and missing."""
-        with self._lock:
-            if not self.path.exists():
-                if not self.create:
-                    raise AuditKeyError(f"{self.path} does not exist")
-                _write_private(self.path, self._generate())
-            return self.path.read_text()
-
-
 def _check_pepper(text: str) -> bytes:
     """The pepper's bytes; raise `AuditKeyError` when it is too short to be a secret."""
     pepper = text.strip().encode()
@@ -150,31 +109,29 @@ def generate_pepper() -> str:
     return secrets.token_urlsafe(32) + "\n"
 
 
-class FileAuditKeyStore(_SecretFile):
+def _ring(pem: str) -> AuditKeyRing:
+    return AuditKeyRing(tuple(parse_key_bundle(pem)))
+
+
+class FileAuditKeyStore(FileSecret[AuditKeyRing]):
     """Signing keys in a PEM file; in development the file is created on first use."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         super().__init__(
-            path, lambda: dump_key_bundle([Ed25519PrivateKey.generate()]), create=create
+            path,
+            parse=_ring,
+            generate=lambda: dump_key_bundle([Ed25519PrivateKey.generate()]),
+            create=create,
+            missing=AuditKeyError,
+            what="audit key file",
         )
 
-    def load(self) -> AuditKeyRing:
-        """The ring in the file."""
-        return AuditKeyRing(tuple(parse_key_bundle(self.read())))
 
-
-class EnvAuditKeyStore:
+class EnvAuditKeyStore(EnvSecret[AuditKeyRing]):
     """Signing keys given as a PEM bundle in `HUB_AUDIT_KEY`, read-only."""
 
     def __init__(self, pem: str) -> None:
-        self._pem = pem
-
-    def __repr__(self) -> str:
-        return "EnvAuditKeyStore(<redacted>)"
-
-    def load(self) -> AuditKeyRing:
-        """The ring held in the variable."""
-        return AuditKeyRing(tuple(parse_key_bundle(self._pem)))
+        super().__init__(pem, _ring)
 
 
 class MemoryAuditKeyStore:
@@ -193,29 +150,25 @@ class MemoryAuditKeyStore:
         return self.load()
 
 
-class FilePepperStore(_SecretFile):
+class FilePepperStore(FileSecret[bytes]):
     """The pepper in a file; in development the file is created on first use."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
-        super().__init__(path, generate_pepper, create=create)
+        super().__init__(
+            path,
+            parse=_check_pepper,
+            generate=generate_pepper,
+            create=create,
+            missing=AuditKeyError,
+            what="audit pepper file",
+        )
 
-    def load(self) -> bytes:
-        """The pepper in the file."""
-        return _check_pepper(self.read())
 
-
-class EnvPepperStore:
+class EnvPepperStore(EnvSecret[bytes]):
     """The pepper given in `HUB_AUDIT_PEPPER`."""
 
     def __init__(self, pepper: str) -> None:
-        self._pepper = pepper
-
-    def __repr__(self) -> str:
-        return "EnvPepperStore(<redacted>)"
-
-    def load(self) -> bytes:
-        """The pepper held in the variable."""
-        return _check_pepper(self._pepper)
+        super().__init__(pepper, _check_pepper)
 
 
 class MemoryPepperStore:

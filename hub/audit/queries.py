@@ -1,7 +1,7 @@
 """What auditors ask: filtered event lists, who accessed a citizen, and integrity.
 
-Lists are newest first with a keyset cursor on `seq` (the `after` of a Relay connection is
-the last seq seen), so a page costs the same at the start and deep into the log.
+Lists are newest first with a keyset cursor on `seq` (`hub.pagination`, the same pager as
+every other list), so a page costs the same at the start and deep into the log.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hub.audit.models import AuditCheckpoint, AuditEventCitizen, AuditEventRecor
 from hub.audit.notes import NoteVerifier
 from hub.audit.verify import Verification, verify_database
 from hub.db import utcnow
+from hub.pagination import Page, SortKey, paginate, to_page
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,52 +37,40 @@ class EventFilter:
     citizen_id: int | None = None
 
 
-def list_events_query(
-    filters: EventFilter, *, first: int, after: int | None = None
-) -> Select[AuditEventRecord]:
-    """Events matching `filters`, newest first, after the cursor, `first + 1` rows at most.
+_events = AuditEventRecord.__table__
 
-    The extra row tells the caller whether there is a next page.
-    """
-    event = AuditEventRecord
-    query = select(event).order_by(event.seq.desc()).limit(first + 1)
-    if after is not None:
-        query = query.where(event.seq < after)
+#: Newest first: the keyset order of event lists (`hub.pagination`).
+EVENT_ORDER = (SortKey(_events.c.seq, "seq", descending=True),)
+#: Newest first: the keyset order of a citizen's access report.
+ACCESS_ORDER = (SortKey(AuditEventCitizen.__table__.c.event_seq, "seq", descending=True),)
+
+
+def events_statement(filters: EventFilter) -> Select[Any]:
+    """The events matching `filters`, unordered: page it in `EVENT_ORDER`."""
+    c = _events.c
+    statement = select(_events)
     if filters.since is not None:
-        query = query.where(event.occurred_at >= filters.since)
+        statement = statement.where(c.occurred_at >= filters.since)
     if filters.until is not None:
-        query = query.where(event.occurred_at < filters.until)
+        statement = statement.where(c.occurred_at < filters.until)
     for column, value in (
-        (event.organization_code, filters.organization_code),
-        (event.client_id, filters.client_id),
-        (event.operation_name, filters.operation_name),
-        (event.operation_type, filters.operation_type),
-        (event.decision, filters.decision),
-        (event.kind, filters.kind),
+        (c.organization_code, filters.organization_code),
+        (c.client_id, filters.client_id),
+        (c.operation_name, filters.operation_name),
+        (c.operation_type, filters.operation_type),
+        (c.decision, filters.decision),
+        (c.kind, filters.kind),
     ):
         if value is not None:
-            query = query.where(column == value)
+            statement = statement.where(column == value)
     if filters.citizen_id is not None:
-        query = query.where(
+        statement = statement.where(
             exists().where(
-                AuditEventCitizen.event_seq == event.seq,
+                AuditEventCitizen.event_seq == c.seq,
                 AuditEventCitizen.citizen_id == filters.citizen_id,
             )
         )
-    return query
-
-
-@dataclass(frozen=True, slots=True)
-class EventPage:
-    """One page of events and whether more follow."""
-
-    events: list[AuditEventRecord]
-    has_next: bool
-
-    @property
-    def end_cursor(self) -> int | None:
-        """The `after` value of the next page."""
-        return self.events[-1].seq if self.events else None
+    return statement
 
 
 async def list_events(
@@ -89,13 +78,14 @@ async def list_events(
     *,
     filters: EventFilter | None = None,
     first: int = 20,
-    after: int | None = None,
-) -> EventPage:
-    """A page of events matching `filters`, newest first."""
-    rows = list(
-        await session.scalars(list_events_query(filters or EventFilter(), first=first, after=after))
+    after: str | None = None,
+) -> Page:
+    """A page of events matching `filters`, newest first (`after`: a page's `end_cursor`)."""
+    statement = paginate(
+        events_statement(filters or EventFilter()), EVENT_ORDER, first=first, after=after
     )
-    return EventPage(events=rows[:first], has_next=len(rows) > first)
+    rows = (await session.execute(statement)).all()
+    return to_page(rows, EVENT_ORDER, first=first, after=after)
 
 
 @dataclass(frozen=True, slots=True)

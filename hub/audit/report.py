@@ -20,13 +20,13 @@ from sqlalchemy.orm import aliased
 
 from hub.audit.queries import AccessEntry, IntegrityStatus, access_report
 from hub.contributions.models import Contribution
+from hub.localtime import WIB
 from hub.needs.models import Need, NeedCategory
 from hub.organizations.models import Organization
 from hub.programs.models import Enrolment, Program
 from hub.regions.models import Region
 from hub.registry.models import Citizen, Household
 
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 _MONTHS = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",

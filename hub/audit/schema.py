@@ -10,18 +10,13 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from hub.audit import queries
-from hub.audit.models import AuditEventCitizen, AuditEventRecord
 from hub.audit.types import AccessEntry, AuditEvent, AuditIntegrity
 from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import page_of
-from hub.graphql.relay import After, Connection, First, SortKey, pk_of
+from hub.graphql.relay import After, Connection, First, pk_of
 from hub.graphql.scalars import NIK
 from hub.registry.models import Citizen
-
-_events = AuditEventRecord.__table__
-EVENT_ORDER = (SortKey(_events.c.seq, "seq", descending=True),)
-ACCESS_ORDER = (SortKey(AuditEventCitizen.__table__.c.event_seq, "seq", descending=True),)
 
 
 @strawberry.input(description="Which audit events to list. Every given condition must hold.")
@@ -54,7 +49,7 @@ class AuditQueries:
         after: After = None,
     ) -> Connection[AuditEvent]:
         f = filter or AuditEventFilter()
-        statement = queries.list_events_query(
+        statement = queries.events_statement(
             queries.EventFilter(
                 since=f.since,
                 until=f.until,
@@ -63,19 +58,13 @@ class AuditQueries:
                 operation_name=f.operation,
                 decision=f.decision,
                 citizen_id=pk_of(f.citizen, "Citizen") if f.citizen else None,
-            ),
-            first=1,
+            )
         )
-        # The keyset pager sets its own order and limit and wants plain rows: keep the filters.
-        conditions = statement.whereclause
-        statement = select(_events)
-        if conditions is not None:
-            statement = statement.where(conditions)
         return await page_of(
             info,
             "AuditEvent",
             statement,
-            EVENT_ORDER,
+            queries.EVENT_ORDER,
             AuditEvent.from_row,
             first=first,
             after=after,
@@ -102,7 +91,7 @@ class AuditQueries:
             info,
             "AuditEvent",
             statement,
-            ACCESS_ORDER,
+            queries.ACCESS_ORDER,
             AccessEntry.from_row,
             first=first,
             after=after,

@@ -22,7 +22,8 @@ from hub.auth.state import AuthState
 from hub.authz.catalog import Purpose
 from hub.authz.policy import load_policy, policy_dir
 from hub.needs.models import Need
-from hub.organizations import service
+from hub.organizations import queries, service
+from hub.organizations.errors import OrganizationError, OrganizationErrorCode
 from hub.organizations.models import Client, Organization, OrganizationArea, OrganizationCategory
 
 #: role -> the organisation its demo client belongs to (None: the demo foundation).
@@ -156,8 +157,10 @@ async def demo_foundation(session: AsyncSession) -> DemoFoundation:
     )
     if code is None:
         try:
-            await service.get_organization(session, code=DEMO_LKS)
-        except service.NotFound:
+            await queries.get_organization(session, code=DEMO_LKS)
+        except OrganizationError as error:
+            if error.code is not OrganizationErrorCode.NOT_FOUND:
+                raise
             await service.create_organization(
                 session, code=DEMO_LKS, kind="LKS", name="LKS Demo Satu Pintu"
             )
@@ -206,7 +209,7 @@ async def issue_demo_credentials(
     credentials = []
     for role, fixed_code in DEMO_ROLES:
         code = fixed_code or (foundation or await demo_foundation(session)).code
-        org = await service.get_organization(session, code=code)
+        org = await queries.get_organization(session, code=code)
         name = f"demo {role}"
         existing = await session.scalar(
             select(Client).where(

@@ -17,8 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.auth.models import ClientPreviousSecret, ClientPublicKey, RevokedToken
-from hub.organizations.models import Client, ClientRole, Organization
+from hub.auth.models import RevokedToken
+from hub.organizations.models import (
+    Client,
+    ClientPreviousSecret,
+    ClientPublicKey,
+    ClientRole,
+    Organization,
+)
 
 
 @dataclass(frozen=True, slots=True)

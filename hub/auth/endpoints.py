@@ -29,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.auth.directory import ClientStatusCache, load_client_record
-from hub.auth.hashing import SecretHasher
 from hub.auth.models import RevokedToken, UsedClientAssertion
 from hub.auth.server import (
     ASSERTION_TYPE,
@@ -40,6 +39,7 @@ from hub.auth.server import (
     PresentedToken,
 )
 from hub.auth.tokens import AccessTokenClaims, InvalidToken
+from hub.organizations.hashing import SecretHasher
 
 #: An OAuth form is a few hundred bytes; refuse to buffer much more.
 MAX_FORM_BYTES = 16 * 1024

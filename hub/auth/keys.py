@@ -13,12 +13,8 @@ later). Each key's `kid` is its RFC 7638 thumbprint, so the PEM needs no metadat
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import re
-import tempfile
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +23,7 @@ from typing import Any, Protocol
 import anyio.to_thread
 from joserfc.jwk import ECKey, KeyParameters
 
+from hub.keystore import EnvSecret, FileSecret
 from hub.settings import AuthSettings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -110,39 +107,29 @@ class KeyStore(Protocol):
         ...
 
 
-class EnvKeyStore:
+def _ring(pem: str) -> KeyRing:
+    return KeyRing.of(parse_pem_bundle(pem))
+
+
+class EnvKeyStore(EnvSecret[KeyRing]):
     """Keys given as a PEM bundle in a variable (`HUB_SIGNING_KEY`), read-only."""
 
     def __init__(self, pem: str) -> None:
-        self._pem = pem
-
-    def __repr__(self) -> str:
-        return "EnvKeyStore(<redacted>)"
-
-    def load(self) -> KeyRing:
-        """The key ring held in the variable."""
-        return KeyRing.of(parse_pem_bundle(self._pem))
+        super().__init__(pem, _ring)
 
 
-class FileKeyStore:
+class FileKeyStore(FileSecret[KeyRing]):
     """Keys in a PEM file; in development the file is created on first use."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
-        self.path = path
-        self.create = create
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"FileKeyStore({str(self.path)!r})"
-
-    def load(self) -> KeyRing:
-        """The key ring in the file, generating a first key when allowed and missing."""
-        with self._lock:
-            if not self.path.exists():
-                if not self.create:
-                    raise KeyStoreError(f"signing key file {self.path} does not exist")
-                self._write([generate_key()], replace=False)
-            return KeyRing.of(parse_pem_bundle(self.path.read_text()))
+        super().__init__(
+            path,
+            parse=_ring,
+            generate=lambda: dump_pem_bundle([generate_key()]),
+            create=create,
+            missing=KeyStoreError,
+            what="signing key file",
+        )
 
     def rotate(self, *, keep_previous: int = 1) -> KeyRing:
         """Put a new signing key first, keep `keep_previous` older keys; return the new ring.
@@ -157,24 +144,8 @@ class FileKeyStore:
             return KeyRing.of(keys)
 
     def _write(self, keys: list[ECKey], *, replace: bool = True) -> None:
-        """Write the file atomically, readable by its owner only.
-
-        With `replace=False` an existing file wins: two workers starting together on a
-        fresh checkout then share one key instead of each signing with its own.
-        """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".signing-key.")
-        try:
-            os.fchmod(handle, 0o600)
-            with os.fdopen(handle, "w") as stream:
-                stream.write(dump_pem_bundle(keys))
-            if replace:
-                os.replace(temporary, self.path)
-            else:
-                with contextlib.suppress(FileExistsError):
-                    os.link(temporary, self.path)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        """Write `keys` as the file's bundle (see `FileSecret._write_text`)."""
+        self._write_text(dump_pem_bundle(keys), replace=replace)
 
 
 class MemoryKeyStore:

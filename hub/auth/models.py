@@ -1,47 +1,18 @@
-"""Tables of the identity layer, beside `clients` and `client_roles`.
+"""Tables of the identity layer: revoked tokens and spent client assertions.
 
-Each is small and short-lived by design: previous secrets expire after the rotation
-overlap, revoked token ids and used client assertions after the token or assertion would
-have expired anyway, so nothing here grows without bound.
+Each is small and short-lived by design: revoked token ids and used client assertions are
+dropped once the token or assertion would have expired anyway, so nothing here grows without
+bound. A client's credentials (secrets, public keys) are the organisations domain's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, BigId, UTCDateTime, utcnow
-
-
-class ClientPreviousSecret(Base):
-    """A client's former secret that still works until `expires_at` (rotation overlap)."""
-
-    __tablename__ = "client_previous_secrets"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    secret_hash: Mapped[str] = mapped_column(String(255))
-    retired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-class ClientPublicKey(Base):
-    """A public JWK with which a client signs `private_key_jwt` assertions (RFC 7523)."""
-
-    __tablename__ = "client_public_keys"
-    __table_args__ = (UniqueConstraint("client_id", "kid"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    #: The key's `kid`; the RFC 7638 thumbprint when the agency did not name it.
-    kid: Mapped[str] = mapped_column(String(100))
-    #: The public JWK only; a private member is refused before it gets here.
-    jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+from hub.db import Base, UTCDateTime, utcnow
 
 
 class RevokedToken(Base):

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from hub.auth.keys import ALGORITHM
 from hub.auth.server import AUTH_METHODS
 from hub.auth.state import AuthState
-from hub.organizations.service import ROLES
+from hub.organizations.models import ROLES
 
 #: Verifiers may cache the key set this long; a new `kid` makes them fetch it again.
 JWKS_MAX_AGE = 300

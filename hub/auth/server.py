@@ -39,9 +39,9 @@ from joserfc.jwk import KeySet
 from starlette.responses import Response
 
 from hub.auth.directory import ClientRecord, ClientStatus
-from hub.auth.hashing import SecretHasher
 from hub.auth.tokens import AccessTokenClaims, AccessTokens
-from hub.organizations.service import ROLES
+from hub.organizations.hashing import SecretHasher
+from hub.organizations.models import ROLES
 from hub.settings import AuthSettings
 
 log = logging.getLogger(__name__)

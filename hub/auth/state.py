@@ -11,11 +11,11 @@ from starlette.requests import HTTPConnection
 
 from hub.auth.directory import ClientStatusCache
 from hub.auth.endpoints import OAuthEndpoints
-from hub.auth.hashing import SecretHasher
 from hub.auth.keys import KeyStore, SigningKeys, key_store_from_settings
 from hub.auth.resource import BearerAuthenticator, Principal
 from hub.auth.server import HubAuthorizationServer
 from hub.auth.tokens import AccessTokens
+from hub.organizations.hashing import SecretHasher
 from hub.settings import AuthSettings, Settings
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
+# The roles are the organisations domain's (clients hold them); named here for the policy.
+from hub.organizations.models import ROLES as ROLES
 
 
 class Purpose(Enum):

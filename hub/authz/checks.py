@@ -12,8 +12,8 @@ which personal fields a response carried.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -25,6 +25,7 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    parse,
     visit,
 )
 from graphql.language import (
@@ -64,24 +65,12 @@ def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset[
     return frozenset(collector.fields)
 
 
-#: Clients send the same few documents again and again; walk each once (bounded LRU).
-_SELECTED: OrderedDict[tuple[int, str], frozenset[str]] = OrderedDict()
-_SELECTED_MAX = 256
-
-
-def selected_fields_cached(
-    schema: GraphQLSchema, document: DocumentNode, query: str
-) -> frozenset[str]:
-    """`selected_fields`, remembered per schema and query text."""
-    key = (id(schema), query)
-    found = _SELECTED.get(key)
-    if found is None:
-        found = _SELECTED[key] = selected_fields(schema, document)
-        if len(_SELECTED) > _SELECTED_MAX:
-            _SELECTED.popitem(last=False)
-    else:
-        _SELECTED.move_to_end(key)
-    return found
+#: Clients send the same few documents again and again; walk each once. Keyed by the query
+#: text (and the schema); a miss parses the text again, which costs far less than the walk.
+@lru_cache(maxsize=256)
+def selected_fields_cached(schema: GraphQLSchema, query: str) -> frozenset[str]:
+    """`selected_fields` of the document `query`, remembered per schema and query text."""
+    return selected_fields(schema, parse(query))
 
 
 def _root_fields(
@@ -149,8 +138,11 @@ class AuthorizationChecks(SchemaExtension):
                     "FORBIDDEN",
                     permission=permission,
                 )
-        context.selected_fields = selected_fields_cached(
-            execution.schema._schema, document, execution.query or ""
+        schema = execution.schema._schema
+        context.selected_fields = (
+            selected_fields(schema, document)
+            if execution.query is None
+            else selected_fields_cached(schema, execution.query)
         )
         return self._check_purpose(context)
 

@@ -11,17 +11,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from hub.authz.catalog import PERSONAL_FIELDS, Level
 from hub.graphql.context import Context
-from hub.needs.models import Need, Pledge
-from hub.registry.models import Citizen as CitizenRow
-from hub.registry.types import Citizen, Household
-
-_needs = Need.__table__
-_pledges = Pledge.__table__
-_citizens = CitizenRow.__table__
+from hub.needs.queries import pledged_people_statement
 
 #: Python attribute of each personal GraphQL field.
 _ATTRS = {
@@ -59,34 +51,38 @@ def _masked(field: str, value: Any) -> Any:
 
 
 async def _pledged(
-    context: Context, citizens: list[Citizen], households: list[Household]
+    context: Context, citizens: list[Any], households: list[Any]
 ) -> tuple[set[int], set[int]]:
     """Citizens and households with a need the caller's organisation actively pledged."""
-    citizen_ids = {c.pk for c in citizens}
-    household_ids = {h.pk for h in households}
-    statement = (
-        select(_citizens.c.id, _citizens.c.household_id)
-        .join(_needs, _needs.c.citizen_id == _citizens.c.id)
-        .join(_pledges, _pledges.c.need_id == _needs.c.id)
-        .where(
-            _pledges.c.organization_id == context.principal.organization_id,
-            _pledges.c.status == "ACTIVE",
-            _pledges.c.expires_at > dt.datetime.now(dt.UTC),
-        )
+    statement = pledged_people_statement(
+        organization_id=context.principal.organization_id,
+        now=dt.datetime.now(dt.UTC),
+        citizen_ids={c.pk for c in citizens},
+        household_ids={h.pk for h in households},
     )
-    conditions = []
-    if citizen_ids:
-        conditions.append(_citizens.c.id.in_(citizen_ids))
-    if household_ids:
-        conditions.append(_citizens.c.household_id.in_(household_ids))
-    rows = await context.rows(statement.where(or_(*conditions)))
+    rows = await context.rows(statement)
     return {r.id for r in rows}, {r.household_id for r in rows}
+
+
+def _unmasked(objects: Iterable[Any], type_name: str) -> list[Any]:
+    """The objects of the GraphQL type `type_name` not masked yet.
+
+    Matched by the strawberry definition's name, the name the policy uses, so that this
+    layer needs no import of the domains' types (`registry.types.Citizen`, …).
+    """
+    return [
+        o
+        for o in objects
+        if getattr(getattr(type(o), "__strawberry_definition__", None), "name", None) == type_name
+        and not o.access_applied
+    ]
 
 
 async def apply_field_access(context: Context, objects: Iterable[Any]) -> None:
     """Mask the personal fields of every citizen and household in `objects` per policy."""
-    citizens = [o for o in objects if isinstance(o, Citizen) and not o.access_applied]
-    households = [o for o in objects if isinstance(o, Household) and not o.access_applied]
+    objects = list(objects)
+    citizens = _unmasked(objects, "Citizen")
+    households = _unmasked(objects, "Household")
     if not citizens and not households:
         return
     access = context.access

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from hub.audit.models import AuditEventRecord
 from hub.auth.resource import Principal
 from hub.authz.policy import Access
 from hub.contributions.models import Contribution
 from hub.needs.models import Need, Pledge
+from hub.needs.queries import open_in_service_area
 from hub.organizations.models import Organization, OrganizationArea, OrganizationCategory
 from hub.registry.models import Citizen, Household
 
@@ -36,15 +37,7 @@ def _everything(_: Principal, __: Access) -> ColumnElement[bool]:
 
 
 def _open_in_service_area(principal: Principal, _: Access) -> ColumnElement[bool]:
-    org = principal.organization_id
-    served = select(_categories.c.category_code).where(_categories.c.organization_id == org)
-    return and_(
-        _needs.c.status == "OPEN",
-        _needs.c.kecamatan_code.in_(
-            select(_areas.c.kecamatan_code).where(_areas.c.organization_id == org)
-        ),
-        or_(_needs.c.category_code.in_(served), _needs.c.ppks_code.in_(served)),
-    )
+    return open_in_service_area(principal.organization_id)
 
 
 def _pledged_by_own_organization(principal: Principal, _: Access) -> ColumnElement[bool]:

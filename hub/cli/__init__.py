@@ -37,7 +37,7 @@ DatabaseUrl = typer.Option(None, "--database-url", help="Overrides HUB_DATABASE_
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
     """Apply every migration and load missing reference data (regions, taxonomy, agencies)."""
-    from hub.database import upgrade
+    from hub.migrations import upgrade
 
     settings = _settings(database_url)
     added = asyncio.run(upgrade(settings.database_url))
@@ -47,7 +47,7 @@ def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
 @db_app.command("check")
 def db_check(database_url: str | None = DatabaseUrl) -> None:
     """Fail when the database schema and the models differ (a migration is missing)."""
-    from hub.database import drift
+    from hub.migrations import drift
 
     differences = asyncio.run(drift(_settings(database_url).database_url))
     if differences:

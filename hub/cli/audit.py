@@ -36,10 +36,11 @@ from hub.audit.notes import NoteError
 from hub.audit.queries import integrity_status
 from hub.audit.recorder import append
 from hub.audit.redact import redact_variables
-from hub.audit.report import REPORT_FIELDS, WIB, citizen_report, find_citizen
+from hub.audit.report import REPORT_FIELDS, citizen_report, find_citizen
 from hub.audit.settings import AuditSettings
 from hub.audit.verify import Verification, verify_database
 from hub.db import create_engine, session_factory, transaction, utcnow
+from hub.localtime import WIB
 from hub.settings import Settings, SettingsError
 
 T = TypeVar("T")

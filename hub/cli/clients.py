@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cli.orgs import DatabaseUrl, run
-from hub.organizations import service
+from hub.organizations import queries, service
 from hub.settings import AuthSettings
 
 app = typer.Typer(help="OAuth2 clients and their credentials.", no_args_is_help=True)
@@ -87,7 +87,7 @@ def list_(
     async def work(session: AsyncSession) -> Table:
         """The command\'s work, inside its transaction."""
         table = Table("client_id", "org", "roles", "name", "created", "rotated", "revoked")
-        for view in await service.get_all_clients(
+        for view in await queries.get_all_clients(
             session, organization_code=org.upper() if org else None, include_revoked=all_
         ):
             client = view.client

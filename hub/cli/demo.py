@@ -16,8 +16,8 @@ from hub.auth.demo import (
     save_demo_secrets,
 )
 from hub.auth.state import AuthState
-from hub.database import upgrade
 from hub.db import create_engine, session_factory, transaction
+from hub.migrations import upgrade
 from hub.registry.models import Citizen
 from hub.settings import Settings
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cli.admin import record_admin_change
 from hub.db import create_engine, session_factory, transaction
-from hub.organizations import service
+from hub.organizations import queries, service
+from hub.organizations.errors import OrganizationError
 from hub.settings import Settings
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ def run(
 
     try:
         return asyncio.run(main())
-    except service.OrganizationError as error:
+    except OrganizationError as error:
         console.print(f"[red]{error.code}:[/] {error}")
         raise typer.Exit(1) from None
 
@@ -99,7 +100,7 @@ def list_(
     async def work(session: AsyncSession) -> Table:
         """The command\'s work, inside its transaction."""
         table = Table("code", "kind", "status", "name", "registration", title="Organisations")
-        for org in await service.get_all_organizations(
+        for org in await queries.get_all_organizations(
             session,
             kind=kind.upper() if kind else None,
             status=status.upper() if status else None,

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hub.database import upgrade
+from hub.migrations import upgrade
 from hub.settings import Settings
 from hub.synthetic import SeedError, SeedSummary, seed_city
 

@@ -1,10 +1,10 @@
-"""Expected failures of recording a contribution (see `hub.needs.errors` for the hierarchy)."""
+"""Expected failures of recording a contribution (see `hub.errors` for the shape)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from hub.needs.errors import WorkflowError
+from hub.errors import DomainError
 
 
 class ContributionErrorCode(StrEnum):
@@ -23,7 +23,7 @@ class ContributionErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
-class ContributionError(WorkflowError):
+class ContributionError(DomainError):
     """A contribution was refused; `code` is a `ContributionErrorCode`."""
 
     code: ContributionErrorCode

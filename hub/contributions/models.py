@@ -20,6 +20,11 @@ from hub.db import Base, BigId, UTCDateTime, utcnow
 
 CONTRIBUTION_KINDS = ("CASH", "IN_KIND", "SERVICE")
 
+#: The largest amount the hub accepts, Rp9,007,199,254,740,991 (2^53 - 1). The column
+#: (BIGINT) would hold 2^63 - 1, but amounts travel as JSON numbers, and a JavaScript client
+#: reads any integer beyond 2^53 - 1 inexactly; the `Rupiah` scalar refuses the same range.
+MAX_RUPIAH = 2**53 - 1
+
 
 class Contribution(Base):
     """What an organisation delivered to a citizen, optionally against a need."""

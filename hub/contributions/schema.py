@@ -8,13 +8,12 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from hub.contributions import service
+from hub.contributions import queries
 from hub.contributions.types import Contribution, ContributionKind
 from hub.graphql.context import Context
 from hub.graphql.lists import page_of
 from hub.graphql.relay import After, Connection, First, pk_of
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.regions.types import RegionLevel, check_codes
 
 
 @strawberry.input(description="Which contributions to list. Every given condition must hold.")
@@ -53,7 +52,7 @@ class ContributionQueries:
         after: After = None,
     ) -> Connection[Contribution]:
         f = filter or ContributionFilter()
-        statement = service.list_statement(
+        statement = queries.list_statement(
             organization_id=pk_of(f.organization, "Organization") if f.organization else None,
             kecamatan_codes=check_codes(f.kecamatan, RegionLevel.KECAMATAN),
             category_codes=f.category,
@@ -65,7 +64,7 @@ class ContributionQueries:
             info,
             "Contribution",
             statement,
-            service.CONTRIBUTION_ORDER,
+            queries.CONTRIBUTION_ORDER,
             Contribution.from_row,
             first=first,
             after=after,

@@ -32,7 +32,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from hub.audit.events import AuditEvent, CitizenAccess
+from hub.audit.events import AuditEvent
 from hub.db import WRITE_TRANSACTION, utcnow
 from hub.graphql.context import Context
 
@@ -182,10 +182,7 @@ class RecordAndCommit(SchemaExtension):
             operation_name=execution.operation_name or _root_fields(data),
             document=execution.query,
             variables=execution.variables or None,
-            citizens=tuple(
-                CitizenAccess(citizen_id, tuple(sorted(fields)))
-                for citizen_id, fields in context.personal_reads.items()
-            ),
+            citizens=context.personal_reads.snapshot(),
             result_size=len(orjson.dumps(data)) if data is not None else 0,
             duration_us=int(seconds * 1_000_000),
         )

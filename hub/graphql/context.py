@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from hub.audit.events import CitizenAccessLog
 from hub.audit.runtime import AuditRecorder
-from hub.auth.hashing import SecretHasher
 from hub.auth.resource import Principal
 from hub.auth.state import AuthState
 from hub.authz.catalog import Level, Purpose
 from hub.authz.policy import Access, Policy, PolicyStore
 from hub.authz.rows import row_filter
+from hub.organizations.hashing import SecretHasher
 from hub.settings import Settings
 
 #: A batch function: the request's context and many keys in, one result per key out.
@@ -49,8 +50,8 @@ class Context:
     recorder: AuditRecorder | None = None
     #: `Type.field` pairs the operation's document selects (filled before execution).
     selected_fields: frozenset[str] = frozenset()
-    #: Citizen id -> personal fields returned in full, for the audit trail.
-    personal_reads: dict[int, set[str]] = field(default_factory=dict)
+    #: Which citizens' personal fields the response returns in full, for the audit trail.
+    personal_reads: CitizenAccessLog = field(default_factory=CitizenAccessLog)
     #: Advice for the client, answered in the response's `extensions.warnings`.
     warnings: list[dict[str, Any]] = field(default_factory=list)
     #: Called after a mutation's transaction commits (e.g. to drop caches in this process).
@@ -96,7 +97,7 @@ class Context:
             if level is Level.FULL and f"Citizen.{name}" in self.selected_fields
         }
         if shown:
-            self.personal_reads.setdefault(citizen_id, set()).update(shown)
+            self.personal_reads.add(citizen_id, *shown)
 
     def row_filter(self, type_name: str) -> ColumnElement[bool]:
         """The SQL condition for the records of `type_name` the caller may reach."""

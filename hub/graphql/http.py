@@ -75,7 +75,8 @@ class HubGraphQL(GraphQL[Context, None]):
         finally:
             session: AsyncSession | None = state.pop("hub_session", None)
             if session is not None:
-                # Reads leave nothing to keep; mutations commit inside their resolver.
+                # Reads leave nothing to keep; a mutation has committed already, with its audit
+                # event (hub.graphql.audit.RecordAndCommit), or must leave nothing behind.
                 await session.rollback()
                 await session.close()
 

@@ -10,8 +10,10 @@ from sqlalchemy.engine import Row
 from strawberry.types import Info
 
 from hub.graphql.context import Context
+from hub.graphql.errors import BadInput
 from hub.graphql.prefetch import prefetch
-from hub.graphql.relay import Connection, SortKey, connection, page_size, paginate, to_page
+from hub.graphql.relay import Connection, connection, page_size
+from hub.pagination import CursorError, SortKey, paginate, to_page
 
 T = TypeVar("T")
 
@@ -34,7 +36,11 @@ async def page_of(
     statement = statement.where(context.row_filter(row_type))
     settings = context.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    rows = await context.rows(paginate(statement, keys, first=size, after=after))
+    try:
+        paged = paginate(statement, keys, first=size, after=after)
+    except CursorError as error:
+        raise BadInput(str(error), code=error.code) from None
+    rows = await context.rows(paged)
     page = to_page(rows, keys, first=size, after=after)
     nodes = [to_object(row) for row in page.rows]
     await prefetch(info, nodes, connection=True)

@@ -13,8 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.actor import Actor
+from hub.authz.rows import TABLES
 from hub.db import WRITE_TRANSACTION
 from hub.graphql.context import Context
 
@@ -49,3 +52,24 @@ async def attempt(
                 return await work(context.session)
         except expected as error:
             return error
+
+
+def actor_of(context: Context) -> Actor:
+    """The organisation and client on whose behalf the request acts."""
+    principal = context.principal
+    return Actor(organization_id=principal.organization_id, client_id=principal.client_pk)
+
+
+async def may_see(
+    context: Context,
+    session: AsyncSession,
+    row_type: str,
+    pk: int,
+    *,
+    reach: ColumnElement[bool] | None = None,
+) -> bool:
+    """True when the record exists and the caller's row rules (or `reach`) reach it."""
+    table = TABLES[row_type]
+    condition = context.row_filter(row_type) if reach is None else reach
+    found = await session.scalar(select(table.c.id).where(table.c.id == pk, condition))
+    return found is not None

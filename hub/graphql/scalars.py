@@ -8,10 +8,8 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from hub.contributions.models import MAX_RUPIAH
 from hub.graphql.errors import BadInput
-
-#: Largest integer a JavaScript client can hold exactly (2^53 - 1).
-MAX_SAFE_INTEGER = 9_007_199_254_740_991
 
 
 def ascii_digits(text: str) -> bool:
@@ -58,8 +56,8 @@ def parse_rupiah(value: object) -> int:
         if not ascii_digits(value):
             raise BadInput("Rupiah must be written with the digits 0-9 only", code="INVALID_RUPIAH")
         value = int(value)
-    if not 0 <= value <= MAX_SAFE_INTEGER:
-        raise BadInput(f"Rupiah must be between 0 and {MAX_SAFE_INTEGER}", code="INVALID_RUPIAH")
+    if not 0 <= value <= MAX_RUPIAH:
+        raise BadInput(f"Rupiah must be between 0 and {MAX_RUPIAH}", code="INVALID_RUPIAH")
     return value
 
 

@@ -1,31 +1,10 @@
-"""Expected failures of the partner workflow: each carries a code and a message for people.
-
-    WorkflowError                 code + message; the GraphQL layer maps the code to its union
-     ├── NeedError                NeedErrorCode: reportNeed … closeNeed, pledges
-     └── ContributionError        ContributionErrorCode (hub.contributions.errors)
-
-A message says what was wrong and what is allowed ("need 42 is FULFILLED; pledgeNeed needs
-OPEN"), so a partner can act on it without reading the source. Anything else a service raises
-is a bug or an outage, not an expected failure.
-"""
+"""Expected failures of a need's lifecycle and pledges (see `hub.errors` for the shape)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-
-class WorkflowError(Exception):
-    """An expected failure of a workflow service, with a stable `code`."""
-
-    code: StrEnum
-
-    def __init__(self, code: StrEnum, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code.value}: {self.message})"
+from hub.errors import DomainError
 
 
 class NeedErrorCode(StrEnum):
@@ -50,7 +29,7 @@ class NeedErrorCode(StrEnum):
     CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
 
 
-class NeedError(WorkflowError):
+class NeedError(DomainError):
     """A need operation was refused; `code` is a `NeedErrorCode`."""
 
     code: NeedErrorCode

@@ -2,7 +2,7 @@
 
 Each resolver parses its input, checks that the caller may see the need or person it names
 (the policy's row rules: a record it may not see is refused exactly like one that does not
-exist), runs the service of `hub.needs.workflow` through `attempt()`, and maps the outcome:
+exist), runs the service of `hub.needs.service` through `attempt()`, and maps the outcome:
 the changed need, prefetched and masked like any read, or the service's error with its code.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -19,218 +18,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import Info
 
-from hub.authz.rows import TABLES
+from hub.actor import Actor
+from hub.duplicate_aid.types import DuplicateAidWarning
 from hub.graphql.context import Context
 from hub.graphql.lists import single
-from hub.graphql.mutations import attempt, begin_writing
-from hub.graphql.relay import pk_of, to_global_id
+from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
+from hub.graphql.relay import pk_of
 from hub.ids import citizen_ref, need_ref
-from hub.needs import errors, flags, workflow
+from hub.needs import errors, service
 from hub.needs.models import Need as NeedRow
-from hub.needs.types import Need, Severity, severity_level
+from hub.needs.service import CloseOutcome
+from hub.needs.types import (
+    Need,
+    NeedError,
+    NeedPayload,
+    Pledge,
+    PledgeNeedPayload,
+    ReportNeedInput,
+    severity_level,
+)
 from hub.organizations.models import Organization
 
 #: The longest pledge a foundation may ask for, in days (the service's limit).
-MAX_PLEDGE_DAYS = workflow.MAX_PLEDGE_TTL.days
+MAX_PLEDGE_DAYS = service.MAX_PLEDGE_TTL.days
 
 _needs = NeedRow.__table__
 
 
-@strawberry.enum(description="Why a need operation was refused.")
-class NeedErrorCode(Enum):
-    NEED_NOT_FOUND = strawberry.enum_value(
-        "NEED_NOT_FOUND", description="No need has this id, or none that you may see."
-    )
-    CITIZEN_NOT_FOUND = strawberry.enum_value(
-        "CITIZEN_NOT_FOUND", description="No person has this id, or none that you may see."
-    )
-    CATEGORY_NOT_FOUND = strawberry.enum_value(
-        "CATEGORY_NOT_FOUND", description="The category code is not in `needCategories`."
-    )
-    ORGANIZATION_NOT_FOUND = strawberry.enum_value(
-        "ORGANIZATION_NOT_FOUND", description="No organisation has this code."
-    )
-    INVALID_INPUT = strawberry.enum_value(
-        "INVALID_INPUT",
-        description="A value out of range: an empty description or reason, a text too long, "
-        "a category of the wrong kind, a pledge length. The message says which.",
-    )
-    ILLEGAL_TRANSITION = strawberry.enum_value(
-        "ILLEGAL_TRANSITION",
-        description="The need's status does not allow this operation. The message names the "
-        "status and the statuses the operation needs, e.g. `need 42 is FULFILLED; "
-        "pledgeNeed needs OPEN`.",
-    )
-    NEED_ALREADY_PLEDGED = strawberry.enum_value(
-        "NEED_ALREADY_PLEDGED",
-        description="Another pledge holds the need (another foundation's, or already yours); "
-        "it can be pledged again only after that pledge is released or expires.",
-    )
-    NEED_NOT_HELD = strawberry.enum_value(
-        "NEED_NOT_HELD",
-        description="Your organisation does not hold the need: only the holder (or, when "
-        "none, the reporter) or an agency may release or close it.",
-    )
-    INVALID_REFERRAL_TARGET = strawberry.enum_value(
-        "INVALID_REFERRAL_TARGET",
-        description="A need can be referred only to an ACTIVE agency (OPD) that does not "
-        "already hold it.",
-    )
-    CONCURRENT_CHANGE = strawberry.enum_value(
-        "CONCURRENT_CHANGE",
-        description="The need kept changing while the operation ran; read it again and retry.",
-    )
-
-
-@strawberry.type(description="An expected failure of a need operation.")
-class NeedError:
-    code: NeedErrorCode = strawberry.field(description="What kind of failure.")
-    message: str = strawberry.field(
-        description="What was wrong and what is allowed, in words a person can act on."
-    )
-
-    @classmethod
-    def of(cls, error: errors.NeedError) -> NeedError:
-        """Map a service error."""
-        return cls(code=NeedErrorCode[error.code.name], message=error.message)
-
-
-@strawberry.enum(description="How a need ends.")
-class CloseOutcome(Enum):
-    FULFILLED = strawberry.enum_value(
-        "FULFILLED",
-        description="Help was delivered. The need must be PLEDGED (by your organisation) or "
-        "REFERRED (to your agency); its pledge ends as fulfilled.",
-    )
-    NO_LONGER_NEEDED = strawberry.enum_value(
-        "NO_LONGER_NEEDED",
-        description="The need ends without delivery (moved away, solved otherwise, …); its "
-        "status becomes CLOSED. A reason is required.",
-    )
-
-
-@strawberry.enum(description="What kind of earlier help a duplicate-aid warning found.")
-class DuplicateAidKind(Enum):
-    ENROLMENT = strawberry.enum_value(
-        "ENROLMENT", description="The person is enrolled in a programme of the same category."
-    )
-    CONTRIBUTION = strawberry.enum_value(
-        "CONTRIBUTION",
-        description="Another organisation delivered help in the same category recently.",
-    )
-
-
-@strawberry.type(
-    description="Earlier help in the same category, found when a need was pledged or a "
-    "contribution recorded. Not a refusal: the change was made, and Dinsos reviews the flag."
-)
-class DuplicateAidWarning:
-    kind: DuplicateAidKind = strawberry.field(description="Programme enrolment or contribution.")
-    category_code: str = strawberry.field(description="The service domain both helps are in.")
-    program_code: str | None = strawberry.field(
-        description="The programme the person is enrolled in (`PKH`, `BPNT`, …); null for a "
-        "contribution."
-    )
-    contribution_id: strawberry.ID | None = strawberry.field(
-        description="Global id of the earlier contribution; null for an enrolment."
-    )
-    organization_code: str = strawberry.field(
-        description="Who gave the earlier help: the programme's agency or the contributing "
-        "organisation."
-    )
-    on: dt.date = strawberry.field(
-        description="When the enrolment started or the earlier contribution was delivered."
-    )
-    message: str = strawberry.field(description="One sentence saying what was found.")
-
-    @classmethod
-    def of(cls, warning: flags.DuplicateAidWarning) -> DuplicateAidWarning:
-        """Map a service warning."""
-        return cls(
-            kind=DuplicateAidKind[warning.kind],
-            category_code=warning.category_code,
-            program_code=warning.program_code,
-            contribution_id=(
-                strawberry.ID(to_global_id("Contribution", warning.contribution_id))
-                if warning.contribution_id is not None
-                else None
-            ),
-            organization_code=warning.organization_code,
-            on=warning.on,
-            message=warning.message,
-        )
-
-
-@strawberry.type(description="A foundation's claim on a need, so that no one else duplicates it.")
-class Pledge:
-    pledged_at: dt.datetime = strawberry.field(description="When the need was pledged.")
-    expires_at: dt.datetime = strawberry.field(
-        description="When the pledge lapses unless released or fulfilled before; the need then "
-        "opens to other foundations again."
-    )
-
-
-@strawberry.type(description="The result of a need operation.")
-class NeedPayload:
-    need: Need | None = strawberry.field(
-        default=None, description="The need after the change; null when it was refused."
-    )
-    errors: list[NeedError] = strawberry.field(
-        default_factory=list, description="Why the change was refused; empty on success."
-    )
-
-
-@strawberry.type(description="The result of pledging a need.")
-class PledgeNeedPayload(NeedPayload):
-    pledge: Pledge | None = strawberry.field(
-        default=None, description="The new pledge; null when it was refused."
-    )
-    warnings: list[DuplicateAidWarning] = strawberry.field(
-        default_factory=list,
-        description="Earlier help the person received in the need's category (programme "
-        "enrolments, other organisations' contributions); empty when none was found.",
-    )
-
-
-@strawberry.input(description="A person's specific need, reported for Dinsos to verify.")
-class ReportNeedInput:
-    citizen: strawberry.ID = strawberry.field(description="Global id of the person in need.")
-    category: str = strawberry.field(
-        description="Service-domain code (`FOOD`, `HEALTH`, …; see `needCategories`)."
-    )
-    ppks_type: str | None = strawberry.field(
-        default=None,
-        description="PPKS type code of the person (`PPKS_FAKIR_MISKIN`, …), when known.",
-    )
-    description: str = strawberry.field(
-        description="What is needed, in a few sentences (at most 4000 characters). Foundations "
-        "read it, so name no one: the person is linked by `citizen`."
-    )
-    severity: Severity = strawberry.field(description="How urgent it is.")
-
-
 NeedId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the need.")]
-
-
-def actor_of(context: Context) -> workflow.Actor:
-    """The organisation and client on whose behalf the request acts."""
-    principal = context.principal
-    return workflow.Actor(organization_id=principal.organization_id, client_id=principal.client_pk)
-
-
-async def may_see(
-    context: Context,
-    session: AsyncSession,
-    row_type: str,
-    pk: int,
-    *,
-    reach: ColumnElement[bool] | None = None,
-) -> bool:
-    """True when the record exists and the caller's row rules (or `reach`) reach it."""
-    table = TABLES[row_type]
-    condition = context.row_filter(row_type) if reach is None else reach
-    found = await session.scalar(select(table.c.id).where(table.c.id == pk, condition))
-    return found is not None
 
 
 def _as_if_open(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -263,7 +78,7 @@ async def _check_need(
         )
 
 
-Work = Callable[[AsyncSession, workflow.Actor, dt.datetime], Awaitable[NeedRow]]
+Work = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[NeedRow]]
 
 
 async def _run(info: Info[Context, Any], need_id: int | None, work: Work) -> NeedPayload:
@@ -304,13 +119,13 @@ class NeedMutations:
         context = info.context
         citizen_id = pk_of(input.citizen, "Citizen")
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
             if not await may_see(context, session, "Citizen", citizen_id):
                 raise errors.NeedError(
                     errors.NeedErrorCode.CITIZEN_NOT_FOUND,
                     f"there is no citizen {citizen_ref(citizen_id)}",
                 )
-            return await workflow.report_need(
+            return await service.report_need(
                 session,
                 actor=actor,
                 citizen_id=citizen_id,
@@ -338,8 +153,8 @@ class NeedMutations:
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
-            return await workflow.verify_need(
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
+            return await service.verify_need(
                 session, actor=actor, need_id=need_id, note=note, now=now
             )
 
@@ -371,14 +186,14 @@ class NeedMutations:
         need_id = pk_of(id, "Need")
         code = to.strip().upper()
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
             target = await session.scalar(select(Organization.id).where(Organization.code == code))
             if target is None:
                 raise errors.NeedError(
                     errors.NeedErrorCode.ORGANIZATION_NOT_FOUND,
                     f"there is no organisation {code!r}; `organizations` lists them",
                 )
-            return await workflow.refer_need(
+            return await service.refer_need(
                 session, actor=actor, need_id=need_id, to_organization_id=target, note=note, now=now
             )
 
@@ -399,7 +214,7 @@ class NeedMutations:
             int | None,
             strawberry.argument(
                 description=f"How many days the pledge holds the need: 1 to {MAX_PLEDGE_DAYS} "
-                f"(default {workflow.PLEDGE_TTL.days})."
+                f"(default {service.PLEDGE_TTL.days})."
             ),
         ] = None,
     ) -> PledgeNeedPayload:
@@ -409,15 +224,15 @@ class NeedMutations:
         now = dt.datetime.now(dt.UTC)
         await begin_writing(context)
 
-        async def work(session: AsyncSession) -> workflow.PledgeResult:
+        async def work(session: AsyncSession) -> service.PledgeResult:
             if days is not None and not 1 <= days <= MAX_PLEDGE_DAYS:
                 raise errors.NeedError(
                     errors.NeedErrorCode.INVALID_INPUT,
                     f"days must be between 1 and {MAX_PLEDGE_DAYS}; got {days}",
                 )
             await _check_need(context, session, need_id, reach=_pledge_reach(context))
-            ttl = workflow.PLEDGE_TTL if days is None else dt.timedelta(days=days)
-            return await workflow.pledge_need(
+            ttl = service.PLEDGE_TTL if days is None else dt.timedelta(days=days)
+            return await service.pledge_need(
                 session, actor=actor, need_id=need_id, now=now, ttl=ttl
             )
 
@@ -447,8 +262,8 @@ class NeedMutations:
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
-            return await workflow.release_pledge(
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
+            return await service.release_pledge(
                 session, actor=actor, need_id=need_id, reason=reason, now=now
             )
 
@@ -476,11 +291,10 @@ class NeedMutations:
         ] = None,
     ) -> NeedPayload:
         need_id = pk_of(id, "Need")
-        ending = workflow.CloseOutcome[outcome.name]
 
-        async def work(session: AsyncSession, actor: workflow.Actor, now: dt.datetime) -> NeedRow:
-            return await workflow.close_need(
-                session, actor=actor, need_id=need_id, outcome=ending, reason=reason, now=now
+        async def work(session: AsyncSession, actor: Actor, now: dt.datetime) -> NeedRow:
+            return await service.close_need(
+                session, actor=actor, need_id=need_id, outcome=outcome, reason=reason, now=now
             )
 
         return await _run(info, need_id, work)

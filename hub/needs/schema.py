@@ -14,11 +14,10 @@ from hub.graphql.errors import NotFound
 from hub.graphql.lists import many, page_of
 from hub.graphql.nodes import resolve_node
 from hub.graphql.relay import After, Connection, First, pk_of
-from hub.needs import service
+from hub.needs import queries
 from hub.needs.models import NeedCategory as NeedCategoryRow
 from hub.needs.types import CategoryKind, Need, NeedCategory, NeedStatus, Severity, severity_level
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
+from hub.regions.types import RegionLevel, check_codes
 
 
 @strawberry.enum(description="Orders of the needs list.")
@@ -95,7 +94,7 @@ class NeedQueries:
     ) -> Connection[Need]:
         f = filter or NeedFilter()
         organization_id = pk_of(f.organization, "Organization") if f.organization else None
-        statement = service.list_statement(
+        statement = queries.list_statement(
             kecamatan_codes=check_codes(f.kecamatan, RegionLevel.KECAMATAN),
             kelurahan_codes=check_codes(f.kelurahan, RegionLevel.KELURAHAN),
             category_codes=f.category,
@@ -108,7 +107,7 @@ class NeedQueries:
             info,
             "Need",
             statement,
-            service.NEED_ORDERS[order_by.name],
+            queries.NEED_ORDERS[order_by.name],
             Need.from_row,
             first=first,
             after=after,

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db import transaction, utcnow
-from hub.needs.workflow import expire_pledges
+from hub.needs.service import expire_pledges
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy.engine import Row
 
+from hub.duplicate_aid.types import DuplicateAidWarning
+from hub.graphql.enums import described_enum
 from hub.graphql.relay import Node, to_global_id
+from hub.needs import errors
+from hub.needs.errors import NeedErrorCode
+from hub.needs.service import CloseOutcome
 from hub.regions.types import Region
 
 if TYPE_CHECKING:
@@ -177,3 +182,117 @@ class Need(Node):
             verified_by_id=row.verified_by_organization_id,
             holder_id=row.holder_organization_id,
         )
+
+
+# --- mutation payloads and inputs ------------------------------------------------------
+
+described_enum(
+    NeedErrorCode,
+    description="Why a need operation was refused.",
+    values={
+        "NEED_NOT_FOUND": "No need has this id, or none that you may see.",
+        "CITIZEN_NOT_FOUND": "No person has this id, or none that you may see.",
+        "CATEGORY_NOT_FOUND": "The category code is not in `needCategories`.",
+        "ORGANIZATION_NOT_FOUND": "No organisation has this code.",
+        "INVALID_INPUT": (
+            "A value out of range: an empty description or reason, a text too long, a "
+            "category of the wrong kind, a pledge length. The message says which."
+        ),
+        "ILLEGAL_TRANSITION": (
+            "The need's status does not allow this operation. The message names the status "
+            "and the statuses the operation needs, e.g. `need 42 is FULFILLED; pledgeNeed "
+            "needs OPEN`."
+        ),
+        "NEED_ALREADY_PLEDGED": (
+            "Another pledge holds the need (another foundation's, or already yours); it can "
+            "be pledged again only after that pledge is released or expires."
+        ),
+        "NEED_NOT_HELD": (
+            "Your organisation does not hold the need: only the holder (or, when none, the "
+            "reporter) or an agency may release or close it."
+        ),
+        "INVALID_REFERRAL_TARGET": (
+            "A need can be referred only to an ACTIVE agency (OPD) that does not already hold it."
+        ),
+        "CONCURRENT_CHANGE": (
+            "The need kept changing while the operation ran; read it again and retry."
+        ),
+    },
+)
+
+
+@strawberry.type(description="An expected failure of a need operation.")
+class NeedError:
+    code: NeedErrorCode = strawberry.field(description="What kind of failure.")
+    message: str = strawberry.field(
+        description="What was wrong and what is allowed, in words a person can act on."
+    )
+
+    @classmethod
+    def of(cls, error: errors.NeedError) -> NeedError:
+        """Map a service error."""
+        return cls(code=error.code, message=error.message)
+
+
+described_enum(
+    CloseOutcome,
+    description="How a need ends.",
+    values={
+        "FULFILLED": (
+            "Help was delivered. The need must be PLEDGED (by your organisation) or REFERRED "
+            "(to your agency); its pledge ends as fulfilled."
+        ),
+        "NO_LONGER_NEEDED": (
+            "The need ends without delivery (moved away, solved otherwise, …); its status "
+            "becomes CLOSED. A reason is required."
+        ),
+    },
+)
+
+
+@strawberry.type(description="A foundation's claim on a need, so that no one else duplicates it.")
+class Pledge:
+    pledged_at: dt.datetime = strawberry.field(description="When the need was pledged.")
+    expires_at: dt.datetime = strawberry.field(
+        description="When the pledge lapses unless released or fulfilled before; the need then "
+        "opens to other foundations again."
+    )
+
+
+@strawberry.type(description="The result of a need operation.")
+class NeedPayload:
+    need: Need | None = strawberry.field(
+        default=None, description="The need after the change; null when it was refused."
+    )
+    errors: list[NeedError] = strawberry.field(
+        default_factory=list, description="Why the change was refused; empty on success."
+    )
+
+
+@strawberry.type(description="The result of pledging a need.")
+class PledgeNeedPayload(NeedPayload):
+    pledge: Pledge | None = strawberry.field(
+        default=None, description="The new pledge; null when it was refused."
+    )
+    warnings: list[DuplicateAidWarning] = strawberry.field(
+        default_factory=list,
+        description="Earlier help the person received in the need's category (programme "
+        "enrolments, other organisations' contributions); empty when none was found.",
+    )
+
+
+@strawberry.input(description="A person's specific need, reported for Dinsos to verify.")
+class ReportNeedInput:
+    citizen: strawberry.ID = strawberry.field(description="Global id of the person in need.")
+    category: str = strawberry.field(
+        description="Service-domain code (`FOOD`, `HEALTH`, …; see `needCategories`)."
+    )
+    ppks_type: str | None = strawberry.field(
+        default=None,
+        description="PPKS type code of the person (`PPKS_FAKIR_MISKIN`, …), when known.",
+    )
+    description: str = strawberry.field(
+        description="What is needed, in a few sentences (at most 4000 characters). Foundations "
+        "read it, so name no one: the person is linked by `citizen`."
+    )
+    severity: Severity = strawberry.field(description="How urgent it is.")

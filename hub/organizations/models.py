@@ -1,16 +1,19 @@
-"""Organisation and client tables."""
+"""Organisation and client tables, with the clients' credentials (previous secrets, keys)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, BigId, UTCDateTime, utcnow
 
 ORGANIZATION_KINDS = ("OPD", "LKS", "AUDITOR")
 ORGANIZATION_STATUSES = ("PENDING", "ACTIVE", "SUSPENDED")
+#: The roles a client may hold (`client_roles.role`), which the policy speaks of.
+ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
 
 
 class Organization(Base):
@@ -88,3 +91,31 @@ class ClientRole(Base):
         ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class ClientPreviousSecret(Base):
+    """A client's former secret that still works until `expires_at` (rotation overlap)."""
+
+    __tablename__ = "client_previous_secrets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    retired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ClientPublicKey(Base):
+    """A public JWK with which a client signs `private_key_jwt` assertions (RFC 7523)."""
+
+    __tablename__ = "client_public_keys"
+    __table_args__ = (UniqueConstraint("client_id", "kid"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    #: The key's `kid`; the RFC 7638 thumbprint when the agency did not name it.
+    kid: Mapped[str] = mapped_column(String(100))
+    #: The public JWK only; a private member is refused before it gets here.
+    jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -14,119 +13,27 @@ from strawberry.types import Info
 from hub.graphql.context import Context
 from hub.graphql.lists import single
 from hub.graphql.mutations import attempt
-from hub.organizations import service
-from hub.organizations.models import Client as ClientRow
+from hub.organizations import errors, queries, service
+from hub.organizations.errors import OrganizationErrorCode
 from hub.organizations.models import Organization as OrganizationRow
-from hub.organizations.types import Organization, OrganizationKind, Role, role_name
-
-
-@strawberry.enum(description="Why an organisation or client change was refused.")
-class OrganizationErrorCode(Enum):
-    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="No such organisation or client.")
-    ALREADY_EXISTS = strawberry.enum_value(
-        "ALREADY_EXISTS", description="The code or registration number is taken."
-    )
-    INVALID_INPUT = strawberry.enum_value(
-        "INVALID_INPUT", description="A value the hub cannot accept; the message says which."
-    )
-    INVALID_STATE = strawberry.enum_value(
-        "INVALID_STATE", description="Not allowed in the current status (e.g. suspended)."
-    )
-
-
-@strawberry.type(description="An expected failure of an organisation or client change.")
-class OrganizationError:
-    code: OrganizationErrorCode = strawberry.field(description="What kind of failure.")
-    message: str = strawberry.field(description="What was wrong and what is accepted.")
-
-    @classmethod
-    def of(cls, error: service.OrganizationError) -> OrganizationError:
-        """Map a service error."""
-        return cls(code=OrganizationErrorCode[error.code], message=str(error))
-
-
-@strawberry.type(description="An OAuth2 client of an organisation. Its secret is never shown here.")
-class Client:
-    client_id: str = strawberry.field(description="The OAuth2 client id.")
-    name: str = strawberry.field(description="What the client is for.")
-    roles: list[Role] = strawberry.field(description="Roles its tokens may carry.")
-    organization_code: str = strawberry.field(description="Code of its organisation.")
-    created_at: dt.datetime = strawberry.field(description="When it was created.")
-    rotated_at: dt.datetime | None = strawberry.field(description="When its secret last changed.")
-    revoked_at: dt.datetime | None = strawberry.field(
-        description="When it was revoked; its tokens stop working within a minute."
-    )
-
-    @classmethod
-    def of(cls, client: ClientRow, organization_code: str, roles: tuple[str, ...]) -> Client:
-        """Map a client row with its organisation's code and roles."""
-        return cls(
-            client_id=client.client_id,
-            name=client.name,
-            roles=[Role(r) for r in roles],
-            organization_code=organization_code,
-            created_at=client.created_at,
-            rotated_at=client.rotated_at,
-            revoked_at=client.revoked_at,
-        )
-
-
-@strawberry.type(description="The result of an organisation change.")
-class OrganizationPayload:
-    organization: Organization | None = strawberry.field(
-        default=None, description="The organisation after the change; null on failure."
-    )
-    errors: list[OrganizationError] = strawberry.field(
-        default_factory=list, description="Why the change was refused; empty on success."
-    )
-
-
-@strawberry.type(description="The result of a client change.")
-class ClientPayload:
-    client: Client | None = strawberry.field(
-        default=None, description="The client after the change; null on failure."
-    )
-    errors: list[OrganizationError] = strawberry.field(
-        default_factory=list, description="Why the change was refused; empty on success."
-    )
-
-
-@strawberry.type(description="A client with its new secret, which is shown only this once.")
-class ClientSecretPayload(ClientPayload):
-    secret: str | None = strawberry.field(
-        default=None,
-        description="The client secret in clear. Store it now: the hub keeps only a hash and "
-        "cannot show it again.",
-    )
-
-
-@strawberry.input(description="A new organisation, registered as PENDING until approved.")
-class RegisterOrganizationInput:
-    code: str = strawberry.field(description="Short handle: 2-24 capitals, digits or dashes.")
-    kind: OrganizationKind = strawberry.field(description="Agency, foundation or auditor.")
-    name: str = strawberry.field(description="Official name.")
-    registration_number: str | None = strawberry.field(
-        default=None, description="Registration number with the social affairs office."
-    )
-    categories: list[str] = strawberry.field(
-        default_factory=list, description="Need-category codes it serves (see needCategories)."
-    )
-    kecamatan: list[str] = strawberry.field(
-        default_factory=list, description="Kecamatan codes it serves (`32.73.02`)."
-    )
-
-
-@strawberry.input(description="A new OAuth2 client for an organisation.")
-class CreateClientInput:
-    organization: str = strawberry.field(description="Code of the organisation.")
-    roles: list[Role] = strawberry.field(description="Roles its tokens may carry.")
-    name: str | None = strawberry.field(default=None, description="What the client is for.")
+from hub.organizations.types import (
+    Client,
+    ClientPayload,
+    ClientSecretPayload,
+    CreateClientInput,
+    Organization,
+    OrganizationError,
+    OrganizationPayload,
+    RegisterOrganizationInput,
+    Role,
+    role_name,
+)
 
 
 async def _organization_payload(
-    info: Info[Context, Any], outcome: OrganizationRow | service.OrganizationError
+    info: Info[Context, Any], outcome: OrganizationRow | errors.OrganizationError
 ) -> OrganizationPayload:
-    if isinstance(outcome, service.OrganizationError):
+    if isinstance(outcome, errors.OrganizationError):
         return OrganizationPayload(errors=[OrganizationError.of(outcome)])
     organization = await single(
         info,
@@ -137,15 +44,15 @@ async def _organization_payload(
 
 
 async def _client_view(session: AsyncSession, client_id: str) -> Client:
-    view = await service.get_client_view(session, client_id=client_id)
+    view = await queries.get_client_view(session, client_id=client_id)
     return Client.of(view.client, view.organization_code, view.roles)
 
 
 def _secret_payload(
-    outcome: service.IssuedClient | service.OrganizationError,
+    outcome: service.IssuedClient | errors.OrganizationError,
 ) -> ClientSecretPayload:
     """The payload of a change that issues a secret: the client and the secret, once."""
-    if isinstance(outcome, service.OrganizationError):
+    if isinstance(outcome, errors.OrganizationError):
         return ClientSecretPayload(errors=[OrganizationError.of(outcome)])
     return ClientSecretPayload(
         client=Client.of(outcome.client, outcome.organization_code, outcome.roles),
@@ -166,8 +73,8 @@ async def _change_client(
         return await _client_view(session, client_id)
 
     info.context.after_commit.append(info.context.invalidate_client_statuses)
-    outcome = await attempt(info.context, work, service.OrganizationError)
-    if isinstance(outcome, service.OrganizationError):
+    outcome = await attempt(info.context, work, errors.OrganizationError)
+    if isinstance(outcome, errors.OrganizationError):
         return ClientPayload(errors=[OrganizationError.of(outcome)])
     return ClientPayload(client=outcome)
 
@@ -208,7 +115,7 @@ class OrganizationMutations:
                 kecamatan_codes=input.kecamatan,
             )
 
-        outcome = await attempt(info.context, work, service.OrganizationError)
+        outcome = await attempt(info.context, work, errors.OrganizationError)
         return await _organization_payload(info, outcome)
 
     @strawberry.mutation(description="Approve a registered organisation. Dinsos administrators.")
@@ -218,7 +125,7 @@ class OrganizationMutations:
         outcome = await attempt(
             info.context,
             lambda session: service.approve_organization(session, code=code),
-            service.OrganizationError,
+            errors.OrganizationError,
         )
         return await _organization_payload(info, outcome)
 
@@ -232,7 +139,7 @@ class OrganizationMutations:
         outcome = await attempt(
             info.context,
             lambda session: service.suspend_organization(session, code=code),
-            service.OrganizationError,
+            errors.OrganizationError,
         )
         info.context.after_commit.append(info.context.invalidate_client_statuses)
         return await _organization_payload(info, outcome)
@@ -259,7 +166,7 @@ class OrganizationMutations:
                 hasher=context.secret_hasher,
             )
 
-        outcome = await attempt(context, work, service.OrganizationError)
+        outcome = await attempt(context, work, errors.OrganizationError)
         return _secret_payload(outcome)
 
     @strawberry.mutation(
@@ -296,7 +203,7 @@ class OrganizationMutations:
                 hasher=context.secret_hasher,
             )
 
-        outcome = await attempt(context, work, service.OrganizationError)
+        outcome = await attempt(context, work, errors.OrganizationError)
         return _secret_payload(outcome)
 
     @strawberry.mutation(

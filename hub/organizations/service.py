@@ -1,8 +1,8 @@
-"""Organisations and their OAuth2 clients: onboarding, standing, credentials, roles.
+"""Commands of the organisations domain: onboarding, standing, client credentials, roles.
 
 Plain functions with keyword-only arguments over a session the caller owns: they flush
-when they need a generated id, and never commit. Expected failures raise a subclass of
-`OrganizationError` whose `code` the GraphQL layer and the CLI can show.
+when they need a generated id, and never commit. Expected failures raise `OrganizationError`
+(`hub.organizations.errors`), whose `code` the GraphQL layer and the CLI show.
 
 Secrets are returned once, in clear, inside `IssuedClient`, and stored only as an Argon2id
 hash. Nothing here logs them.
@@ -23,21 +23,29 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.hashing import SecretHasher, generate_secret
-from hub.auth.models import ClientPreviousSecret, ClientPublicKey
 from hub.db import utcnow
 from hub.needs.models import NeedCategory
+from hub.organizations.errors import OrganizationError, OrganizationErrorCode
+from hub.organizations.hashing import SecretHasher, generate_secret
 from hub.organizations.models import (
     ORGANIZATION_KINDS,
+    ROLES,
     Client,
+    ClientPreviousSecret,
+    ClientPublicKey,
     ClientRole,
     Organization,
     OrganizationArea,
     OrganizationCategory,
 )
+from hub.organizations.queries import (
+    client_and_organization,
+    client_roles,
+    get_client,
+    get_organization,
+)
 from hub.regions.models import Region
 
-ROLES = ("dinsos_admin", "opd_officer", "lks_partner", "auditor")
 #: Which kind of organisation may hold each role; `dinsos_admin` only Dinsos itself.
 ROLE_KINDS = {
     "dinsos_admin": "OPD",
@@ -49,43 +57,6 @@ ADMIN_ORGANIZATION = "DINSOS"
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,23}$")
 
 
-class OrganizationError(Exception):
-    """An expected failure of an organisation or client operation.
-
-    OrganizationError
-     ├── NotFound       (NOT_FOUND)      no such organisation or client
-     ├── AlreadyExists  (ALREADY_EXISTS) the code or registration number is taken
-     ├── InvalidInput   (INVALID_INPUT)  a value the hub cannot accept
-     └── InvalidState   (INVALID_STATE)  not allowed in the current status
-    """
-
-    code = "ORGANIZATION_ERROR"
-
-
-class NotFound(OrganizationError):
-    """No such organisation or client."""
-
-    code = "NOT_FOUND"
-
-
-class AlreadyExists(OrganizationError):
-    """The code or registration number is already taken."""
-
-    code = "ALREADY_EXISTS"
-
-
-class InvalidInput(OrganizationError):
-    """A value the hub cannot accept."""
-
-    code = "INVALID_INPUT"
-
-
-class InvalidState(OrganizationError):
-    """The operation is not allowed in the current status."""
-
-    code = "INVALID_STATE"
-
-
 @cache
 def default_hasher() -> SecretHasher:
     """The process-wide secret hasher, created on first use."""
@@ -93,26 +64,6 @@ def default_hasher() -> SecretHasher:
 
 
 # --- organisations ------------------------------------------------------------------------
-
-
-async def get_organization(session: AsyncSession, *, code: str) -> Organization:
-    """The organisation with `code`; raise `NotFound`."""
-    org = await session.scalar(select(Organization).where(Organization.code == code))
-    if org is None:
-        raise NotFound(f"no organisation {code}")
-    return org
-
-
-async def get_all_organizations(
-    session: AsyncSession, *, kind: str | None = None, status: str | None = None
-) -> Sequence[Organization]:
-    """Organisations, optionally of one kind and status, by code."""
-    query = select(Organization).order_by(Organization.code)
-    if kind is not None:
-        query = query.where(Organization.kind == kind)
-    if status is not None:
-        query = query.where(Organization.status == status)
-    return (await session.scalars(query)).all()
 
 
 async def create_organization(
@@ -123,23 +74,32 @@ async def create_organization(
     name: str,
     registration_number: str | None = None,
 ) -> Organization:
-    """A new organisation, pending approval; raise `InvalidInput` or `AlreadyExists`."""
+    """A new organisation, pending approval; raise INVALID_INPUT or ALREADY_EXISTS."""
     code = code.strip().upper()
     if not _CODE.match(code):
-        raise InvalidInput("the code must be 2-24 capital letters, digits or dashes")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            "the code must be 2-24 capital letters, digits or dashes",
+        )
     if kind not in ORGANIZATION_KINDS:
-        raise InvalidInput(f"the kind must be one of {', '.join(ORGANIZATION_KINDS)}")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"the kind must be one of {', '.join(ORGANIZATION_KINDS)}",
+        )
     if not name.strip():
-        raise InvalidInput("the name is required")
+        raise OrganizationError(OrganizationErrorCode.INVALID_INPUT, "the name is required")
     taken = await session.scalar(select(Organization.id).where(Organization.code == code))
     if taken is not None:
-        raise AlreadyExists(f"the code {code} is taken")
+        raise OrganizationError(OrganizationErrorCode.ALREADY_EXISTS, f"the code {code} is taken")
     if registration_number is not None:
         taken = await session.scalar(
             select(Organization.id).where(Organization.registration_number == registration_number)
         )
         if taken is not None:
-            raise AlreadyExists(f"the registration number {registration_number} is taken")
+            raise OrganizationError(
+                OrganizationErrorCode.ALREADY_EXISTS,
+                f"the registration number {registration_number} is taken",
+            )
     org = Organization(
         code=code,
         kind=kind,
@@ -159,7 +119,7 @@ async def set_service_scope(
     category_codes: Sequence[str],
     kecamatan_codes: Sequence[str],
 ) -> Organization:
-    """Replace the need categories and kecamatan an organisation serves; `InvalidInput`
+    """Replace the need categories and kecamatan an organisation serves; INVALID_INPUT
     names any code the hub does not know."""
     org = await get_organization(session, code=code)
     known_categories = set(
@@ -170,7 +130,10 @@ async def set_service_scope(
         ).all()
     )
     if unknown := sorted(set(category_codes) - known_categories):
-        raise InvalidInput(f"unknown need categories: {', '.join(unknown)} (see needCategories)")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"unknown need categories: {', '.join(unknown)} (see needCategories)",
+        )
     known_areas = set(
         (
             await session.scalars(
@@ -181,7 +144,10 @@ async def set_service_scope(
         ).all()
     )
     if unknown := sorted(set(kecamatan_codes) - known_areas):
-        raise InvalidInput(f"unknown kecamatan codes: {', '.join(unknown)} (e.g. 32.73.02)")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            f"unknown kecamatan codes: {', '.join(unknown)} (e.g. 32.73.02)",
+        )
     await session.execute(
         delete(OrganizationCategory).where(OrganizationCategory.organization_id == org.id)
     )
@@ -200,7 +166,7 @@ async def set_service_scope(
 
 
 async def approve_organization(session: AsyncSession, *, code: str) -> Organization:
-    """The organisation, now active (from pending or suspended); raise `NotFound`."""
+    """The organisation, now active (from pending or suspended); raise NOT_FOUND."""
     org = await get_organization(session, code=code)
     org.status = "ACTIVE"
     return org
@@ -229,36 +195,41 @@ class IssuedClient:
         return f"IssuedClient(client_id={self.client.client_id!r}, secret=<redacted>)"
 
 
-@dataclass(frozen=True, slots=True)
-class ClientView:
-    """A client with its organisation's code and its roles, for listings."""
-
-    client: Client
-    organization_code: str
-    roles: tuple[str, ...]
-
-
 def _check_roles(org: Organization, roles: Iterable[str]) -> tuple[str, ...]:
-    """The roles in canonical order; raise `InvalidInput` for one the organisation can't hold."""
+    """The roles in canonical order; raise INVALID_INPUT for one the organisation can't hold."""
     wanted = set(roles)
     for role in wanted:
         if role not in ROLE_KINDS:
-            raise InvalidInput(f"unknown role {role}; roles: {', '.join(ROLES)}")
+            raise OrganizationError(
+                OrganizationErrorCode.INVALID_INPUT,
+                f"unknown role {role}; roles: {', '.join(ROLES)}",
+            )
         if ROLE_KINDS[role] != org.kind:
-            raise InvalidInput(f"a {org.kind} organisation cannot hold the role {role}")
+            raise OrganizationError(
+                OrganizationErrorCode.INVALID_INPUT,
+                f"a {org.kind} organisation cannot hold the role {role}",
+            )
         if role == "dinsos_admin" and org.code != ADMIN_ORGANIZATION:
-            raise InvalidInput(f"only {ADMIN_ORGANIZATION} can hold the role dinsos_admin")
+            raise OrganizationError(
+                OrganizationErrorCode.INVALID_INPUT,
+                f"only {ADMIN_ORGANIZATION} can hold the role dinsos_admin",
+            )
     return tuple(role for role in ROLES if role in wanted)
 
 
 def _public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
-    """The public JWK, with a `kid`; raise `InvalidInput` for a private or unusable key."""
+    """The public JWK, with a `kid`; raise INVALID_INPUT for a private or unusable key."""
     try:
         key = ECKey.import_key(jwk) if jwk.get("kty") == "EC" else RSAKey.import_key(jwk)
     except (JoseError, ValueError, TypeError, KeyError):
-        raise InvalidInput("the key must be a public EC (P-256) or RSA JWK") from None
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT, "the key must be a public EC (P-256) or RSA JWK"
+        ) from None
     if key.is_private:
-        raise InvalidInput("send the public key only; the private key stays with the agency")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT,
+            "send the public key only; the private key stays with the agency",
+        )
     public = dict(key.as_dict(private=False))
     public["kid"] = jwk.get("kid") or key.thumbprint()
     return public
@@ -277,12 +248,18 @@ async def create_client(
     """A new client with `roles`, a secret (shown once) and/or a public key for JWT auth."""
     org = await get_organization(session, code=organization_code)
     if org.status == "SUSPENDED":
-        raise InvalidState(f"the organisation {org.code} is suspended")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_STATE, f"the organisation {org.code} is suspended"
+        )
     checked = _check_roles(org, roles)
     if not checked:
-        raise InvalidInput("a client needs at least one role")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT, "a client needs at least one role"
+        )
     if not with_secret and public_jwk is None:
-        raise InvalidInput("a client needs a secret or a public key")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_INPUT, "a client needs a secret or a public key"
+        )
     jwk = _public_jwk(public_jwk) if public_jwk is not None else None
     secret = generate_secret() if with_secret else None
     client = Client(
@@ -300,72 +277,6 @@ async def create_client(
     return IssuedClient(client=client, organization_code=org.code, roles=checked, secret=secret)
 
 
-async def get_client(session: AsyncSession, *, client_id: str) -> Client:
-    """The client with `client_id`; raise `NotFound`."""
-    client = await session.scalar(select(Client).where(Client.client_id == client_id))
-    if client is None:
-        raise NotFound(f"no client {client_id}")
-    return client
-
-
-async def get_all_clients(
-    session: AsyncSession,
-    *,
-    organization_code: str | None = None,
-    include_revoked: bool = False,
-) -> list[ClientView]:
-    """Clients with their organisation's code and roles, by organisation then creation."""
-    query = (
-        select(Client, Organization.code)
-        .join(Organization, Organization.id == Client.organization_id)
-        .order_by(Organization.code, Client.id)
-    )
-    if organization_code is not None:
-        query = query.where(Organization.code == organization_code)
-    if not include_revoked:
-        query = query.where(Client.revoked_at.is_(None))
-    rows = (await session.execute(query)).all()
-    roles: dict[int, list[str]] = {}
-    ids = [client.id for client, _ in rows]
-    if ids:
-        # One query for every client's roles, not one per client.
-        for client_pk, role in await session.execute(
-            select(ClientRole.client_id, ClientRole.role).where(ClientRole.client_id.in_(ids))
-        ):
-            roles.setdefault(client_pk, []).append(role)
-    return [
-        ClientView(
-            client=client,
-            organization_code=code,
-            roles=tuple(r for r in ROLES if r in roles.get(client.id, [])),
-        )
-        for client, code in rows
-    ]
-
-
-async def get_client_view(session: AsyncSession, *, client_id: str) -> ClientView:
-    """One client with its organisation's code and roles; raise `NotFound`."""
-    client, org = await _client_and_org(session, client_id)
-    return ClientView(
-        client=client, organization_code=org.code, roles=await _roles(session, client)
-    )
-
-
-async def _client_and_org(session: AsyncSession, client_id: str) -> tuple[Client, Organization]:
-    """The client and its organisation; raise `NotFound`."""
-    client = await get_client(session, client_id=client_id)
-    org = await session.get_one(Organization, client.organization_id)
-    return client, org
-
-
-async def _roles(session: AsyncSession, client: Client) -> tuple[str, ...]:
-    """The client's roles in canonical order."""
-    held = set(
-        await session.scalars(select(ClientRole.role).where(ClientRole.client_id == client.id))
-    )
-    return tuple(role for role in ROLES if role in held)
-
-
 async def rotate_client_secret(
     session: AsyncSession,
     *,
@@ -378,9 +289,11 @@ async def rotate_client_secret(
 
     Give a zero overlap when the secret leaked: the old one then stops at once.
     """
-    client, org = await _client_and_org(session, client_id)
+    client, org = await client_and_organization(session, client_id)
     if client.revoked_at is not None:
-        raise InvalidState(f"the client {client_id} is revoked")
+        raise OrganizationError(
+            OrganizationErrorCode.INVALID_STATE, f"the client {client_id} is revoked"
+        )
     now = now or utcnow()
     # Former secrets whose overlap is over are of no use any more.
     await session.execute(
@@ -404,7 +317,7 @@ async def rotate_client_secret(
     return IssuedClient(
         client=client,
         organization_code=org.code,
-        roles=await _roles(session, client),
+        roles=await client_roles(session, client),
         secret=secret,
     )
 
@@ -436,7 +349,9 @@ async def add_client_key(
         )
     )
     if taken is not None:
-        raise AlreadyExists(f"the client already has a key {jwk['kid']}")
+        raise OrganizationError(
+            OrganizationErrorCode.ALREADY_EXISTS, f"the client already has a key {jwk['kid']}"
+        )
     key = ClientPublicKey(client_id=client.id, kid=jwk["kid"], jwk=jwk)
     session.add(key)
     await session.flush()
@@ -444,10 +359,10 @@ async def add_client_key(
 
 
 async def grant_role(session: AsyncSession, *, client_id: str, role: str) -> tuple[str, ...]:
-    """The client's roles after granting `role`; raise `InvalidInput` if it may not hold it."""
-    client, org = await _client_and_org(session, client_id)
+    """The client's roles after granting `role`; raise INVALID_INPUT if it may not hold it."""
+    client, org = await client_and_organization(session, client_id)
     _check_roles(org, [role])
-    held = await _roles(session, client)
+    held = await client_roles(session, client)
     if role not in held:
         session.add(ClientRole(client_id=client.id, role=role))
         await session.flush()
@@ -460,4 +375,4 @@ async def revoke_role(session: AsyncSession, *, client_id: str, role: str) -> tu
     await session.execute(
         delete(ClientRole).where(ClientRole.client_id == client.id, ClientRole.role == role)
     )
-    return await _roles(session, client)
+    return await client_roles(session, client)

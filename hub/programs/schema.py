@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from hub.graphql.context import Context
 from hub.graphql.lists import many
-from hub.programs.models import Program as ProgramRow
+from hub.programs import queries
 from hub.programs.types import Program
 
 
@@ -18,6 +17,5 @@ from hub.programs.types import Program
 class ProgramQueries:
     @strawberry.field(description="The social programmes the hub knows, by code.")
     async def programs(self, info: Info[Context, Any]) -> list[Program]:
-        table = ProgramRow.__table__
-        rows = await info.context.rows(select(table).order_by(table.c.code))
+        rows = await info.context.rows(queries.list_statement())
         return await many(info, [Program.from_row(r) for r in rows])

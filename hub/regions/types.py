@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
 import strawberry
 from sqlalchemy.engine import Row
 
+from hub.graphql.errors import BadInput
 from hub.graphql.relay import Node, to_global_id
 
 
@@ -38,3 +41,28 @@ class Region(Node):
             level=RegionLevel(row.level),
             parent_code=row.parent_code,
         )
+
+
+# --- arguments ----------------------------------------------------------------------------
+
+_KECAMATAN = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+_KELURAHAN = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+
+
+def check_codes(codes: Sequence[str] | None, level: RegionLevel) -> list[str] | None:
+    """`codes` if each is a well-formed code of `level`; `BadInput` naming the first bad one."""
+    if codes is None:
+        return None
+    pattern, example = (
+        (_KECAMATAN, "32.73.02")
+        if level is RegionLevel.KECAMATAN
+        else (_KELURAHAN, "32.73.02.1006")
+    )
+    for code in codes:
+        if not pattern.match(code):
+            raise BadInput(
+                f"{code!r} is not a {level.name.lower()} code; expected the Kemendagri form "
+                f"{example}",
+                code="INVALID_REGION_CODE",
+            )
+    return list(codes)

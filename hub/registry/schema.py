@@ -12,9 +12,8 @@ from hub.graphql.errors import BadInput
 from hub.graphql.lists import page_of, single
 from hub.graphql.relay import After, Connection, First
 from hub.graphql.scalars import NIK
-from hub.regions.schema import check_codes
-from hub.regions.types import RegionLevel
-from hub.registry import service
+from hub.regions.types import RegionLevel, check_codes
+from hub.registry import queries
 from hub.registry.types import Citizen, Household
 
 
@@ -78,12 +77,12 @@ class RegistryQueries:
         first: First = None,
         after: After = None,
     ) -> Connection[Household]:
-        statement = service.households_statement(**_household_args(filter or HouseholdFilter()))
+        statement = queries.households_statement(**_household_args(filter or HouseholdFilter()))
         return await page_of(
             info,
             "Household",
             statement,
-            service.HOUSEHOLD_ORDER,
+            queries.HOUSEHOLD_ORDER,
             Household.from_row,
             first=first,
             after=after,
@@ -101,7 +100,7 @@ class RegistryQueries:
         after: After = None,
     ) -> Connection[Citizen]:
         f = filter or CitizenFilter()
-        statement = service.citizens_statement(
+        statement = queries.citizens_statement(
             **_household_args(f),
             has_disability=f.has_disability,
             has_chronic_illness=f.has_chronic_illness,
@@ -110,7 +109,7 @@ class RegistryQueries:
             info,
             "Citizen",
             statement,
-            service.CITIZEN_ORDER,
+            queries.CITIZEN_ORDER,
             Citizen.from_row,
             first=first,
             after=after,
@@ -124,7 +123,7 @@ class RegistryQueries:
     ) -> Citizen | None:
         context = info.context
         async with context.db_lock:
-            row = await service.get_citizen_by_nik(
+            row = await queries.get_citizen_by_nik(
                 context.session, nik=nik, within=context.row_filter("Citizen")
             )
         return await single(info, Citizen.from_row(row) if row else None)

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from hub.graphql.context import Context
 from hub.graphql.prefetch import prefetch_tree, selection_tree
-from hub.stats import service
+from hub.stats import queries
 from hub.stats.types import CityStats
 
 
@@ -26,7 +26,7 @@ class StatsQueries:
     async def stats(self, info: Info[Context, Any]) -> CityStats:
         context = info.context
         async with context.db_lock:
-            totals = await service.city_stats(context.session, now=dt.datetime.now(dt.UTC))
+            totals = await queries.city_stats(context.session, now=dt.datetime.now(dt.UTC))
         stats = CityStats.of(totals)
         # The cells are plain lists, not relations: load their names a list at a time.
         tree = selection_tree(info)

@@ -1,4 +1,4 @@
-"""GraphQL types of the city's public totals, mapped from `hub.stats.service` in one place.
+"""GraphQL types of the city's public totals, mapped from `hub.stats.queries` in one place.
 
 Nothing here names or counts a single person: the smallest cell is a kecamatan and a
 category, or an organisation, a category and a month.
@@ -18,7 +18,7 @@ from hub.organizations.loaders import organizations_by_id
 from hub.organizations.types import Organization
 from hub.regions.loaders import regions_by_code
 from hub.regions.types import Region
-from hub.stats import service
+from hub.stats import queries
 
 
 @strawberry.type(description="Open, pledged and fulfilled needs of one category in one kecamatan.")
@@ -36,8 +36,8 @@ class NeedCounts:
     )
 
     @classmethod
-    def of(cls, counts: service.NeedCounts) -> NeedCounts:
-        """Map one cell of the service's counts."""
+    def of(cls, counts: queries.NeedCounts) -> NeedCounts:
+        """Map one cell of the queries' counts."""
         return cls(
             kecamatan_code=counts.kecamatan_code,
             category_code=counts.category_code,
@@ -63,8 +63,8 @@ class ContributionTotal:
     organization_id: strawberry.Private[int]
 
     @classmethod
-    def of(cls, total: service.ContributionTotal) -> ContributionTotal:
-        """Map one cell of the service's totals."""
+    def of(cls, total: queries.ContributionTotal) -> ContributionTotal:
+        """Map one cell of the queries' totals."""
         return cls(
             organization_code=total.organization_code,
             category_code=total.category_code,
@@ -129,8 +129,8 @@ class CityStats:
     )
 
     @classmethod
-    def of(cls, stats: service.CityStats) -> CityStats:
-        """Map the service's totals."""
+    def of(cls, stats: queries.CityStats) -> CityStats:
+        """Map the queries' totals."""
         funding = stats.partner_funding
         return cls(
             as_of=stats.as_of,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from random import Random
 
-from hub.needs.categories import SERVICE_DOMAINS
+from hub.needs.reference import SERVICE_DOMAINS
 from hub.synthetic.clock import DAY, YEAR_DAYS, seconds_before
 from hub.synthetic.draw import Weighted
 from hub.synthetic.rows import Row

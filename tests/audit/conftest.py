@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -17,37 +17,16 @@ from hub.audit.keys import MemoryAuditKeyStore
 from hub.audit.recorder import append
 from hub.audit.settings import DEFAULT_ORIGIN
 from hub.audit.verify import Verification, verify_database
-from hub.db import create_engine, session_factory, transaction
+from hub.db import transaction
+from tests.support.clock import FakeClock
 
 START = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: dt.datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-async def sessions(empty_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh migrated database."""
-    engine = create_engine(empty_database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     """The injectable clock of the sealer."""
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -63,7 +42,7 @@ def sealer(key_store: MemoryAuditKeyStore, clock: FakeClock) -> Sealer:
     return Sealer(
         ring.signer(DEFAULT_ORIGIN),
         policy=CheckpointPolicy(every=5, seconds=60),
-        clock=clock,
+        clock=clock.now,
         verifiers=ring.verifiers(DEFAULT_ORIGIN),
     )
 

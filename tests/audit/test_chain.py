@@ -16,7 +16,8 @@ from hub.audit.notes import NoteVerifier, open_checkpoint
 from hub.audit.recorder import append
 from hub.audit.rows import canonical_record
 from hub.db import transaction
-from tests.audit.conftest import START, FakeClock, append_events, make_event, verify
+from tests.audit.conftest import START, append_events, make_event, verify
+from tests.support.clock import FakeClock
 
 
 def test_canonical_form_is_fixed() -> None:

@@ -51,14 +51,14 @@ async def test_list_events_filters_and_pages(
     await _populate(sessions, sealer)
     async with transaction(sessions) as session:
         page = await list_events(session, first=4)
-        assert [e.seq for e in page.events] == [10, 9, 8, 7] and page.has_next
+        assert [e.seq for e in page.rows] == [10, 9, 8, 7] and page.has_next
         rest = await list_events(session, first=10, after=page.end_cursor)
-        assert [e.seq for e in rest.events] == [6, 5, 4, 3, 2, 1] and not rest.has_next
+        assert [e.seq for e in rest.rows] == [6, 5, 4, 3, 2, 1] and not rest.has_next
 
         async def seqs(**conditions: object) -> list[int]:
             """The seqs listed under `conditions`."""
             result = await list_events(session, filters=EventFilter(**conditions), first=50)  # type: ignore[arg-type]
-            return [e.seq for e in result.events]
+            return [e.seq for e in result.rows]
 
         assert await seqs(organization_code="DINKES") == [9, 7, 5, 3, 1]
         assert await seqs(client_id="lks-0001-app", operation_name="CitizenProfile") == [2]

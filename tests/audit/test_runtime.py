@@ -13,7 +13,7 @@ from hub.audit.models import AuditCheckpoint, AuditEventRecord
 from hub.audit.runtime import AuditRecorder
 from hub.audit.settings import AuditSettings
 from hub.db import transaction
-from tests.audit.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 
 async def test_reads_and_mutations_are_recorded(
@@ -24,7 +24,7 @@ async def test_reads_and_mutations_are_recorded(
         sessions=sessions,
         var_dir=tmp_path,
         production=False,
-        clock=clock,
+        clock=clock.now,
         key_store=MemoryAuditKeyStore(),
         pepper_store=MemoryPepperStore(b"k" * 32),
     )
@@ -35,7 +35,7 @@ async def test_reads_and_mutations_are_recorded(
     access.add(3, "nik")
     query = "query Citizen($nik: String!) { citizen(nik: $nik) { fullName } }"
     read = recorder.event(
-        occurred_at=clock(),
+        occurred_at=clock.now(),
         decision="ALLOWED",
         document=query,
         variables={"nik": "3273154207260001"},
@@ -53,7 +53,7 @@ async def test_reads_and_mutations_are_recorded(
     assert await recorder.record(read) == 1
 
     # A mutation: its event commits, or rolls back, with its data.
-    denied = recorder.event(occurred_at=clock(), decision="DENIED", reason="FORBIDDEN")
+    denied = recorder.event(occurred_at=clock.now(), decision="DENIED", reason="FORBIDDEN")
     async with transaction(sessions) as session:
         assert await recorder.record_in(session, denied) == 2
     try:

@@ -30,7 +30,7 @@ from hub.cli.demo import DEMO_CITIZENS, DEMO_SEED, example_query, prepare_demo
 from hub.db import create_engine, session_factory, transaction
 from hub.needs.models import Need
 from hub.settings import Settings
-from tests.auth.conftest import fetch_token
+from tests.support.auth import fetch_token
 
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -24,7 +24,8 @@ from hub.auth.keys import (
 from hub.auth.state import AuthState
 from hub.organizations import service
 from hub.settings import AuthSettings
-from tests.auth.conftest import FakeClock, token_for
+from tests.support.auth import token_for
+from tests.support.clock import FakeClock
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 
@@ -86,7 +87,7 @@ async def test_a_worker_reloads_its_keys_when_a_peer_signed_with_a_new_one(
         sessions=auth.sessions,
         key_store=key_store,
         hasher=auth.hasher,
-        clock=clock,
+        clock=clock.time,
     )
     minted = peer.tokens.mint(
         client_id=issued.client.client_id,
@@ -155,7 +156,7 @@ def test_the_store_follows_the_settings(tmp_path: Path) -> None:
 
 async def test_reload_is_rate_limited(clock: FakeClock) -> None:
     store = MemoryKeyStore()
-    keys = SigningKeys(store, clock=clock, reload_interval=30)
+    keys = SigningKeys(store, clock=clock.time, reload_interval=30)
     store.rotate()
     assert not await keys.reload_if_stale()
     clock.advance(31)
@@ -176,7 +177,7 @@ def test_a_second_worker_creating_the_file_adopts_the_first_key(tmp_path: Path) 
 
 async def test_a_broken_key_file_keeps_the_current_ring(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "signing-key.pem"
-    keys = SigningKeys(FileKeyStore(path, create=True), clock=clock)
+    keys = SigningKeys(FileKeyStore(path, create=True), clock=clock.time)
     kid = keys.ring.signing.kid
     path.write_text("half-edited")
     clock.advance(31)

@@ -16,7 +16,8 @@ from hub.auth.keys import ALGORITHM, MemoryKeyStore, generate_key
 from hub.auth.resource import BearerError
 from hub.auth.state import AuthState
 from hub.organizations import service
-from tests.auth.conftest import FakeClock, token_for
+from tests.support.auth import token_for
+from tests.support.clock import FakeClock
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]

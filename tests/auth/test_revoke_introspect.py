@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.models import RevokedToken
 from hub.organizations import service
-from tests.auth.conftest import FakeClock, token_for
+from tests.support.auth import token_for
+from tests.support.clock import FakeClock
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]

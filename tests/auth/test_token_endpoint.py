@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.state import AuthState
 from hub.organizations import service
-from tests.auth.conftest import ISSUER, FakeClock, build_app, fetch_token
+from tests.support.auth import ISSUER, build_app, fetch_token
+from tests.support.clock import FakeClock
 
 MakeClient = Callable[..., Awaitable[service.IssuedClient]]
 Db = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
@@ -52,7 +53,7 @@ async def test_client_secret_basic_issues_an_rfc9068_token(
     assert header["typ"] == "at+jwt"
     assert header["alg"] == "ES256"
     assert header["kid"]
-    now = int(clock())
+    now = int(clock.time())
     assert claims == {
         "iss": ISSUER,
         "aud": "satu-pintu-hub",

@@ -5,33 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, update
 
 from hub.db import create_engine
 from hub.graphql.relay import to_global_id
 from hub.needs.models import Need, Pledge
-from tests.api import Api
+from tests.support.api import Api
+from tests.support.partners import database_url, sql
 
 DOCUMENT = """query($id: ID!) { node(id: $id) { ... on Need { status
   citizen { nik fullName phone household { address rt rw kkNumber } } } } }"""
-
-
-async def _sql(api: Api, statement: str, **params: object) -> list[dict[str, object]]:
-    engine = create_engine(str(api.app.state.settings.database_url))
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(statement), params)
-            return [dict(r._mapping) for r in result] if result.returns_rows else []
-    finally:
-        await engine.dispose()
 
 
 async def pledge_open_need(api: Api, *, expires_in: dt.timedelta) -> int:
     """Pledge, as the test foundation, an open need in its area; return the need id."""
     org = api.identity.organization_id
     need = (
-        await _sql(
-            api,
+        await sql(
+            database_url(api),
             "SELECT n.id FROM needs n WHERE n.status = 'OPEN' AND n.kecamatan_code IN "
             "(SELECT kecamatan_code FROM organization_areas WHERE organization_id = :org) "
             "ORDER BY n.id LIMIT 1",

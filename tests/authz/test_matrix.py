@@ -14,7 +14,7 @@ from hub.db import create_engine
 from hub.graphql.relay import to_global_id
 from hub.graphql.schema import build_schema, operations_of
 from hub.settings import Settings
-from tests.api import Api
+from tests.support.api import Api
 
 #: role -> the test client acting in it
 WHO = {role: role for role in ROLES}

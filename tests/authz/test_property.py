@@ -20,8 +20,8 @@ from hub.db import create_engine
 from hub.graphql.relay import to_global_id
 from hub.needs.models import Need, Pledge
 from hub.registry.models import Citizen, Household
-from tests.api import Api, close_api, make_api
 from tests.authz.test_delivery_details import pledge_open_need
+from tests.support.api import Api, close_api, make_api
 
 #: What each type offers to a generated query: scalar fields and relations.
 GRAMMAR: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {

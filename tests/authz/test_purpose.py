@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api import Api
+from tests.support.api import Api
 
 PROFILE = "{ citizens(first: 3) { nodes { nik fullName household { address } } } }"
 
@@ -35,10 +35,8 @@ async def test_a_purpose_the_role_may_not_state_is_forbidden(city: Api) -> None:
     assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "permission": "purpose:AUDIT"}
 
 
-async def test_forbidden_names_the_permission_and_reveals_nothing(city: Api) -> None:
-    body = await city.as_("auditor", purpose=None).query(
-        '{ citizen(nik: "3273010101900001") { fullName } }'
-    )
+async def test_forbidden_names_the_permission_and_reveals_nothing(auditor: Api) -> None:
+    body = await auditor.query('{ citizen(nik: "3273010101900001") { fullName } }')
     assert body == {
         "data": None,
         "errors": [

@@ -6,7 +6,7 @@ import pytest
 
 from hub.authz.matrix import cells
 from hub.graphql.relay import to_global_id
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 SET = """mutation($role: Role!, $field: String!, $level: FieldLevel!) {
   setFieldAccess(role: $role, field: $field, level: $level) { version errors { code message } }

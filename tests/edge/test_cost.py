@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hub.edge.settings import EdgeSettings
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 
 @pytest.fixture(scope="module")

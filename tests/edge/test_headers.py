@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from hub.edge.settings import EdgeSettings
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 ORIGIN = "https://mitra.example.org"
 

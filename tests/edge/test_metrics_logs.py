@@ -17,7 +17,7 @@ from hub.db import create_engine, session_factory, transaction
 from hub.edge.logs import JsonFormatter
 from hub.edge.settings import EdgeSettings
 from hub.organizations import service
-from tests.api import close_api, make_api
+from tests.support.api import close_api, make_api
 
 SERIES = (
     'hub_graphql_requests_total{operation="citizens",outcome="ok",role="dinsos_admin"}',

@@ -17,7 +17,7 @@ from hub.audit.models import AuditEventRecord
 from hub.db import create_engine, session_factory, transaction
 from hub.edge.settings import EdgeSettings
 from hub.organizations import service
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 #: needs 1 + nodes 1 + 10 x id = 12 per request

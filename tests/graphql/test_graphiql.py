@@ -11,7 +11,7 @@ import pytest
 from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
 from hub.graphql.graphiql import STATIC_DIR, STATIC_PATH, missing_assets
-from tests.api import Api
+from tests.support.api import Api
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 #: Every src/href of the page.

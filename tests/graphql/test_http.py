@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from hub.db import create_engine
-from tests.api import Api
+from tests.support.api import Api
 
 
 async def test_graphql_response_json_media_type_and_400_for_request_errors(city: Api) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api import Api
+from tests.support.api import Api
 
 
 async def test_graphql_without_a_token_is_401_with_a_bearer_challenge(city: Api) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from hub.audit.models import AuditEventRecord
 from hub.db import create_engine, session_factory
 from hub.graphql.schema import build_schema
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 
 def codes(body: dict[str, Any]) -> list[str]:

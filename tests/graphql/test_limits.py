@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hub.audit.models import AuditEventRecord
 from hub.db import create_engine, session_factory
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 
 def fan_out(levels: int = 30) -> str:

@@ -6,7 +6,7 @@ import base64
 import re
 from typing import Any
 
-from tests.api import Api
+from tests.support.api import Api
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api import Api
-from tests.workflow_api.conftest import sql
+from tests.support.api import Api
+from tests.support.partners import sql
 
 REGISTER = """registerOrganization(input: {code: "%s", kind: LKS, name: "Yayasan %s",
   categories: ["FOOD"], kecamatan: []}) { organization { code } errors { code } }"""

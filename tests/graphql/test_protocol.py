@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from hub.settings import Settings
-from tests.api import Api, close_api, make_api
+from tests.support.api import Api, close_api, make_api
 
 
 def codes(body: dict[str, Any]) -> list[str]:

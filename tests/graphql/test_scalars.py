@@ -8,7 +8,7 @@ from sqlalchemy import text
 from hub.db import create_engine
 from hub.graphql.errors import BadInput
 from hub.graphql.scalars import parse_rupiah, validate_nik
-from tests.api import Api
+from tests.support.api import Api
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from hub.regions.reference import bandung_regions
 from hub.synthetic import SeedError, SeedSummary, seed_city
 from hub.synthetic.clock import ACTIVITY_WINDOW, REFERENCE_TIME
 from hub.synthetic.writer import COLUMNS
-from tests.databases import DatabaseFactory
+from tests.support.databases import DatabaseFactory
 
 CITIZENS = 3000
 SEED = 11
