@@ -9,7 +9,8 @@ Four families, each keyed apart under the configured prefix:
 - `anonymous`: requests per address on the endpoints that take no token.
 
 The sliding-window counter keeps two counters per key whatever the cost, so a costly
-document is one Redis round trip, not one entry per unit of cost. When Redis does not
+document is one Redis round trip, not one entry per unit of cost; what is counted one by
+one (failures, anonymous requests) uses the exact moving window. When Redis does not
 answer the limit is not applied (and the failure is logged and counted): the hub stays
 available, and Redis's outage is the operator's alarm, not the partners'.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from hub.edge.settings import EdgeSettings
 
@@ -56,7 +57,11 @@ class RateLimiter:
         else:
             storage = MemoryStorage()
         self.storage = storage
+        # Costs on /graphql: the sliding-window counter keeps two counters whatever the cost.
         self.strategy = SlidingWindowCounterRateLimiter(storage)
+        # Counted one by one (failures, anonymous requests): the moving window is exact, so
+        # a lockout never lapses early because its failures straddled a window's boundary.
+        self.exact = MovingWindowRateLimiter(storage)
         self.graphql_default = parse(settings.rate_limit)
         self.graphql_roles = {role: parse(text) for role, text in settings.role_rate_limits.items()}
         self.token_client = parse_many(settings.token_failure_limits_client)
@@ -99,21 +104,28 @@ class RateLimiter:
             ):
                 if key:
                     for item in items:
-                        await self.strategy.hit(item, family, key)
+                        await self.exact.hit(item, family, key)
         except Exception as error:  # the storage failed: see the module docstring
             logger.warning("rate-limit storage unavailable: %r", error)
 
     async def anonymous(self, address: str) -> Refusal | None:
         """Charge one request to an address on an endpoint without a token."""
-        return await self._hit("anonymous", [self.anonymous_limit], (address,), 1)
+        return await self._hit("anonymous", [self.anonymous_limit], (address,), 1, exact=True)
 
     async def _hit(
-        self, family: str, items: list[RateLimitItem], keys: tuple[str, ...], cost: int
+        self,
+        family: str,
+        items: list[RateLimitItem],
+        keys: tuple[str, ...],
+        cost: int,
+        *,
+        exact: bool = False,
     ) -> Refusal | None:
+        strategy = self.exact if exact else self.strategy
         try:
             for item in items:
-                if not await self.strategy.hit(item, family, *keys, cost=cost):
-                    return await self._refusal(family, item, keys)
+                if not await strategy.hit(item, family, *keys, cost=cost):
+                    return await self._refusal(strategy, family, item, keys)
         except Exception as error:
             logger.warning("rate-limit storage unavailable: %r", error)
         return None
@@ -125,14 +137,20 @@ class RateLimiter:
         refusals = []
         try:
             for item in items:
-                if not await self.strategy.test(item, family, *keys):
-                    refusals.append(await self._refusal(family, item, keys))
+                if not await self.exact.test(item, family, *keys):
+                    refusals.append(await self._refusal(self.exact, family, item, keys))
         except Exception as error:
             logger.warning("rate-limit storage unavailable: %r", error)
         return max(refusals, key=lambda refusal: refusal.retry_after, default=None)
 
-    async def _refusal(self, family: str, item: RateLimitItem, keys: tuple[str, ...]) -> Refusal:
-        stats = await self.strategy.get_window_stats(item, family, *keys)
+    async def _refusal(
+        self,
+        strategy: MovingWindowRateLimiter | SlidingWindowCounterRateLimiter,
+        family: str,
+        item: RateLimitItem,
+        keys: tuple[str, ...],
+    ) -> Refusal:
+        stats = await strategy.get_window_stats(item, family, *keys)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         # The sliding window frees capacity gradually; never promise less than a second
         # nor more than the window.
