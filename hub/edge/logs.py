@@ -26,6 +26,8 @@ access_log = logging.getLogger("hub.access")
 
 #: Attributes every LogRecord has; anything else on a record came from `extra`.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+#: uvicorn's `extra` copy of its message with terminal colours: noise in a JSON line.
+_DROPPED = frozenset({"color_message"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,7 +43,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for name, value in vars(record).items():
-            if name not in _STANDARD and not name.startswith("_"):
+            if name not in _STANDARD and name not in _DROPPED and not name.startswith("_"):
                 line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
