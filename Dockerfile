@@ -1,7 +1,13 @@
 # Multi-stage build of the hub for production (PostgreSQL by environment).
+# Untested here: no Docker engine runs where the hub is developed (see README "Running in
+# production"; tests/edge/test_production_start.py runs the same sequence without Docker).
 # Build: docker build -t satu-pintu-hub .
-# Run:   docker run -e HUB_DATABASE_URL=postgresql+asyncpg://user:pass@db/hub \
-#                   -e HUB_ENV=production -p 8000:8000 satu-pintu-hub
+# Keys:  hub keys init ./keys && sudo chown -R 10001 ./keys      (once, on the host)
+# Run:   docker run -v "$PWD/keys:/run/hub-keys:ro" \
+#          -e HUB_DATABASE_URL=postgresql+asyncpg://user:pass@db/hub \
+#          -e HUB_REDIS_URL=redis://redis:6379/0 -e HUB_METRICS_TOKEN=... \
+#          -p 8000:8000 satu-pintu-hub
+# compose.yaml runs it with PostgreSQL and Redis.
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/hub
@@ -21,10 +27,14 @@ ENV PATH=/opt/hub/bin:$PATH \
     HUB_ENV=production \
     HUB_HOST=0.0.0.0 \
     HUB_PORT=8000 \
-    HUB_VAR_DIR=/home/hub/var
+    HUB_VAR_DIR=/home/hub/var \
+    HUB_SIGNING_KEY_FILE=/run/hub-keys/signing-key.pem \
+    HUB_AUDIT_KEY_FILE=/run/hub-keys/audit-key.pem \
+    HUB_AUDIT_PEPPER_FILE=/run/hub-keys/audit-pepper
 USER hub
 WORKDIR /home/hub
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
-# Migrations run as a separate step (`hub db upgrade`) before a new version serves.
-CMD ["hub", "serve"]
+# Ready means the database answers (/readyz), not only that the process is up.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz').status == 200 else 1)"
+# Migrations first (idempotent), then serve: the README's production sequence.
+CMD ["sh", "-c", "hub db upgrade && exec hub serve"]

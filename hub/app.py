@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from hub.audit.head import read_head
 from hub.audit.http import AuditHttpMiddleware
 from hub.audit.runtime import AuditRecorder
 from hub.auth.keys import KeyStore
@@ -21,6 +22,11 @@ from hub.auth.state import AuthState
 from hub.authz.policy import PolicyStore
 from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, ping, session_factory
+from hub.edge import metrics
+from hub.edge.headers import browser_middleware
+from hub.edge.http import EdgeLimitMiddleware
+from hub.edge.logs import AccessLogMiddleware
+from hub.edge.ratelimit import RateLimiter
 from hub.events.realtime import Realtime
 from hub.graphql.graphiql import STATIC_PATH, static_files
 from hub.graphql.http import HubGraphQL
@@ -55,7 +61,17 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         if settings.audit_enabled
         else None
     )
-    schema = build_schema(settings)
+    limiter = RateLimiter(settings.edge) if settings.edge.rate_limits else None
+    metrics.watch_pool(engine, "requests")
+    metrics.watch_pool(audit_engine, "audit")
+    if limiter is not None:
+        limiter.on_refusal.append(
+            lambda family: metrics.RATE_LIMIT_REFUSALS.labels(family=family).inc()
+        )
+    if recorder is not None:
+        recorder.writer.on_queue.append(metrics.AUDIT_QUEUE.set)
+        recorder.writer.on_commit.append(metrics.AUDIT_BATCH.observe)
+    schema = build_schema(settings, limiter=limiter)
     policies = PolicyStore(
         sessions, operations_of(schema), check_every=settings.policy_check_seconds
     )
@@ -76,6 +92,17 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    async def metrics_endpoint(request: Request) -> Response:
+        if not metrics.metrics_allowed(settings.edge, settings.is_production, request):
+            return metrics.refused()
+        if recorder is not None:
+            # A fact of the whole hub, read at each scrape by whichever worker answers.
+            async with session_factory(engine)() as session:
+                head = await read_head(session)
+            sealed = head.last_checkpoint_at
+            metrics.AUDIT_LAST_CHECKPOINT.set(sealed.timestamp() if sealed else 0)
+        return metrics.metrics_response()
+
     sweeper = PledgeSweeper(
         realtime.attached(session_factory(engine, write=True)),
         interval=settings.pledge_sweep_seconds,
@@ -94,6 +121,11 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             await recorder.close()
         await audit_engine.dispose()
         await engine.dispose()
+        if limiter is not None:
+            await limiter.close()
+        if metrics.multiprocess_dir() is not None:
+            # This worker's live gauges (pool, queue) stop counting in the sums.
+            metrics.mark_process_dead()
 
     app = Starlette(
         routes=[
@@ -101,15 +133,29 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             *auth_routes(auth),
             # GraphiQL's own assets, offline and without a token; gone with GraphiQL.
             *([Mount(STATIC_PATH, static_files())] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(AccessLogMiddleware),
+            *browser_middleware(settings.edge),
             # The audit net sits outside the body cap, so a refused body is on the trail too.
             *([Middleware(AuditHttpMiddleware, record=recorder.record)] if recorder else []),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            *(
+                [
+                    Middleware(
+                        EdgeLimitMiddleware,
+                        limiter=limiter,
+                        record=recorder.record if recorder else None,
+                    )
+                ]
+                if limiter
+                else []
+            ),
             # Without a token a request is `anonymous`, which the policy lets follow a
             # request by its tracking code and nothing else (401 for anything more).
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator, anonymous=ANONYMOUS),
@@ -121,6 +167,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.auth = auth
     app.state.policies = policies
     app.state.recorder = recorder
+    app.state.limiter = limiter
     app.state.audit_engine = audit_engine
     app.state.realtime = realtime
     return app

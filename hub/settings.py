@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hub.audit.settings import AuditSettings
+from hub.edge.settings import EdgeSettings
 from hub.env import HubSettings, SettingsError
 
 __all__ = [
@@ -165,6 +166,8 @@ class Settings(HubSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     #: The audit trail (keys, pepper, checkpoints, retention); see hub/audit/settings.py.
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    #: Rate limits, query cost, metrics, CORS; see hub/edge/settings.py.
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
     #: Benchmarks only: switch the audit trail off (refused in production).
     audit_enabled: bool = Field(default=True, validation_alias="HUB_AUDIT")
     #: Subscriptions' bus and webhook delivery.
@@ -236,5 +239,6 @@ class Settings(HubSettings):
                 "auth": AuthSettings.from_env(env, default_issuer=issuer),
                 "audit": AuditSettings.from_env(env),
                 "events": EventSettings.read(env),
+                "edge": EdgeSettings.from_env(env),
             }
         )

@@ -191,7 +191,10 @@ def key_store_from_settings(
     if settings.key_file is not None:
         return FileAuditKeyStore(settings.key_file)
     if production:
-        raise AuditKeyError("set HUB_AUDIT_KEY_FILE or HUB_AUDIT_KEY in production")
+        raise AuditKeyError(
+            "set HUB_AUDIT_KEY_FILE or HUB_AUDIT_KEY in production "
+            "(`hub keys init DIR` makes the file)"
+        )
     return FileAuditKeyStore(var_dir / "keys" / "audit-key.pem", create=True)
 
 
@@ -204,5 +207,8 @@ def pepper_store_from_settings(
     if settings.pepper_file is not None:
         return FilePepperStore(settings.pepper_file)
     if production:
-        raise AuditKeyError("set HUB_AUDIT_PEPPER_FILE or HUB_AUDIT_PEPPER in production")
+        raise AuditKeyError(
+            "set HUB_AUDIT_PEPPER_FILE or HUB_AUDIT_PEPPER in production "
+            "(`hub keys init DIR` makes the file)"
+        )
     return FilePepperStore(var_dir / "keys" / "audit-pepper", create=True)

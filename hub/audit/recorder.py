@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import exc, insert
@@ -94,6 +94,9 @@ class GroupCommitWriter:
         self.sealer = sealer
         self.max_batch = max_batch
         self.stats = WriterStats()
+        #: Told the queue's depth when it changes, and each committed batch's size (metrics).
+        self.on_queue: list[Callable[[int], None]] = []
+        self.on_commit: list[Callable[[int], None]] = []
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -111,6 +114,7 @@ class GroupCommitWriter:
         # Mark a failure seen even when the waiter was cancelled, so asyncio does not log it.
         future.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._queue.append((event, future))
+        self._queued()
         self._wakeup.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="audit-group-commit")
@@ -130,6 +134,7 @@ class GroupCommitWriter:
             while self._queue:
                 batch = self._queue[: self.max_batch]
                 del self._queue[: self.max_batch]
+                self._queued()
                 await self._flush(batch)
             if self._closed:
                 return
@@ -155,9 +160,15 @@ class GroupCommitWriter:
         self.stats.commits += 1
         self.stats.events += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        for hook in self.on_commit:
+            hook(len(batch))
         for (_, future), seq in zip(batch, seqs, strict=True):
             if not future.done():
                 future.set_result(seq)
+
+    def _queued(self) -> None:
+        for hook in self.on_queue:
+            hook(len(self._queue))
 
     async def _commit(self, events: list[AuditEvent]) -> list[int]:
         """Append `events` in a transaction of their own and commit it."""

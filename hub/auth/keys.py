@@ -171,7 +171,10 @@ def key_store_from_settings(settings: AuthSettings, *, var_dir: Path, production
     if settings.signing_key_file is not None:
         return FileKeyStore(settings.signing_key_file)
     if production:
-        raise KeyStoreError("set HUB_SIGNING_KEY_FILE or HUB_SIGNING_KEY in production")
+        raise KeyStoreError(
+            "set HUB_SIGNING_KEY_FILE or HUB_SIGNING_KEY in production "
+            "(`hub keys init DIR` makes the file)"
+        )
     return FileKeyStore(var_dir / "keys" / "signing-key.pem", create=True)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
 import typer
@@ -83,7 +82,9 @@ def serve(
     workers: int | None = typer.Option(None, help="Overrides HUB_WORKERS."),
 ) -> None:
     """Serve the hub with uvicorn."""
+    import logging.config
     import os
+    import shutil
 
     import uvicorn
 
@@ -93,19 +94,41 @@ def serve(
         os.environ["HUB_HOST"] = host
     if port is not None:
         os.environ["HUB_PORT"] = str(port)
+    from hub.edge.keys import production_problems
+    from hub.edge.logs import log_config
+    from hub.edge.metrics import MULTIPROC_DIR_VARIABLE
+
     settings = _settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    problems = production_problems(settings)
+    if problems:
+        # Say it once, here, rather than as a traceback from every worker.
+        for problem in problems:
+            console.print(f"[red]cannot start:[/] {problem}")
+        raise typer.Exit(2)
+    config = log_config(settings.log_level, json=settings.edge.log_format == "json")
+    logging.config.dictConfig(config)
+    count = workers or settings.workers
+    if count > 1 and not os.environ.get(MULTIPROC_DIR_VARIABLE):
+        # Several workers: prometheus-client must keep its samples in files that /metrics
+        # sums; a fresh directory per start, or a dead run's counters would add in.
+        samples = settings.var_dir / "metrics"
+        shutil.rmtree(samples, ignore_errors=True)
+        samples.mkdir(parents=True)
+        os.environ[MULTIPROC_DIR_VARIABLE] = str(samples.resolve())
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=count,
         # A worker answers the supervisor's health ping only once it has imported the hub.
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         log_level=settings.log_level,
         # Subscriptions: the sans-I/O websockets protocol (the legacy one is deprecated).
         ws="websockets-sansio",
+        log_config=config,
+        # The hub writes its own access line (hub.access: request id, client, outcome).
+        access_log=False,
     )
 
 
@@ -141,7 +164,7 @@ def demo(
 
 
 def _register_domain_commands() -> None:
-    from hub.cli import audit, clients, connectors, imports, orgs, policy
+    from hub.cli import audit, clients, connectors, imports, keys, orgs, policy
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
@@ -153,6 +176,7 @@ def _register_domain_commands() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(imports.app, name="import")
     app.add_typer(connectors.app, name="connectors")
+    app.add_typer(keys.app, name="keys")
 
 
 _register_domain_commands()

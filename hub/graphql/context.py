@@ -75,6 +75,8 @@ class Context:
     websocket: WebSocket | None = None
     connection_params: dict[str, Any] | None = None
     fanout: Fanout | None = None
+    #: The document's static cost and the caller's limit (`hub.graphql.cost`).
+    cost: Any = None
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)

@@ -51,6 +51,8 @@ class EdgeSchema(strawberry.Schema):
     """
 
     request_timeout_seconds: float = 30.0
+    #: Runs last before execution (the cost and rate limits, `hub.graphql.cost.Admission`).
+    admission: Any = None
 
     async def _prepare_operation_async(
         self, context: ExecutionContext, extensions_runner: Any
@@ -96,7 +98,12 @@ class EdgeSchema(strawberry.Schema):
             # The spec requires a name here; left alone, the first operation would run.
             return self._unnamed_operation(context)
         problems = input_problems(self._schema, context.graphql_document, context.variables)
-        return PreExecutionError(data=None, errors=problems) if problems else None
+        if problems:
+            return PreExecutionError(data=None, errors=problems)
+        if self.admission is not None:
+            admitted: PreExecutionError | None = await self.admission(self._schema, context)
+            return admitted
+        return None
 
     def _unnamed_operation(self, context: ExecutionContext) -> PreExecutionError:
         document = context.graphql_document

@@ -206,6 +206,14 @@ class HubGraphQL(GraphQL[Context, None]):
             # GraphQL over HTTP: a mutation over GET is 405, saying which method works.
             response.status_code = 405
             response.headers["allow"] = "POST"
+        limited = next(
+            (e for e in listed if (e.get("extensions") or {}).get("code") == "RATE_LIMITED"), None
+        )
+        if limited is not None:
+            # Over the client's rate limit: 429, and when the limit has room again.
+            response.status_code = 429
+            response.headers["Retry-After"] = str(limited["extensions"].get("retryAfter", 1))
+            return response
         if not isinstance(response_data, list) and _retry_later(response_data):
             # The hub could not answer now (its database or audit trail is unavailable),
             # which is no fault of the request: 503, and when to try again.

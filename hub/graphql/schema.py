@@ -30,6 +30,7 @@ from hub.contributions.mutations import ContributionMutations
 from hub.contributions.schema import ContributionQueries
 from hub.contributions.types import Contribution as ContributionType
 from hub.db import is_unavailable
+from hub.edge.ratelimit import RateLimiter
 from hub.events.auditing import WebSocketOperations
 from hub.events.mutations import EventMutations
 from hub.events.schema import EventQueries, EventSubscriptions
@@ -39,10 +40,12 @@ from hub.federation.sdl import api_sdl
 from hub.federation.subgraph import Subgraph
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
+from hub.graphql.cost import Admission, ReportCost
 from hub.graphql.edge import CodedErrors, EdgeSchema
 from hub.graphql.errors import is_expected
 from hub.graphql.limits import document_limits
 from hub.graphql.nodes import node_source, resolve_node
+from hub.graphql.observe import MeasureRequests
 from hub.graphql.relay import Node
 from hub.graphql.scalars import SCALARS
 from hub.needs import loaders as _need_loaders  # noqa: F401
@@ -213,8 +216,9 @@ class HubSchema(EdgeSchema, Subgraph):
         return None
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the limits of `settings` applied before execution."""
+def build_schema(settings: Settings, *, limiter: RateLimiter | None = None) -> strawberry.Schema:
+    """The schema with the limits of `settings` applied before execution; `limiter`
+    charges each document's cost to its client (`hub.graphql.cost`)."""
     # The limit rules are built once: ValidationCache keys its entries by the rule classes,
     # and strawberry's limiter extensions would make new ones for every request (measured:
     # 8 ms of validation per request instead of a cache hit). Ours also cost time linear in
@@ -231,6 +235,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
+            # Outermost: it sees the answer as it leaves, after the audit's last word.
+            MeasureRequests,
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             # Module-level LRU caches: a repeated document is parsed and validated once.
@@ -243,9 +249,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             # Exits before RecordAndCommit: the audit records the coded errors.
             lambda: CodedErrors(suggestions=settings.suggestions),
             RequestIdOnErrors,
+            ReportCost,
         ],
     )
     schema.request_timeout_seconds = settings.request_timeout_seconds
+    schema.admission = Admission(settings, limiter)
     return schema
 
 

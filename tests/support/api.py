@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from hub.app import create_app
 from hub.auth.keys import MemoryKeyStore
 from hub.db import statement_request_id
+from hub.edge.settings import EdgeSettings
 from hub.settings import Settings
 from tests.support.identities import TestIdentity, bearer, load_identities
 
@@ -116,6 +117,10 @@ class Api(GraphQLCaller):
 async def make_api(database_url: str, **overrides: Any) -> Api:
     """An `Api` on a new app instance for `database_url`, with in-memory signing keys;
     `overrides` replace settings (`request_timeout_seconds=0.001`, …)."""
+    # Rate limits and `extensions.cost` are off unless a test asks for them (tests/edge):
+    # one shared hub serves the whole session as the same few clients, and tests compare
+    # whole response bodies.
+    overrides.setdefault("edge", EdgeSettings(rate_limits=False, cost_in_response=False))
     # Development keys (the audit trail's) go to a throw-away folder, not ./var.
     settings = Settings(
         database_url=database_url, var_dir=Path(tempfile.mkdtemp(prefix="hub-")), **overrides
@@ -141,3 +146,5 @@ async def close_api(api: Api) -> None:
         await api.app.state.recorder.close()
     await api.app.state.audit_engine.dispose()
     await api.app.state.engine.dispose()
+    if api.app.state.limiter is not None:
+        await api.app.state.limiter.close()

@@ -1,0 +1,1 @@
+"""The production edge: rate limits, query cost limits, metrics and access logs."""

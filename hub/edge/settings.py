@@ -1,0 +1,141 @@
+"""Configuration of the production edge, read once from the environment.
+
+- `HUB_MAX_COST`: the most one GraphQL request may cost (see `hub.graphql.cost`);
+  `HUB_ROLE_MAX_COST` lowers it per role, as JSON (`{"lks_partner": 10000}`).
+- `HUB_COST_LIST_SIZE`: how many items the cost assumes for a list that is not paginated.
+- `HUB_COST_IN_RESPONSE`: `on` (default) answers `extensions.cost` in every response.
+- `HUB_RATE_LIMITS`: `on` (default) or `off`.
+- `HUB_REDIS_URL`: `redis://host:6379/0` shares every limit between the workers and hubs
+  that name it; without it each process counts alone, in memory.
+- `HUB_RATE_LIMIT_PREFIX`: the prefix of the hub's keys in Redis.
+- `HUB_RATE_LIMIT`: what one client may spend on `/graphql`, in cost per window
+  (`10000/10 seconds`); `HUB_ROLE_RATE_LIMITS` per role, as JSON. A client with several
+  roles gets the largest of theirs.
+- `HUB_TOKEN_FAILURE_LIMITS_CLIENT` / `_ADDRESS`: failed token requests allowed per client
+  id and per address, tiers separated by `;` (`5/minute;20/hour;100/day`): each tier
+  exhausted locks out until its window passes, so the lockout grows with the failures.
+- `HUB_ANONYMOUS_RATE_LIMIT`: requests per address on the endpoints without a token.
+- `HUB_METRICS_TOKEN`: the bearer token `/metrics` requires; without one `/metrics` is
+  served in development only.
+- `HUB_CORS_ORIGINS`: browser origins allowed to call the hub (comma-separated or JSON).
+- `HUB_LOG_FORMAT`: `json` (default: one JSON object a line) or `text`.
+- `HUB_HSTS_SECONDS`: `Strict-Transport-Security` max-age on HTTPS requests (0: none).
+
+This module builds on `hub.env` only; `hub.settings` nests it (no import circle).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from hub.env import HubSettings
+
+#: What a client of each role may spend on /graphql, in cost per window. A foundation's
+#: page of 20 open needs with their people costs ~300; an agency pushes and reads in bulk.
+#: Ten-second windows, not minutes: a client cannot spend a minute's budget in one burst
+#: (bench/attack.py measured what such a burst does to the other clients).
+DEFAULT_ROLE_RATE_LIMITS = {
+    "lks_partner": "3500/10 seconds",
+    "opd_officer": "35000/10 seconds",
+    "dinsos_admin": "17000/10 seconds",
+    "auditor": "8500/10 seconds",
+}
+
+
+def _limit_text(name: str, value: str) -> str:
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            f"{name}={value!r} is not a rate limit; write e.g. '600/minute' or "
+            "'5/minute;20/hour' (tiers separated by ';')"
+        ) from None
+    return value
+
+
+class EdgeSettings(HubSettings):
+    """Typed settings of the rate limits, cost limits, metrics and browser access."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_")
+
+    max_cost: int = Field(default=50_000, ge=1, le=10_000_000)
+    role_max_cost: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    cost_list_size: int = Field(default=10, ge=1, le=1000)
+    #: Answer `extensions.cost` (requested, actual, limit) in every response.
+    cost_in_response: bool = True
+    rate_limits: bool = True
+    redis_url: SecretStr | None = None
+    rate_limit_prefix: str = Field(default="hub", pattern=r"^[A-Za-z0-9:_-]{1,40}$")
+    rate_limit: str = "10000/10 seconds"
+    role_rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROLE_RATE_LIMITS))
+    token_failure_limits_client: str = "5/minute;20/hour;100/day"
+    token_failure_limits_address: str = "30/minute;300/hour;1000/day"
+    anonymous_rate_limit: str = "600/minute"
+    metrics_token: SecretStr | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    hsts_seconds: int = Field(default=31_536_000, ge=0, le=2 * 31_536_000)
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("rate_limits", "cost_in_response", mode="before")
+    @classmethod
+    def _switch(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        switch = str(value).lower()
+        if switch not in ("on", "off"):
+            raise ValueError(f"HUB_{info.field_name.upper()}={value!r}; accepted: on, off")
+        return switch == "on"
+
+    @field_validator(
+        "rate_limit",
+        "token_failure_limits_client",
+        "token_failure_limits_address",
+        "anonymous_rate_limit",
+    )
+    @classmethod
+    def _limits(cls, value: str, info: Any) -> str:
+        return _limit_text(f"HUB_{info.field_name.upper()}", value)
+
+    @field_validator("role_rate_limits")
+    @classmethod
+    def _role_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        for role, limit in value.items():
+            _limit_text(f"HUB_ROLE_RATE_LIMITS[{role}]", limit)
+        return {**DEFAULT_ROLE_RATE_LIMITS, **value}
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origin_urls(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not origin.startswith(("https://", "http://")):
+                raise ValueError(
+                    f"HUB_CORS_ORIGINS holds {origin!r}; accepted: origins such as "
+                    "https://partner.example.org, comma-separated"
+                )
+        return [origin.rstrip("/") for origin in value]
+
+    def max_cost_for(self, roles: tuple[str, ...]) -> int:
+        """The most a request of a client with `roles` may cost: its roles' largest."""
+        limits = [self.role_max_cost[role] for role in roles if role in self.role_max_cost]
+        return min(self.max_cost, max(limits)) if limits else self.max_cost
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EdgeSettings:
+        """Build settings from `HUB_*` variables; raise `SettingsError` on a bad value."""
+        return cls.read(env)
