@@ -197,7 +197,7 @@ async def test_both_directions_through_the_gateway(federation: Federation) -> No
     ids = await _citizen_ids_by_nik(federation.database_url, [v["nik"] for v in visitors])
     assert event.decision == "ALLOWED" and event.purpose == "SERVICE_DELIVERY"
     assert {cid: sorted(f) for cid, f in event.citizens.items()} == {
-        cid: ["fullName"] for cid in ids.values()
+        cid: ["Citizen.fullName"] for cid in ids.values()
     }
 
 
