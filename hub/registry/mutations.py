@@ -216,8 +216,10 @@ async def _enrolments(info: Info[Context, Any], works: Sequence[Work]) -> list[E
     return payloads
 
 
-def _failed(payloads: Sequence[Any]) -> int:
-    return sum(1 for p in payloads if p.errors)
+def _tally(payload: Callable[..., T], items: Sequence[Any]) -> T:
+    """A batch payload: every item's result, and how many succeeded and failed."""
+    failed = sum(1 for item in items if item.errors)
+    return payload(items=items, succeeded=len(items) - failed, failed=failed)
 
 
 Households = Annotated[
@@ -259,9 +261,7 @@ class RegistryMutations:
             return HouseholdsPayload(errors=[refused])
         items = await _households(info, input)
         await _shown(info, [p.household for p in items], "items", "household")
-        return HouseholdsPayload(
-            items=items, succeeded=len(items) - _failed(items), failed=_failed(items)
-        )
+        return _tally(HouseholdsPayload, items)
 
     @strawberry.mutation(
         description="Create or update a person by NIK, recording your organisation and client "
@@ -284,9 +284,7 @@ class RegistryMutations:
             return CitizensPayload(errors=[refused])
         items = await _citizens(info, input)
         await _shown(info, [p.citizen for p in items], "items", "citizen")
-        return CitizensPayload(
-            items=items, succeeded=len(items) - _failed(items), failed=_failed(items)
-        )
+        return _tally(CitizensPayload, items)
 
     @strawberry.mutation(
         description="Enrol a person in a programme with the benefit they receive; when they "
@@ -311,9 +309,7 @@ class RegistryMutations:
             return EnrolmentsPayload(errors=[refused])
         items = await _enrolments(info, [_enroll_work(i) for i in input])
         await _shown(info, [p.enrolment for p in items], "items", "enrolment")
-        return EnrolmentsPayload(
-            items=items, succeeded=len(items) - _failed(items), failed=_failed(items)
-        )
+        return _tally(EnrolmentsPayload, items)
 
     @strawberry.mutation(
         description="End a person's running enrolment in a programme. Agencies (OPD) and Dinsos."
@@ -334,6 +330,4 @@ class RegistryMutations:
             return EnrolmentsPayload(errors=[refused])
         items = await _enrolments(info, [_end_work(i) for i in input])
         await _shown(info, [p.enrolment for p in items], "items", "enrolment")
-        return EnrolmentsPayload(
-            items=items, succeeded=len(items) - _failed(items), failed=_failed(items)
-        )
+        return _tally(EnrolmentsPayload, items)
