@@ -6,12 +6,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from hub.contributions import errors
-from hub.contributions.models import Contribution as ContributionRow
 from hub.contributions.service import RecordResult, record_contribution
 from hub.contributions.types import (
     Contribution,
@@ -25,17 +23,6 @@ from hub.graphql.lists import single
 from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
 from hub.graphql.relay import pk_of
 from hub.ids import citizen_ref, need_ref
-
-
-async def _recorded_before(session: AsyncSession, organization_id: int, key: str) -> bool:
-    """True when the organisation already recorded a contribution under `key`."""
-    found = await session.scalar(
-        select(ContributionRow.id).where(
-            ContributionRow.organization_id == organization_id,
-            ContributionRow.idempotency_key == key,
-        )
-    )
-    return found is not None
 
 
 @strawberry.type
@@ -60,10 +47,10 @@ class ContributionMutations:
         now = dt.datetime.now(dt.UTC)
         await begin_writing(context)
 
-        async def work(session: AsyncSession) -> tuple[RecordResult, ContributionRow]:
+        async def work(session: AsyncSession) -> RecordResult:
             # A retry is answered from its first record, whatever changed since; only a new
             # record must name a person (and need) the caller may see.
-            if not await _recorded_before(session, actor.organization_id, input.idempotency_key):
+            async def may_record() -> None:
                 if not await may_see(context, session, "Citizen", citizen_id):
                     raise errors.ContributionError(
                         errors.ContributionErrorCode.CITIZEN_NOT_FOUND,
@@ -74,7 +61,8 @@ class ContributionMutations:
                         errors.ContributionErrorCode.NEED_NOT_FOUND,
                         f"there is no need {need_ref(need_id)}",
                     )
-            result = await record_contribution(
+
+            return await record_contribution(
                 session,
                 actor=actor,
                 citizen_id=citizen_id,
@@ -88,21 +76,14 @@ class ContributionMutations:
                 evidence_sha256=input.evidence_sha256,
                 idempotency_key=input.idempotency_key,
                 now=now,
+                may_record=may_record,
             )
-            row = await session.get(ContributionRow, result.contribution_id)
-            if row is None:  # the service returned an id it can no longer find
-                raise RuntimeError(f"contribution {result.contribution_id} vanished")
-            return result, row
 
         outcome = await attempt(context, work, errors.ContributionError)
         if isinstance(outcome, errors.ContributionError):
             return RecordContributionPayload(errors=[ContributionError.of(outcome)])
-        result, row = outcome
-        contribution = await single(
-            info,
-            Contribution.from_row(row),  # type: ignore[arg-type]
-            at="contribution",
-        )
+        result = outcome
+        contribution = await single(info, Contribution.from_row(result.row), at="contribution")
         return RecordContributionPayload(
             contribution=contribution,
             created=result.created,

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,11 +53,17 @@ _contributions = Contribution.__table__
 
 @dataclass(frozen=True, slots=True)
 class RecordResult:
-    """The contribution's id, whether this call created it, and duplicate-aid warnings."""
+    """The contribution's row, whether this call created it, and duplicate-aid warnings."""
 
-    contribution_id: int
+    row: Row[Any]
     created: bool
     warnings: list[DuplicateAidWarning]
+
+    @property
+    def contribution_id(self) -> int:
+        """The id of the contribution recorded (now or by the first call with the key)."""
+        identifier: int = self.row.id
+        return identifier
 
 
 def _invalid(message: str) -> ContributionError:
@@ -138,8 +145,13 @@ async def record_contribution(
     idempotency_key: str,
     now: dt.datetime,
     duplicate_window: dt.timedelta = DUPLICATE_AID_WINDOW,
+    may_record: Callable[[], Awaitable[None]] | None = None,
 ) -> RecordResult:
-    """Record a delivery once per idempotency key; raise ContributionError when refused."""
+    """Record a delivery once per idempotency key; raise ContributionError when refused.
+
+    `may_record` runs only for a key not recorded yet, before any rule here: the caller's
+    own refusals (the API's row rules), which a retry must not meet again.
+    """
     payload = _payload(
         citizen_id=citizen_id,
         need_id=need_id,
@@ -158,6 +170,8 @@ async def record_contribution(
     existing = await _existing(session, actor.organization_id, idempotency_key)
     if existing is not None:
         return await _replay(session, existing, payload, idempotency_key)
+    if may_record is not None:
+        await may_record()
     kecamatan = await _check_subject(session, actor, payload, now)
     warnings = await find_earlier_aid(
         session,
@@ -179,10 +193,10 @@ async def record_contribution(
         dialect.insert(_contributions)
         .values(values)
         .on_conflict_do_nothing(index_elements=["organization_id", "idempotency_key"])
-        .returning(_contributions.c.id)
+        .returning(*_contributions.c)
     )
-    contribution_id = await session.scalar(statement)
-    if contribution_id is None:  # a concurrent retry with the same key inserted first
+    row = (await session.execute(statement)).first()
+    if row is None:  # a concurrent retry with the same key inserted first
         existing = await _existing(session, actor.organization_id, idempotency_key)
         if existing is None:
             raise RuntimeError("the idempotency key conflicted but its record is not visible")
@@ -193,17 +207,17 @@ async def record_contribution(
         citizen_id=citizen_id,
         organization_id=actor.organization_id,
         need_id=need_id,
-        contribution_id=contribution_id,
+        contribution_id=row.id,
         now=now,
     )
-    return RecordResult(contribution_id=contribution_id, created=True, warnings=warnings)
+    return RecordResult(row=row, created=True, warnings=warnings)
 
 
 async def _existing(
     session: AsyncSession, organization_id: int, idempotency_key: str
-) -> dict[str, Any] | None:
-    """The organisation's contribution recorded under this key, as a mapping, or None."""
-    row = (
+) -> Row[Any] | None:
+    """The organisation's contribution recorded under this key, or None."""
+    return (
         await session.execute(
             select(_contributions).where(
                 _contributions.c.organization_id == organization_id,
@@ -211,26 +225,26 @@ async def _existing(
             )
         )
     ).first()
-    return None if row is None else dict(row._mapping)
 
 
 async def _replay(
     session: AsyncSession,
-    existing: dict[str, Any],
+    existing: Row[Any],
     payload: dict[str, Any],
     idempotency_key: str,
 ) -> RecordResult:
     """The first record's result; raise IDEMPOTENCY_KEY_REUSED when the payload differs."""
-    differing = [name for name in PAYLOAD_FIELDS if existing[name] != payload[name]]
+    recorded = existing._mapping
+    differing = [name for name in PAYLOAD_FIELDS if recorded[name] != payload[name]]
     if differing:
         raise ContributionError(
             ContributionErrorCode.IDEMPOTENCY_KEY_REUSED,
             f"idempotency key {idempotency_key!r} already recorded contribution "
-            f"{existing['id']} with a different {', '.join(differing)}; use a new key for a "
+            f"{existing.id} with a different {', '.join(differing)}; use a new key for a "
             "new contribution and the same key only to retry the same one",
         )
-    warnings = await flagged_warnings(session, contribution_id=existing["id"])
-    return RecordResult(contribution_id=existing["id"], created=False, warnings=warnings)
+    warnings = await flagged_warnings(session, contribution_id=existing.id)
+    return RecordResult(row=existing, created=False, warnings=warnings)
 
 
 async def _check_subject(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from hub.graphql.relay import to_global_id
@@ -174,3 +175,46 @@ async def test_earlier_help_is_named_and_a_reused_key_is_refused(fresh_city: Api
         c=person,
     )
     assert count["n"] == before["n"] + 2
+
+
+#: The benchmark's document (`lks_record_contribution`): the record's id and amount only.
+BENCH_RECORD = (
+    Path(__file__).parents[2] / "schema/operations/lks_record_contribution.graphql"
+).read_text()
+
+
+async def test_recording_runs_a_fixed_number_of_statements(fresh_city: Api) -> None:
+    """The statements of a new record, with and without a need, counted in the request's
+    own session (the audit event apart): a regression here is a read that crept in."""
+    lks = fresh_city.as_("lks_partner")
+    org = lks.identity.organization_id
+    [need] = await sql(
+        database_url(fresh_city),
+        "SELECT id, citizen_id, category_code FROM needs WHERE status = 'OPEN' AND "
+        "kecamatan_code IN (SELECT kecamatan_code FROM organization_areas WHERE "
+        "organization_id = :org) AND category_code IN (SELECT category_code FROM "
+        "organization_categories WHERE organization_id = :org) ORDER BY id LIMIT 1",
+        org=org,
+    )
+    need_id = to_global_id("Need", need["id"])
+    assert (await lks.data(doc.PLEDGE, {"id": need_id}))["pledgeNeed"]["errors"] == []
+    person, category = need["citizen_id"], need["category_code"]
+    # SQLite's BEGIN IMMEDIATE is a statement; asyncpg begins without one.
+    begin = 1 if fresh_city.app.state.engine.dialect.name == "sqlite" else 0
+
+    def record(key: str, **fields: Any) -> dict[str, Any]:
+        return _input(person, category=category, idempotencyKey=key, **fields)
+
+    # The savepoint and its release, the key, the person's visibility, the category, the
+    # person's kecamatan, earlier aid, the insert (returning the row), and one insert of
+    # duplicate-aid flags (the warming record is the same help, moments earlier).
+    without = await lks.count_statements(BENCH_RECORD, record("s-2"), warm=record("s-1"))
+    assert without == begin + 9, lks.statements
+    # For a need, also: its visibility, the expiry of lapsed pledges, the need, the pledge.
+    held = await lks.count_statements(
+        BENCH_RECORD, record("s-4", need=need_id), warm=record("s-3", need=need_id)
+    )
+    assert held == begin + 13, lks.statements
+    # A retry reads the record and its warnings, and checks nothing else.
+    replay = await lks.count_statements(BENCH_RECORD, record("s-4", need=need_id))
+    assert replay == begin + 4, lks.statements

@@ -92,15 +92,25 @@ class Api(GraphQLCaller):
             headers["x-purpose"] = self.purpose
         return headers
 
-    async def count_statements(self, document: str, variables: dict[str, Any] | None = None) -> int:
+    async def count_statements(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        warm: dict[str, Any] | None = None,
+    ) -> int:
         """How many SQL statements the request's own session ran answering `document`.
+
+        A first request (with `warm` as its variables, else `variables`) warms one-off
+        reads; a mutation with an idempotency key needs another key there, or the counted
+        request is a replay.
 
         Only statements tagged with this request's id count: the process's background
         reads (the policy version check, the client standing cache) run on other sessions
         whenever they fall due, and so does the audit trail's group commit (counted apart,
         in `audit_statements`).
         """
-        await self.data(document, variables)  # warms one-off reads (the audit chain head)
+        await self.data(document, variables if warm is None else warm)
         self.statements.clear()
         request_id = f"count-{uuid.uuid4().hex}"
         response = await self.post(document, variables, **{"x-request-id": request_id})
