@@ -39,13 +39,12 @@ async def write(
     return their ids. Their bus messages leave after the transaction commits."""
     if not rows:
         return []
-    # One statement per row: executemany cannot return the generated ids on every backend.
-    ids = [
-        (
-            await session.execute(insert(EventRecord).values(**row).returning(EventRecord.id))
-        ).scalar_one()
-        for row in rows
-    ]
+    # One executemany, returning the generated ids in the rows' order ("insertmanyvalues"
+    # batches it into a few multi-row INSERTs on both backends).
+    result = await session.execute(
+        insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True), rows
+    )
+    ids = list(result.scalars())
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     pending: list[tuple[SessionTransaction | None, BusMessage]] = sync.info.setdefault(_PENDING, [])

@@ -34,6 +34,8 @@ Step = tuple[str | None, str, str | None]
 SECRET_OVERLAP = dt.timedelta(hours=24)
 MAX_ENDPOINTS_PER_ORGANIZATION = 10
 MAX_URL = 2000
+#: Needs read per statement when writing their events.
+_CHUNK = 1000
 
 
 async def needs_changed(
@@ -43,21 +45,23 @@ async def needs_changed(
     if not changes:
         return
     ids = sorted({need_id for need_id, _ in changes})
-    rows = {
-        row.id: row
-        for row in await session.execute(
-            select(
-                _needs.c.id,
-                _needs.c.status,
-                _needs.c.severity,
-                _needs.c.category_code,
-                _needs.c.ppks_code,
-                _needs.c.kecamatan_code,
-                _needs.c.kelurahan_code,
-                _needs.c.holder_organization_id,
-            ).where(_needs.c.id.in_(ids))
-        )
-    }
+    columns = (
+        _needs.c.id,
+        _needs.c.status,
+        _needs.c.severity,
+        _needs.c.category_code,
+        _needs.c.ppks_code,
+        _needs.c.kecamatan_code,
+        _needs.c.kelurahan_code,
+        _needs.c.holder_organization_id,
+    )
+    rows = {}
+    # In chunks: a sweep may reopen tens of thousands of needs at once, past the
+    # driver's limit on bound parameters (32,767 for asyncpg).
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for row in await session.execute(select(*columns).where(_needs.c.id.in_(chunk))):
+            rows[row.id] = row
     events: list[dict[str, Any]] = []
     for need_id, steps in changes:
         row = rows[need_id]

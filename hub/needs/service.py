@@ -604,12 +604,18 @@ async def close_need(
 
 
 async def expire_pledges(
-    session: AsyncSession, *, now: dt.datetime, need_id: int | None = None
+    session: AsyncSession,
+    *,
+    now: dt.datetime,
+    need_id: int | None = None,
+    limit: int | None = None,
 ) -> list[ExpiredPledge]:
-    """End ACTIVE pledges past their expiry (of one need, or all) and reopen their needs."""
+    """End ACTIVE pledges past their expiry (of one need, or all, or the `limit` oldest by
+    id) and reopen their needs."""
+    lapsed_now = (Pledge.status == "ACTIVE", Pledge.expires_at <= now)
     statement = (
         update(Pledge)
-        .where(Pledge.status == "ACTIVE", Pledge.expires_at <= now)
+        .where(*lapsed_now)
         .values(status="EXPIRED", ended_at=Pledge.expires_at)
         .returning(Pledge.id, Pledge.need_id, Pledge.organization_id, Pledge.expires_at)
         # `ended_at` is an SQL expression, which the session could only expire, not set.
@@ -617,6 +623,11 @@ async def expire_pledges(
     )
     if need_id is not None:
         statement = statement.where(Pledge.need_id == need_id)
+    if limit is not None:
+        # The outer conditions stay: PostgreSQL re-checks them on a row another sweep
+        # ended meanwhile, so no pledge is ended twice.
+        oldest = select(Pledge.id).where(*lapsed_now).order_by(Pledge.id).limit(limit)
+        statement = statement.where(Pledge.id.in_(oldest.scalar_subquery()))
     # Pledge rows first, need rows second: the lock order of every writer here.
     lapsed = (await session.execute(statement)).all()
     if not lapsed:

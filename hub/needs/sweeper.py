@@ -12,11 +12,21 @@ from hub.db import transaction, utcnow
 from hub.needs.service import expire_pledges
 from hub.periodic import Periodic
 
+#: Pledges ended per transaction: a city whose sweeps stopped for a while (or a freshly
+#: seeded one) may hold tens of thousands of lapsed pledges, and one transaction over all
+#: of them would hold their needs' locks (and every feed's writers) for seconds.
+BATCH = 1000
+
 
 async def sweep_once(sessions: async_sessionmaker[AsyncSession]) -> int:
-    """End every lapsed pledge now; return how many."""
-    async with transaction(sessions) as session:
-        return len(await expire_pledges(session, now=utcnow()))
+    """End every lapsed pledge now, a batch per transaction; return how many."""
+    ended = 0
+    while True:
+        async with transaction(sessions) as session:
+            batch = len(await expire_pledges(session, now=utcnow(), limit=BATCH))
+        ended += batch
+        if batch < BATCH:
+            return ended
 
 
 class PledgeSweeper(Periodic):

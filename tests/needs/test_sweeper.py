@@ -6,14 +6,20 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+import pytest
+
 from hub.db import create_engine, session_factory
+from hub.events.models import EventRecord
+from hub.needs import sweeper
 from hub.needs.models import Need, Pledge
 from hub.needs.sweeper import sweep_once
 
 
 async def test_lapsed_pledges_are_swept_and_their_needs_reopen(
-    fresh_city_database_url: str,
+    fresh_city_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Small batches, so that the seed's lapsed pledges take several transactions.
+    monkeypatch.setattr(sweeper, "BATCH", 3)
     engine = create_engine(fresh_city_database_url)
     sessions = session_factory(engine, write=True)
     now = dt.datetime.now(dt.UTC)
@@ -25,7 +31,9 @@ async def test_lapsed_pledges_are_swept_and_their_needs_reopen(
             )
 
     lapsed = await count(Pledge.status == "ACTIVE", Pledge.expires_at <= now)
-    assert lapsed > 0, "the seed's active pledges lapsed before today"
+    assert lapsed > sweeper.BATCH, "the seed's active pledges lapsed before today"
+    async with sessions() as session:
+        events_before = await session.scalar(select(func.count()).select_from(EventRecord))
     assert await sweep_once(sessions) == lapsed
     assert await count(Pledge.status == "ACTIVE", Pledge.expires_at <= now) == 0
     async with sessions() as session:
@@ -39,6 +47,9 @@ async def test_lapsed_pledges_are_swept_and_their_needs_reopen(
                 .exists()
             )
         )
+        # Each reopened need told its subscribers, once as changed and once as opened.
+        events = await session.scalar(select(func.count()).select_from(EventRecord))
     assert still_pledged == 0
+    assert events - (events_before or 0) == 2 * lapsed
     assert await sweep_once(sessions) == 0
     await engine.dispose()
