@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.db import UTCDateTime
+from hub.imports.bulk import BULK_MIN_ROWS, rebuilt_around, worth_rebuilding
 from hub.imports.validate import STAGED_COLUMNS, StagedRow
 
 _ROWS_DDL = """
@@ -116,6 +118,11 @@ class Stage:
     connection: AsyncConnection
     staged: int = 0
     refused_rows: int = 0
+    #: An insert of at least this many rows into a table no bigger than it rebuilds the
+    #: table's indexes and foreign keys afterwards (PostgreSQL; `hub.imports.bulk`).
+    bulk_min_rows: int = BULK_MIN_ROWS
+    #: The registry tables whose indexes and foreign keys this import rebuilt.
+    rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
 
     @property
@@ -125,11 +132,43 @@ class Stage:
 
     async def create(self) -> None:
         """Create the (empty) staging tables; they vanish with the connection."""
+        if self.dialect == "postgresql":
+            await self._tune()
         for name in _TEMP_TABLES:
             await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
         for ddl in (_ROWS_DDL, _REFUSED_DDL, _BAD_DDL):
             await self.connection.execute(text(ddl))
         self._copy = self.dialect == "postgresql" and self.connection.dialect.driver == "asyncpg"
+
+    async def _tune(self) -> None:
+        """Settings for this transaction's big statements: no JIT (compiling each statement
+        costs more than it saves here), memory enough to sort and hash the whole file and
+        to build an index in one pass, temporary tables kept in memory."""
+        for setting in ("jit = off", "work_mem = '64MB'", "maintenance_work_mem = '256MB'"):
+            await self.connection.execute(text(f"SET LOCAL {setting}"))
+        # temp_buffers can only change before the session's first temporary table; a
+        # connection that already had one keeps its own.
+        savepoint = await self.connection.begin_nested()
+        try:
+            await self.connection.execute(text("SET LOCAL temp_buffers = '256MB'"))
+        except DBAPIError:
+            await savepoint.rollback()
+        else:
+            await savepoint.commit()
+
+    async def _insert(self, table: str, sql: str, *, rows: int, **params: Any) -> None:
+        """Run the INSERT `sql` of `rows` rows into `table`, around a rebuild of the table's
+        indexes and foreign keys when the insert is big beside the table."""
+        if self.dialect == "postgresql" and rows >= self.bulk_min_rows:
+            existing = await self._scalar(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :n) AS s", n=rows + 1
+            )
+            if worth_rebuilding(rows, existing, minimum=self.bulk_min_rows):
+                async with rebuilt_around(self.connection, table):
+                    await self._run(sql, **params)
+                self.rebuilt.append(table)
+                return
+        await self._run(sql, **params)
 
     async def add(self, rows: Sequence[StagedRow], refused: Sequence[tuple[int, str, str]]) -> None:
         """Stage valid rows, and the (line, iddtks, nik) of rows refused on their own."""
@@ -357,13 +396,16 @@ class Stage:
                 WHERE households.id = s.household_id AND s.status = 'CHANGED'""",
             **who,
         )
-        await run(
+        new = await self._scalar("SELECT count(*) FROM import_households WHERE status = 'NEW'")
+        await self._insert(
+            "households",
             """INSERT INTO households (kk_number, dtks_id, address, rt, rw, kelurahan_code,
                    kecamatan_code, source, created_at, updated_at, version, changed_via,
                    changed_by_import_id, dtks_listed)
                SELECT kk_number, iddtks, address, rt, rw, kelurahan_code, kecamatan_code,
                    'DTKS', :now, :now, 1, 'IMPORT', :import_id, TRUE
                FROM import_households WHERE status = 'NEW'""",
+            rows=new,
             **who,
         )
         await run(
@@ -371,12 +413,14 @@ class Stage:
                FROM households h
                WHERE import_households.status = 'NEW' AND h.dtks_id = import_households.iddtks"""
         )
-        await run(
+        await self._insert(
+            "household_kk_numbers",
             """INSERT INTO household_kk_numbers (kk_number, household_id, valid_from)
                SELECT kk_number, household_id, :today FROM import_households
                WHERE status = 'NEW' OR kk_changed = 1
                ON CONFLICT (kk_number) DO UPDATE SET household_id = excluded.household_id,
                    valid_from = excluded.valid_from, valid_until = NULL""",
+            rows=new,
             today=today,
         )
         await run(f"UPDATE households SET {_DELISTED} {_GONE_HH}", today=today, **who)
@@ -409,7 +453,9 @@ class Stage:
             today=today,
             **who,
         )
-        await run(
+        new = await self._scalar("SELECT count(*) FROM import_citizens WHERE status = 'NEW'")
+        await self._insert(
+            "citizens",
             """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
                    has_disability, has_chronic_illness, ppks_code, household_since, created_at,
                    updated_at, version, changed_via, changed_by_import_id, dtks_listed)
@@ -418,6 +464,7 @@ class Stage:
                                           'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
                    ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, TRUE
                FROM import_citizens WHERE status = 'NEW'""",
+            rows=new,
             today=today,
             **who,
         )
