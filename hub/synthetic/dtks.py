@@ -268,6 +268,18 @@ def _households(path: Path) -> Iterator[tuple[int, list[list[str]]]]:
             yield first, group
 
 
+def _niks_on(path: Path, lines: Collection[int]) -> set[str]:
+    """The NIKs of the rows of `path` on `lines`."""
+    if not lines:
+        return set()
+    niks = set()
+    for first, rows in _households(path):
+        for line, row in enumerate(rows, start=first):
+            if line in lines:
+                niks.add(row[_I["nomor_nik"]])
+    return niks
+
+
 def _number(serials: dict[str, int], prefix: str) -> str:
     """A new NIK or KK number with this 12-digit prefix: serials from 9001, which the
     synthetic city never reaches, so that no number is issued twice."""
@@ -292,9 +304,12 @@ def write_next_month(
     listed, a baby is born, a member moves into another family's KK, the family is issued a
     new KK number, or a grown child starts a household of their own (a new IDDTKS and KK).
     Households with a row on one of the `untouched` lines (those refused for a defect) are
-    copied as they are.
+    copied as they are, and so are the households whose members they list again: were the
+    first listing of a NIK to go, its repetition would be the only one, and the household
+    refused for it would be imported after all.
     """
     keep = set(untouched)
+    listed_again = _niks_on(source, keep)
     rng = Random(seed)
     lists = word_lists()
     summary = NextMonthSummary()
@@ -312,7 +327,10 @@ def write_next_month(
             summary.rows += len(rows)
 
         for first, rows in _households(source):
-            if keep and any(n in keep for n in range(first, first + len(rows))):
+            if keep and (
+                any(n in keep for n in range(first, first + len(rows)))
+                or any(r[_I["nomor_nik"]] in listed_again for r in rows)
+            ):
                 emit(rows)
                 continue
             if mover is not None:
