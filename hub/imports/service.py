@@ -170,7 +170,7 @@ async def import_dtks(
             summary.read_seconds = time.perf_counter() - started
             started = time.perf_counter()
             step = _Steps(summary.steps)
-            await stage.check_file()
+            await stage.check_file(assign_ids=not dry_run)
             step("check")
             async for line, kind, value, reason, other in stage.set_refusals():
                 column, alasan, english = _reason_of(kind, reason, other)
