@@ -1,9 +1,9 @@
 """How fast `hub import dtks` brings a DTKS export in on PostgreSQL, and in how much memory.
 
-    python -m bench.imports --rows 500000      # about a minute and a half on two cores
+    python -m bench.imports --rows 500000
     python -m bench.imports --rows 2600000     # the city
 
-One run: a fresh database (`hub_bench_imports` on the local server, dropped afterwards unless
+One run: a fresh database (`hub_import_bench` on the local server, dropped afterwards unless
 `--keep`), a synthetic export of `--rows` residents (`hub seed --export-dtks`, 1 % dirty) and
 the next month's (2 % of rows changed), then both imported one after the other as
 `hub import dtks` does (one transaction each, with its audit event). Every step runs in a
@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench_imports"
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hub_import_bench"
 
 
 def _peak_rss_mb() -> float:
@@ -91,10 +91,23 @@ def _step_generate(path: Path, rows: int, previous: Path | None) -> dict[str, An
     else:
         untouched = json.loads(path.with_suffix(".refused.json").read_text())
         month = write_next_month(previous, path, seed=2, untouched=untouched)
-        out = {"rows": month.rows, "changes": dict(month.changes)}
+        out = {
+            "rows": month.rows,
+            "changes": dict(month.changes),
+            # What an import of it must find (households changed: readdressed or rekeyed).
+            "expected": {
+                "households_new": month.changes["split"],
+                "households_changed": len(month.readdressed) + len(month.rekeyed),
+                "households_delisted": month.changes["household_delisted"],
+                "citizens_new": len(month.new),
+                "citizens_moved": len(month.moved),
+                "citizens_delisted": len(month.delisted),
+            },
+        }
     out["seconds"] = round(time.perf_counter() - started, 1)
     out["bytes"] = path.stat().st_size
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    out["load_average_at_end"] = os.getloadavg()
     return out
 
 
@@ -118,11 +131,14 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
         "rows_per_second": round(summary.rows_read / wall),
         "read_and_stage_seconds": round(summary.read_seconds, 2),
         "check_and_merge_seconds": round(summary.merge_seconds, 2),
+        "merge_steps_seconds": summary.steps,
+        "rebuilt_tables": summary.rebuilt,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "rss_before_import_mb": round(before, 1),
         "households": summary.households.as_dict(),
         "citizens": summary.citizens.as_dict(),
         "fuzzy_decisions": len(summary.fuzzy),
+        "load_average_at_end": os.getloadavg(),
     }
 
 
@@ -132,6 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="residents in the export")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
+    parser.add_argument(
+        "--files",
+        type=Path,
+        help="keep the generated files in this folder, and reuse those already there "
+        "(made with the same --rows) instead of generating them again",
+    )
     parser.add_argument("--step", choices=("generate", "import"), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--previous", type=Path, help=argparse.SUPPRESS)
@@ -147,26 +169,49 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_step_import(args.database_url, args.file, args.var_dir)))
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="hub-bench-imports-"))
-    first, second = workdir / "dtks-month-1.txt", workdir / "dtks-month-2.txt"
+    workdir = args.files or Path(tempfile.mkdtemp(prefix="hub-bench-imports-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    first, second = (workdir / f"dtks-{args.rows}-month-{n}.txt" for n in (1, 2))
     url = args.database_url
     asyncio.run(_recreate(url))
     try:
-        result: dict[str, Any] = {"rows_requested": args.rows, "cpus": os.cpu_count()}
-        result["generate_month_1"] = _child("--step", "generate", "--file", str(first),
-                                            "--rows", str(args.rows))  # fmt: skip
-        second.with_suffix(".refused.json").write_text(
-            first.with_suffix(".refused.json").read_text()
-        )
-        result["generate_month_2"] = _child("--step", "generate", "--file", str(second),
-                                            "--previous", str(first))  # fmt: skip
+        result: dict[str, Any] = {
+            "rows_requested": args.rows,
+            "cpus": os.cpu_count(),
+            "load_average_before": os.getloadavg(),
+        }
+        generated = workdir / f"generated-{args.rows}.json"
+        if generated.is_file():
+            result |= json.loads(generated.read_text())
+        else:
+            result["generate_month_1"] = _child("--step", "generate", "--file", str(first),
+                                                "--rows", str(args.rows))  # fmt: skip
+            second.with_suffix(".refused.json").write_text(
+                first.with_suffix(".refused.json").read_text()
+            )
+            result["generate_month_2"] = _child("--step", "generate", "--file", str(second),
+                                                "--previous", str(first))  # fmt: skip
+            if args.files:
+                keys = ("generate_month_1", "generate_month_2")
+                generated.write_text(json.dumps({k: result[k] for k in keys}))
         common = ("--step", "import", "--database-url", url, "--var-dir", str(workdir / "var"))
         result["import_month_1"] = _child(*common, "--file", str(first))
         result["import_month_2"] = _child(*common, "--file", str(second))
+        found = result["import_month_2"]
+        result["month_2_matches_generator"] = result["generate_month_2"]["expected"] == {
+            "households_new": found["households"]["new"],
+            "households_changed": found["households"]["changed"],
+            "households_delisted": found["households"]["delisted"],
+            "citizens_new": found["citizens"]["new"],
+            "citizens_moved": found["citizens"]["moved"],
+            "citizens_delisted": found["citizens"]["delisted"],
+        }
+        result["load_average_after"] = os.getloadavg()
         print(json.dumps(result, indent=2))
     finally:
         if not args.keep:
             asyncio.run(_drop(url))
+        if not args.keep and not args.files:
             for path in sorted(workdir.rglob("*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
             workdir.rmdir()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cli.admin import record_admin_change
 from hub.db import WRITE_TRANSACTION, create_engine, session_factory
+from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.service import ImportFileError, ImportSummary, import_dtks
 from hub.settings import Settings
 
@@ -35,6 +36,7 @@ async def run_import(
     rejects: Path,
     dry_run: bool,
     progress: Progress | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> ImportSummary:
     """Import `file` in one transaction with its ADMIN audit event; a dry run rolls back."""
     engine = create_engine(settings.database_url)
@@ -62,6 +64,7 @@ async def run_import(
                     ran_by=ran_by,
                     dry_run=dry_run,
                     on_progress=on_progress,
+                    bulk_min_rows=bulk_min_rows,
                 )
                 if dry_run:
                     await transaction.rollback()

@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.db import UTCDateTime
+from hub.imports.bulk import BULK_MIN_ROWS, rebuilt_around, worth_rebuilding
 from hub.imports.validate import STAGED_COLUMNS, StagedRow
 
 _ROWS_DDL = """
@@ -50,8 +52,7 @@ CREATE TEMPORARY TABLE import_rows (
     birth_date DATE NOT NULL,
     sex VARCHAR(1) NOT NULL,
     relationship VARCHAR(12) NOT NULL,
-    ppks_code VARCHAR(40),
-    refused VARCHAR(16)
+    ppks_code VARCHAR(40)
 )"""
 _REFUSED_DDL = """
 CREATE TEMPORARY TABLE import_refused (
@@ -62,8 +63,9 @@ CREATE TEMPORARY TABLE import_bad_households (
     iddtks TEXT NOT NULL, reason VARCHAR(16) NOT NULL, line INTEGER NOT NULL
 )"""
 _TEMP_TABLES = (
-    "import_rows", "import_refused", "import_bad_households", "import_matched",
-    "import_households", "import_citizens",
+    "import_rows", "import_refused", "import_bad_households", "import_duplicates",
+    "import_groups", "import_matched", "import_households", "import_refusals",
+    "import_citizens", "import_gone_households", "import_gone_citizens",
 )  # fmt: skip
 
 #: Why a household was refused whole (the rejects file says it in words).
@@ -116,7 +118,13 @@ class Stage:
     connection: AsyncConnection
     staged: int = 0
     refused_rows: int = 0
+    #: An insert of at least this many rows into a table no bigger than it rebuilds the
+    #: table's indexes and foreign keys afterwards (PostgreSQL; `hub.imports.bulk`).
+    bulk_min_rows: int = BULK_MIN_ROWS
+    #: The registry tables whose indexes and foreign keys this import rebuilt.
+    rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
+    _ids_assigned: bool = field(init=False, default=False)
 
     @property
     def dialect(self) -> str:
@@ -125,11 +133,51 @@ class Stage:
 
     async def create(self) -> None:
         """Create the (empty) staging tables; they vanish with the connection."""
+        if self.dialect == "postgresql":
+            await self._tune()
         for name in _TEMP_TABLES:
             await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
         for ddl in (_ROWS_DDL, _REFUSED_DDL, _BAD_DDL):
             await self.connection.execute(text(ddl))
         self._copy = self.dialect == "postgresql" and self.connection.dialect.driver == "asyncpg"
+
+    async def _tune(self) -> None:
+        """Settings for this transaction's big statements: no JIT (compiling each statement
+        costs more than it saves here), memory enough to hash the file's NIKs and households
+        and to build an index in one pass, temporary tables kept in memory."""
+        settings = (
+            "jit = off",
+            "work_mem = '256MB'",
+            "maintenance_work_mem = '256MB'",
+            # ANALYZE of a staging table samples 3,000 rows rather than 30,000: row counts
+            # and distinct values are all the merge's plans need.
+            "default_statistics_target = 10",
+        )
+        for setting in settings:
+            await self.connection.execute(text(f"SET LOCAL {setting}"))
+        # temp_buffers can only change before the session's first temporary table; a
+        # connection that already had one keeps its own.
+        savepoint = await self.connection.begin_nested()
+        try:
+            await self.connection.execute(text("SET LOCAL temp_buffers = '256MB'"))
+        except DBAPIError:
+            await savepoint.rollback()
+        else:
+            await savepoint.commit()
+
+    async def _insert(self, table: str, sql: str, *, rows: int, **params: Any) -> None:
+        """Run the INSERT `sql` of `rows` rows into `table`, around a rebuild of the table's
+        indexes and foreign keys when the insert is big beside the table."""
+        if self.dialect == "postgresql" and rows >= self.bulk_min_rows:
+            existing = await self._scalar(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :n) AS s", n=rows + 1
+            )
+            if worth_rebuilding(rows, existing, minimum=self.bulk_min_rows):
+                async with rebuilt_around(self.connection, table):
+                    await self._run(sql, **params)
+                self.rebuilt.append(table)
+                return
+        await self._run(sql, **params)
 
     async def add(self, rows: Sequence[StagedRow], refused: Sequence[tuple[int, str, str]]) -> None:
         """Stage valid rows, and the (line, iddtks, nik) of rows refused on their own."""
@@ -168,8 +216,15 @@ class Stage:
     async def _scalar(self, sql: str, **params: Any) -> int:
         return int(await self.connection.scalar(_statement(sql, params), params) or 0)
 
-    async def check_file(self) -> None:
-        """Refuse repeated NIKs and the households with any refused row (steps 1 and 2)."""
+    async def check_file(self, *, assign_ids: bool = False) -> None:
+        """Refuse repeated NIKs and the households with any refused row (steps 1 and 2).
+
+        The file is read in SQL once per question that needs all of it: its NIKs (repeats),
+        its households (one row each, with the least and greatest of every value that must
+        agree), and nothing else; the rest works on those smaller tables. With
+        `assign_ids` (PostgreSQL, not a dry run) each new household draws its id from the
+        households' sequence here, so that it is inserted with it and nothing is updated.
+        """
         run = self._run
         await run("CREATE INDEX import_rows_nik ON import_rows (nik)")
         await run("CREATE INDEX import_rows_iddtks ON import_rows (iddtks)")
@@ -179,10 +234,9 @@ class Stage:
             await run("ANALYZE import_rows")
             await run("ANALYZE import_refused")
         await run(
-            """UPDATE import_rows SET refused = 'DUPLICATE_NIK'
-               FROM (SELECT nik, min(line) AS first FROM import_rows
-                     GROUP BY nik HAVING count(*) > 1) AS d
-               WHERE import_rows.nik = d.nik AND import_rows.line > d.first"""
+            """CREATE TEMPORARY TABLE import_duplicates AS
+               SELECT nik, min(line) AS first FROM import_rows
+               GROUP BY nik HAVING count(*) > 1"""
         )
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
@@ -190,49 +244,71 @@ class Stage:
         )
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT iddtks, 'MEMBER', min(line) FROM import_rows
-               WHERE refused IS NOT NULL GROUP BY iddtks"""
-        )
-        await run(
-            """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT iddtks, 'INCONSISTENT', min(line) FROM import_rows GROUP BY iddtks
-               HAVING count(DISTINCT kk_number) > 1 OR count(DISTINCT kelurahan_code) > 1
-                   OR count(DISTINCT address) > 1 OR count(DISTINCT rt) > 1
-                   OR count(DISTINCT rw) > 1"""
-        )
-        await run(
-            """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT r.iddtks, 'KK_SHARED', min(r.line) FROM import_rows r
-               WHERE r.kk_number IN (SELECT kk_number FROM import_rows
-                                     GROUP BY kk_number HAVING count(DISTINCT iddtks) > 1)
+               SELECT r.iddtks, 'MEMBER', min(r.line)
+               FROM import_duplicates d JOIN import_rows r ON r.nik = d.nik AND r.line > d.first
                GROUP BY r.iddtks"""
         )
-        # One row per household from here on (the checks above made its values agree), with
-        # the registry household it is: by DTKS id, else a family the hub knows only by its
-        # KK number (pushed by an agency).
+        # One row per household: the least and greatest of each value its rows must share
+        # (they differ exactly when the rows disagree) and its first line.
+        await run(
+            """CREATE TEMPORARY TABLE import_groups AS
+               SELECT iddtks, min(kk_number) AS kk_number, max(kk_number) AS kk_last,
+                      min(kelurahan_code) AS kelurahan_code, max(kelurahan_code) AS kel_last,
+                      min(kecamatan_code) AS kecamatan_code, min(address) AS address,
+                      max(address) AS address_last, min(rt) AS rt, max(rt) AS rt_last,
+                      min(rw) AS rw, max(rw) AS rw_last, min(line) AS line
+               FROM import_rows GROUP BY iddtks"""
+        )
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'INCONSISTENT', line FROM import_groups
+               WHERE kk_number <> kk_last OR kelurahan_code <> kel_last
+                  OR address <> address_last OR rt <> rt_last OR rw <> rw_last"""
+        )
+        # Every (household, KK number) pair: one per household whose rows agree, and each
+        # distinct one of the few households whose rows do not.
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               WITH pairs AS (
+                   SELECT iddtks, kk_number, line FROM import_groups WHERE kk_number = kk_last
+                   UNION ALL
+                   SELECT iddtks, kk_number, min(line) FROM import_rows
+                   WHERE iddtks IN (SELECT iddtks FROM import_groups
+                                    WHERE kk_number <> kk_last)
+                   GROUP BY iddtks, kk_number)
+               SELECT iddtks, 'KK_SHARED', min(line) FROM pairs
+               WHERE kk_number IN (SELECT kk_number FROM pairs
+                                   GROUP BY kk_number HAVING count(*) > 1)
+               GROUP BY iddtks"""
+        )
+        # The registry household each good household is: by DTKS id, else a family the
+        # hub knows only by its KK number (pushed by an agency).
         await run(
             """CREATE TEMPORARY TABLE import_matched AS
-               SELECT g.*, COALESCE(h.id, k.id) AS household_id
-               FROM (SELECT iddtks, min(kk_number) AS kk_number,
-                            min(kelurahan_code) AS kelurahan_code,
-                            min(kecamatan_code) AS kecamatan_code, min(address) AS address,
-                            min(rt) AS rt, min(rw) AS rw, min(line) AS line
-                     FROM import_rows
-                     WHERE iddtks NOT IN (SELECT iddtks FROM import_bad_households)
-                     GROUP BY iddtks) AS g
+               SELECT g.iddtks, g.kk_number, g.kelurahan_code, g.kecamatan_code, g.address,
+                      g.rt, g.rw, g.line, COALESCE(h.id, k.id) AS household_id
+               FROM import_groups g
                LEFT JOIN households h ON h.dtks_id = g.iddtks
                LEFT JOIN households k ON h.id IS NULL AND k.dtks_id IS NULL
-                                     AND k.kk_number = g.kk_number"""
+                                     AND k.kk_number = g.kk_number
+               WHERE g.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
+        await run("DROP TABLE import_groups")
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
                SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_matched s
                JOIN households h ON h.kk_number = s.kk_number
                WHERE s.household_id IS NULL OR h.id <> s.household_id"""
         )
+        new_id = "NULL"
+        if assign_ids and self.dialect == "postgresql":
+            new_id = "nextval(pg_get_serial_sequence('households', 'id'))"
         await run(
             f"""CREATE TEMPORARY TABLE import_households AS
-                SELECT m.*,
+                SELECT m.iddtks, m.kk_number, m.kelurahan_code, m.kecamatan_code, m.address,
+                  m.rt, m.rw, m.line,
+                  CASE WHEN m.household_id IS NULL THEN {new_id}
+                       ELSE m.household_id END AS household_id,
                   CASE WHEN m.household_id IS NULL THEN 'NEW'
                        WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
                   {_HOUSEHOLD_FIELDS} AS changed_fields,
@@ -240,13 +316,25 @@ class Stage:
                 FROM import_matched m LEFT JOIN households h ON h.id = m.household_id
                 WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
+        self._ids_assigned = new_id != "NULL"
         await run("DROP TABLE import_matched")
         await run("CREATE UNIQUE INDEX import_households_iddtks ON import_households (iddtks)")
+        # Every refused row with its reason, once: the rejects file pages through this
+        # small table, and the accepted rows are the staged ones not in it.
         await run(
-            """UPDATE import_rows SET refused = 'HOUSEHOLD'
-               WHERE refused IS NULL
-                 AND iddtks IN (SELECT iddtks FROM import_bad_households)"""
+            """CREATE TEMPORARY TABLE import_refusals AS
+               SELECT r.line, 'DUPLICATE_NIK' AS kind, r.nik AS value,
+                      '' AS reason, d.first AS other
+               FROM import_duplicates d JOIN import_rows r ON r.nik = d.nik AND r.line > d.first
+               UNION ALL
+               SELECT r.line, 'HOUSEHOLD', r.iddtks, b.reason, b.line
+               FROM (SELECT iddtks, min(reason) AS reason, min(line) AS line
+                     FROM import_bad_households GROUP BY iddtks) AS b
+               JOIN import_rows r ON r.iddtks = b.iddtks
+               WHERE NOT EXISTS (SELECT 1 FROM import_duplicates d
+                                 WHERE d.nik = r.nik AND r.line > d.first)"""
         )
+        await run("CREATE UNIQUE INDEX import_refusals_line ON import_refusals (line)")
         if self.dialect == "postgresql":
             await run("ANALYZE import_households")
 
@@ -260,41 +348,33 @@ class Stage:
             rows = (
                 await self.connection.execute(
                     text(
-                        """SELECT r.line, r.refused, r.nik, r.iddtks, d.first, b.reason, b.line
-                       FROM import_rows r
-                       LEFT JOIN (SELECT nik, min(line) AS first FROM import_rows
-                                  WHERE nik IN (SELECT nik FROM import_rows
-                                                WHERE refused = 'DUPLICATE_NIK')
-                                  GROUP BY nik) d
-                         ON d.nik = r.nik AND r.refused = 'DUPLICATE_NIK'
-                       LEFT JOIN (SELECT iddtks, min(reason) AS reason, min(line) AS line
-                                  FROM import_bad_households GROUP BY iddtks) b
-                         ON b.iddtks = r.iddtks AND r.refused = 'HOUSEHOLD'
-                       WHERE r.refused IS NOT NULL AND r.line > :after
-                       ORDER BY r.line LIMIT :page"""
+                        """SELECT line, kind, value, reason, other FROM import_refusals
+                           WHERE line > :after ORDER BY line LIMIT :page"""
                     ),
                     {"after": after, "page": page},
                 )
             ).all()
-            for line, kind, nik, iddtks, first, reason, other in rows:
-                if kind == "DUPLICATE_NIK":
-                    yield line, kind, nik, "", first
-                else:
-                    yield line, kind, iddtks, reason, other
+            for line, kind, value, reason, other in rows:
+                yield line, kind, value, reason, other
             if len(rows) < page:
                 return
             after = rows[-1][0]
 
     async def accepted(self) -> int:
         """Rows that passed every check."""
-        return await self._scalar("SELECT count(*) FROM import_rows WHERE refused IS NULL")
+        refused = await self._scalar("SELECT count(*) FROM import_refusals")
+        return self.staged - refused
 
     async def households(self) -> Counts:
         """Households new, changed, unchanged, and listed before but not in this file."""
         counts = Counts()
         for status, count in await self._groups("import_households"):
             setattr(counts, status.lower(), count)
-        counts.delisted = await self._scalar(f"SELECT count(*) FROM households {_GONE_HH}")
+        await self._run("DROP TABLE IF EXISTS import_gone_households")
+        await self._run(
+            f"CREATE TEMPORARY TABLE import_gone_households AS SELECT id FROM households {_GONE_HH}"
+        )
+        counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_households")
         return counts
 
     async def citizens(self) -> Counts:
@@ -317,15 +397,19 @@ class Stage:
                     ELSE 'UNCHANGED' END AS status,
                   {_citizen_fields(distinct)} AS changed_fields
                 FROM import_rows r
+                -- a repeated NIK's row is in a refused household, so not in this join
                 JOIN import_households s ON s.iddtks = r.iddtks
-                LEFT JOIN citizens c ON c.nik = r.nik
-                WHERE r.refused IS NULL"""
+                LEFT JOIN citizens c ON c.nik = r.nik"""
         )
         counts = Counts()
         for status, count in await self._groups("import_citizens"):
             setattr(counts, status.lower(), count)
         counts.changed += counts.moved
-        counts.delisted = await self._scalar(f"SELECT count(*) FROM citizens {_GONE_CIT}")
+        await self._run("DROP TABLE IF EXISTS import_gone_citizens")
+        await self._run(
+            f"CREATE TEMPORARY TABLE import_gone_citizens AS SELECT id FROM citizens {_GONE_CIT}"
+        )
+        counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_citizens")
         return counts
 
     @property
@@ -357,29 +441,44 @@ class Stage:
                 WHERE households.id = s.household_id AND s.status = 'CHANGED'""",
             **who,
         )
-        await run(
-            """INSERT INTO households (kk_number, dtks_id, address, rt, rw, kelurahan_code,
-                   kecamatan_code, source, created_at, updated_at, version, changed_via,
-                   changed_by_import_id, dtks_listed)
-               SELECT kk_number, iddtks, address, rt, rw, kelurahan_code, kecamatan_code,
-                   'DTKS', :now, :now, 1, 'IMPORT', :import_id, TRUE
+        new = await self._scalar("SELECT count(*) FROM import_households WHERE status = 'NEW'")
+        # With ids drawn in `check_file` the new households go in with them; else they take
+        # the table's and are looked up again by DTKS id.
+        given = ("id, ", "household_id, ") if self._ids_assigned else ("", "")
+        await self._insert(
+            "households",
+            f"""INSERT INTO households ({given[0]}kk_number, dtks_id, address, rt, rw,
+                   kelurahan_code, kecamatan_code, source, created_at, updated_at, version,
+                   changed_via, changed_by_import_id, dtks_listed)
+               SELECT {given[1]}kk_number, iddtks, address, rt, rw, kelurahan_code,
+                   kecamatan_code, 'DTKS', :now, :now, 1, 'IMPORT', :import_id, TRUE
                FROM import_households WHERE status = 'NEW'""",
+            rows=new,
             **who,
         )
-        await run(
-            """UPDATE import_households SET household_id = h.id
-               FROM households h
-               WHERE import_households.status = 'NEW' AND h.dtks_id = import_households.iddtks"""
-        )
-        await run(
+        if not self._ids_assigned:
+            await run(
+                """UPDATE import_households SET household_id = h.id
+                   FROM households h
+                   WHERE import_households.status = 'NEW'
+                     AND h.dtks_id = import_households.iddtks"""
+            )
+        await self._insert(
+            "household_kk_numbers",
             """INSERT INTO household_kk_numbers (kk_number, household_id, valid_from)
                SELECT kk_number, household_id, :today FROM import_households
                WHERE status = 'NEW' OR kk_changed = 1
                ON CONFLICT (kk_number) DO UPDATE SET household_id = excluded.household_id,
                    valid_from = excluded.valid_from, valid_until = NULL""",
+            rows=new,
             today=today,
         )
-        await run(f"UPDATE households SET {_DELISTED} {_GONE_HH}", today=today, **who)
+        await run(
+            f"""UPDATE households SET {_DELISTED}
+                WHERE id IN (SELECT id FROM import_gone_households)""",
+            today=today,
+            **who,
+        )
 
     async def apply_citizens(self, *, import_id: int, today: dt.date, now: dt.datetime) -> None:
         """Write the citizens' differences: moves (keeping the household left), changes,
@@ -409,7 +508,9 @@ class Stage:
             today=today,
             **who,
         )
-        await run(
+        new = await self._scalar("SELECT count(*) FROM import_citizens WHERE status = 'NEW'")
+        await self._insert(
+            "citizens",
             """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
                    has_disability, has_chronic_illness, ppks_code, household_since, created_at,
                    updated_at, version, changed_via, changed_by_import_id, dtks_listed)
@@ -418,10 +519,16 @@ class Stage:
                                           'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
                    ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, TRUE
                FROM import_citizens WHERE status = 'NEW'""",
+            rows=new,
             today=today,
             **who,
         )
-        await run(f"UPDATE citizens SET {_DELISTED} {_GONE_CIT}", today=today, **who)
+        await run(
+            f"""UPDATE citizens SET {_DELISTED}
+                WHERE id IN (SELECT id FROM import_gone_citizens)""",
+            today=today,
+            **who,
+        )
 
     async def drop(self) -> None:
         """Drop the staging tables (they would otherwise last as long as the connection)."""

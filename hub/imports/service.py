@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.errors import ImportFileError
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
 from hub.imports.models import DtksImport
@@ -59,6 +60,10 @@ class ImportSummary:
     import_id: int | None = None
     read_seconds: float = 0.0
     merge_seconds: float = 0.0
+    #: Seconds of each step of the merge (`check`, `households`, `citizens`, …), in order.
+    steps: dict[str, float] = field(default_factory=dict)
+    #: Registry tables whose indexes and foreign keys were rebuilt around a big insert.
+    rebuilt: list[str] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -109,8 +114,12 @@ async def import_dtks(
     today: dt.date | None = None,
     now: dt.datetime | None = None,
     on_progress: Progress | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> ImportSummary:
     """Import the export at `path` in `connection`'s transaction; return what it did.
+
+    An insert of at least `bulk_min_rows` rows into a registry table no bigger than it
+    rebuilds that table's indexes and foreign keys around it (`hub.imports.bulk`).
 
     Raises ImportFileError, before writing anything, when the file cannot be read or lacks
     a required column. Never commits; a dry run changes nothing the caller cannot roll back.
@@ -135,7 +144,7 @@ async def import_dtks(
             previous_imports=[(int(i), at) for i, at in previous],
         )
         validator = RowValidator(await load_resolver(connection), today=today)
-        stage = Stage(connection)
+        stage = Stage(connection, bulk_min_rows=bulk_min_rows)
         await stage.create()
         if not dry_run:
             summary.import_id = await connection.scalar(
@@ -160,21 +169,29 @@ async def import_dtks(
             await _stream(reader, validator, stage, rejects, summary, on_progress)
             summary.read_seconds = time.perf_counter() - started
             started = time.perf_counter()
-            await stage.check_file()
+            step = _Steps(summary.steps)
+            await stage.check_file(assign_ids=not dry_run)
+            step("check")
             async for line, kind, value, reason, other in stage.set_refusals():
                 column, alasan, english = _reason_of(kind, reason, other)
                 rejects.writerow((line, column, value, alasan, english))
                 summary.reject_lines += 1
                 summary.rows_rejected += 1
+            step("rejects")
     summary.rows_accepted = await stage.accepted()
     summary.fuzzy = validator.regions.decisions
     summary.households = await stage.households()
+    step("sort_households")
     if summary.import_id is not None:
         await stage.apply_households(import_id=summary.import_id, today=today, now=now)
+        step("write_households")
     summary.citizens = await stage.citizens()
+    step("sort_citizens")
     if summary.import_id is not None:
         await stage.apply_citizens(import_id=summary.import_id, today=today, now=now)
+        step("write_citizens")
     await stage.drop()
+    summary.rebuilt = list(stage.rebuilt)
     summary.merge_seconds = time.perf_counter() - started
     if summary.import_id is not None:
         await connection.execute(
@@ -189,6 +206,19 @@ async def import_dtks(
             )
         )
     return summary
+
+
+class _Steps:
+    """Records the seconds since the previous step under each step's name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self._into = into
+        self._last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self._into[name] = round(now - self._last, 3)
+        self._last = now
 
 
 class _RejectsWriter(Protocol):

@@ -1,7 +1,10 @@
 """SIKS-NG-shaped DTKS exports of the synthetic city, dirty on purpose, and their next month.
 
-`write_export` writes the PMKS export of a synthetic Bandung (the same families `hub seed`
-makes from a seed, without touching a database), pipe-separated as SIKS-NG does. Region names
+`write_export` writes the PMKS export of a synthetic Bandung, pipe-separated as SIKS-NG
+does, without touching a database: its families are made as `hub seed` makes them, but not
+the same ones (the seeded city draws needs, enrolments and foundations from the same random
+stream). `write_registry_export` writes the households a registry holds instead: the demo's
+sample (`write_demo_samples`) is the demo city's own. Region names
 come the way exports carry them: upper case, `Kec.` prefixes, the spellings of the 2022
 decree. A share of families is dirty on purpose, one defect each: a misspelt kelurahan that
 the fuzzy match accepts, and defects the importer must refuse (a NIK whose date disagrees
@@ -22,9 +25,11 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
+from typing import Any
 
 from hub.imports.parse import COLUMNS
 from hub.imports.regions import RegionResolver
+from hub.needs.reference import PPKS_TYPES
 from hub.regions.reference import OLD_SPELLINGS, bandung_regions, region_aliases
 from hub.synthetic.clock import REFERENCE_DATE
 from hub.synthetic.identity import date_digits
@@ -195,22 +200,39 @@ def write_export(path: Path, *, citizens: int, seed: int = 1, dirty: float = 0.0
     lists = word_lists()
     maker = FamilyMaker(rng, city, lists)
     writer = _Writer(Random(seed + 1), lists, city.kecamatan_names)
-    spoiler = Random(seed + 2)
+
+    def families() -> Iterator[_Family]:
+        made = 0
+        family_id = citizen_id = 1
+        while made < citizens:
+            rows = FamilyRows([], [], [])
+            family = maker.make(family_id, citizen_id, citizens - made, rows)
+            household = rows.households[0]
+            places = (str(household[6]), str(household[7]))
+            yield _family_rows(writer, household, rows.citizens), places
+            made += len(family.members)
+            family_id += 1
+            citizen_id += len(family.members)
+
+    return _write(path, families(), writer, Random(seed + 2), dirty)
+
+
+#: A family's export rows and its (kelurahan code, kecamatan code).
+_Family = tuple[list[list[str]], tuple[str, str]]
+
+
+def _write(
+    path: Path, families: Iterator[_Family], writer: _Writer, spoiler: Random, dirty: float
+) -> ExportSummary:
+    """Write the export rows of `families`, a share `dirty` of them spoilt by `spoiler`."""
     summary = ExportSummary()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as out:
         sink = csv.writer(out, delimiter="|", lineterminator="\n")
         sink.writerow(COLUMNS)
         line = 1
-        made = 0
-        family_id = citizen_id = 1
         earlier: list[str] | None = None
-        while made < citizens:
-            rows = FamilyRows([], [], [])
-            family = maker.make(family_id, citizen_id, citizens - made, rows)
-            lines = _family_rows(writer, rows.households[0], rows.citizens)
-            household = rows.households[0]
-            places = (str(household[6]), str(household[7]))
+        for lines, places in families:
             spoilt = None
             if spoiler.random() < dirty:
                 spoilt = _spoil(spoiler, writer, lines, earlier, places)
@@ -229,10 +251,96 @@ def write_export(path: Path, *, citizens: int, seed: int = 1, dirty: float = 0.0
             line += len(lines)
             summary.rows += len(lines)
             summary.households += 1
-            made += len(family.members)
-            family_id += 1
-            citizen_id += len(family.members)
     return summary
+
+
+async def write_registry_export(
+    url: str, path: Path, *, households: int, seed: int = 1, dirty: float = 0.01
+) -> ExportSummary:
+    """Write the first `households` DTKS households of the registry at `url` (by id) as a
+    PMKS export, a share `dirty` of families spoilt as `write_export` spoils them.
+
+    Every value comes from the registry as it is (names in their own case, the citizen's
+    PPKS type), so that importing the file changes nothing but what a file always changes
+    (the records become DTKS-listed), and importing it again changes nothing at all. The
+    demo's sample (`partners/samples/`) is this export of the city `hub demo` seeds.
+    """
+    from sqlalchemy import select
+
+    from hub.db import create_engine
+    from hub.registry.models import Citizen, Household
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            chosen = (
+                await connection.execute(
+                    select(Household)
+                    .where(Household.dtks_id.is_not(None))
+                    .order_by(Household.id)
+                    .limit(households)
+                )
+            ).all()
+            ids = [h.id for h in chosen]
+            members: dict[int, list[Any]] = {i: [] for i in ids}
+            head_first = Citizen.relationship != "HEAD"
+            for citizen in await connection.execute(
+                select(Citizen)
+                .where(Citizen.household_id.in_(ids))
+                .order_by(Citizen.household_id, head_first, Citizen.id)
+            ):
+                members[citizen.household_id].append(citizen)
+    finally:
+        await engine.dispose()
+    regions = bandung_regions()
+    kecamatan_names = {r.code: r.name for r in regions if r.level == "KECAMATAN"}
+    writer = _Writer(Random(seed + 1), word_lists(), kecamatan_names)
+    families = (
+        (_registry_rows(writer, h, members[h.id]), (h.kelurahan_code, h.kecamatan_code))
+        for h in chosen
+        if members[h.id]
+    )
+    return _write(path, families, writer, Random(seed + 2), dirty)
+
+
+_PPKS_LABELS = {code: label.upper() for code, label, _ in PPKS_TYPES}
+
+
+def _registry_rows(writer: _Writer, household: Any, citizens: list[Any]) -> list[list[str]]:
+    """The export rows of a registry household and its members, as the registry has them."""
+    rng = writer.rng
+    kecamatan = writer.kecamatan_text(household.kecamatan_code)
+    kelurahan = writer.kelurahan_text(household.kelurahan_code)
+    mother = full_name(rng, writer.lists, female=True).upper()
+    rows = []
+    for c in citizens:
+        label = _RELATIONSHIP_LABELS[c.relationship]
+        if c.relationship == "SPOUSE" and c.sex == "M":
+            label = "SUAMI"
+        rows.append(
+            [household.dtks_id, "JAWA BARAT", "KOTA BANDUNG", kecamatan, kelurahan,
+             household.address, "", household.rt, household.rw, household.kk_number, c.nik,
+             c.full_name, c.birth_date.isoformat(), rng.choice(_BIRTH_PLACES),
+             "PEREMPUAN" if c.sex == "F" else "LAKI-LAKI", mother, label, str(DATA_YEAR),
+             _PPKS_LABELS.get(c.ppks_code or "", "")]
+        )  # fmt: skip
+    return rows
+
+
+#: The sample in `partners/samples/`: the demo city's first households, 12 % dirty, and the
+#: month after at 15 % changed (rather than 2 %, so that 200 rows show every kind of change).
+SAMPLE_FILES = ("dtks-pmks-2026-11.txt", "dtks-pmks-2026-12.txt")
+
+
+async def write_demo_samples(url: str, folder: Path) -> tuple[ExportSummary, NextMonthSummary]:
+    """Write `SAMPLE_FILES` into `folder` from the registry at `url` (the city `hub demo`
+    seeds: `seed_city(url, citizens=3000, seed=1)`)."""
+    first, second = (folder / name for name in SAMPLE_FILES)
+    export = await write_registry_export(url, first, households=70, seed=10, dirty=0.12)
+    month = write_next_month(
+        first, second, seed=17, change=0.15, untouched=export.refused_household_lines
+    )
+    return export, month
 
 
 @dataclass
@@ -268,6 +376,18 @@ def _households(path: Path) -> Iterator[tuple[int, list[list[str]]]]:
             yield first, group
 
 
+def _niks_on(path: Path, lines: Collection[int]) -> set[str]:
+    """The NIKs of the rows of `path` on `lines`."""
+    if not lines:
+        return set()
+    niks = set()
+    for first, rows in _households(path):
+        for line, row in enumerate(rows, start=first):
+            if line in lines:
+                niks.add(row[_I["nomor_nik"]])
+    return niks
+
+
 def _number(serials: dict[str, int], prefix: str) -> str:
     """A new NIK or KK number with this 12-digit prefix: serials from 9001, which the
     synthetic city never reaches, so that no number is issued twice."""
@@ -292,9 +412,12 @@ def write_next_month(
     listed, a baby is born, a member moves into another family's KK, the family is issued a
     new KK number, or a grown child starts a household of their own (a new IDDTKS and KK).
     Households with a row on one of the `untouched` lines (those refused for a defect) are
-    copied as they are.
+    copied as they are, and so are the households whose members they list again: were the
+    first listing of a NIK to go, its repetition would be the only one, and the household
+    refused for it would be imported after all.
     """
     keep = set(untouched)
+    listed_again = _niks_on(source, keep)
     rng = Random(seed)
     lists = word_lists()
     summary = NextMonthSummary()
@@ -312,7 +435,10 @@ def write_next_month(
             summary.rows += len(rows)
 
         for first, rows in _households(source):
-            if keep and any(n in keep for n in range(first, first + len(rows))):
+            if keep and (
+                any(n in keep for n in range(first, first + len(rows)))
+                or any(r[_I["nomor_nik"]] in listed_again for r in rows)
+            ):
                 emit(rows)
                 continue
             if mover is not None:
