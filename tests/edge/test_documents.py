@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -329,3 +330,12 @@ async def test_the_memory_store_is_bounded_by_bytes() -> None:
     assert await store.get("a") is not None and await store.get("c") is not None
     await store.put("huge", "w" * 101)
     assert await store.get("huge") is None and len(store) == 2
+
+
+def test_the_ids_the_guides_quote_are_in_the_manifest() -> None:
+    ids = {entry["id"] for entry in json.loads(MANIFEST.read_bytes())["operations"]}
+    guides = MANIFEST.parents[2] / "partners"
+    for guide in ("README.md", "README.id.md"):
+        quoted = re.findall(r"sha256:([0-9a-f]{64})", (guides / guide).read_text())
+        assert quoted, guide
+        assert set(quoted) <= ids, f"partners/{guide} quotes an id the manifest does not have"
