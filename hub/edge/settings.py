@@ -25,9 +25,10 @@
 - `HUB_APQ_CACHE_BYTES`: the most text the in-memory APQ store keeps (least recently used
   documents go first); `HUB_APQ_TTL_SECONDS`: how long Redis keeps a registered document
   when `HUB_REDIS_URL` is set (every worker and hub on it shares the documents).
-- `HUB_TRUSTED_DOCUMENTS_ONLY`: roles (comma-separated, `*` for every role) that may run
-  only the trusted documents (the catalogue `schema/operations/`, see `hub.edge.documents`);
-  `HUB_TRUSTED_DOCUMENTS_FILE`: a manifest of one's own instead of the shipped one.
+- `HUB_TRUSTED_DOCUMENTS_ONLY`: roles (comma-separated; `*` for every client's role, the
+  tokenless `anonymous` only when named) that may run only the trusted documents (the
+  catalogue `schema/operations/`, see `hub.edge.documents`); `HUB_TRUSTED_DOCUMENTS_FILE`:
+  a manifest of one's own instead of the shipped one.
 
 This module builds on `hub.env` only; `hub.settings` nests it (no import circle).
 """
@@ -163,9 +164,13 @@ class EdgeSettings(HubSettings):
 
     def trusted_only(self, roles: tuple[str, ...]) -> bool:
         """True when a client with `roles` may run only trusted documents: one of its
-        roles is listed (a client is held to the strictest of its roles)."""
+        roles is listed (a client is held to the strictest of its roles). `*` lists every
+        client's role, not the tokenless `anonymous` (the citizens' tracking lookup), which
+        is held to the list only when named."""
         listed = self.trusted_documents_only
-        return bool(listed) and ("*" in listed or any(role in listed for role in roles))
+        if any(role in listed for role in roles):
+            return True
+        return "*" in listed and "anonymous" not in roles
 
     def max_cost_for(self, roles: tuple[str, ...]) -> int:
         """The most a request of a client with `roles` may cost: its roles' largest."""

@@ -16,12 +16,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from hub.audit.models import AuditEventRecord
+from hub.cli import app as cli
 from hub.db import create_engine, session_factory
 from hub.edge.apq import MemoryStore
 from hub.edge.documents import Catalogue
 from hub.edge.settings import EdgeSettings
+from hub.env import SettingsError
 from tests.support.api import Api, close_api, make_api
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -339,3 +342,29 @@ def test_the_ids_the_guides_quote_are_in_the_manifest() -> None:
         quoted = re.findall(r"sha256:([0-9a-f]{64})", (guides / guide).read_text())
         assert quoted, guide
         assert set(quoted) <= ids, f"partners/{guide} quotes an id the manifest does not have"
+
+
+def test_the_allow_list_setting() -> None:
+    edge = EdgeSettings.from_env({"HUB_TRUSTED_DOCUMENTS_ONLY": "lks_partner, opd_officer"})
+    assert edge.trusted_documents_only == {"lks_partner", "opd_officer"}
+    assert edge.trusted_only(("lks_partner",)) and edge.trusted_only(("auditor", "opd_officer"))
+    assert not edge.trusted_only(("auditor",)) and not EdgeSettings().trusted_only(("x",))
+    every = EdgeSettings.from_env({"HUB_TRUSTED_DOCUMENTS_ONLY": "*"})
+    assert every.trusted_only(("auditor",)) and not every.trusted_only(("anonymous",))
+    with pytest.raises(SettingsError, match="HUB_TRUSTED_DOCUMENTS_ONLY"):
+        EdgeSettings.from_env({"HUB_TRUSTED_DOCUMENTS_ONLY": "LKS Partner"})
+
+
+def test_hub_documents_export_writes_the_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "manifest.json"
+    done = CliRunner().invoke(cli, ["documents", "export", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes() == MANIFEST.read_bytes()
+    # A document that does not validate against the schema is refused, naming its file.
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "bad.graphql").write_text("query Bad { noSuchField }\n")
+    done = CliRunner().invoke(
+        cli, ["documents", "export", "--from", str(tmp_path / "ops"), "--out", str(out)]
+    )
+    assert done.exit_code == 1
+    assert "bad.graphql" in done.output and "noSuchField" in done.output
