@@ -209,10 +209,11 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Response:
         response = super().create_response(response_data, sub_response)
         status = None if isinstance(response_data, list) else _document_status(response_data)
-        if status is not None and not isinstance(response_data, list):  # (for mypy)
+        if status is not None:
             # The persisted-document protocols fix their statuses (Apollo's client retries
             # on a 200 PersistedQueryNotFound), whatever the media type asked for.
-            response = self._without_data(response, response_data, sub_response)
+            data = cast(GraphQLHTTPResponse, response_data)
+            response = self._without_data(response, data, sub_response)
             response.status_code = status
             return response
         if not isinstance(response_data, list) and _unauthenticated(response_data):
@@ -258,8 +259,8 @@ class HubGraphQL(GraphQL[Context, None]):
     def _without_data(
         self, response: Response, response_data: GraphQLHTTPResponse, sub_response: Response
     ) -> Response:
-        """Under application/graphql-response+json, a request refused before execution
-        has no `data` entry (GraphQL over HTTP)."""
+        """Under application/graphql-response+json (as `sub_response` remembers the client
+        asked), a request refused before execution has no `data` entry (GraphQL over HTTP)."""
         if not getattr(sub_response, "graphql_response_json", False):
             return response
         if response_data.get("data") is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -166,9 +167,12 @@ async def test_apq_follows_apollos_protocol(hub: Api) -> None:
             headers={**foundation.headers(), "accept": accept},
         )
         assert first.status_code == 200, first.text
+        assert first.headers["content-type"].startswith(accept)
         error = first.json()["errors"][0]
         assert error["message"] == "PersistedQueryNotFound"
         assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        # GraphQL over HTTP: no `data` entry under its own media type, `null` under JSON.
+        assert ("data" in first.json()) == (accept == "application/json")
     # 2. Hash and text: checked, stored, run.
     second = await send(foundation, query=document, extensions=apq(sha))
     assert second.status_code == 200
@@ -258,16 +262,19 @@ async def test_the_allow_list_admits_trusted_documents_only(allow_listed: Api) -
     assert "errors" not in (await send(agency, query=FREE)).json()
 
 
-async def test_the_audit_trail_names_the_document(
-    allow_listed: Api, city_database_url: str
+async def test_the_audit_trail_and_the_access_log_name_the_document(
+    allow_listed: Api, city_database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     foundation = allow_listed.as_("lks_partner")
-    by_id = await foundation.client.post(
-        "/graphql",
-        json={"documentId": f"sha256:{stats_id()}"},
-        headers={**foundation.headers(), "x-request-id": (ran := f"doc-{uuid.uuid4().hex}")},
-    )
+    with caplog.at_level(logging.INFO, logger="hub.access"):
+        by_id = await foundation.client.post(
+            "/graphql",
+            json={"documentId": f"sha256:{stats_id()}"},
+            headers={**foundation.headers(), "x-request-id": (ran := f"doc-{uuid.uuid4().hex}")},
+        )
     assert by_id.status_code == 200
+    (line,) = [r for r in caplog.records if getattr(r, "request_id", None) == ran]
+    assert getattr(line, "document", None) == stats_id()
     event = await trail(city_database_url, ran)
     assert (event.decision, event.document_sha256) == ("ALLOWED", stats_id())
     assert event.operation_name == "PublicStats"
@@ -368,3 +375,24 @@ def test_hub_documents_export_writes_the_manifest(tmp_path: Path) -> None:
     )
     assert done.exit_code == 1
     assert "bad.graphql" in done.output and "noSuchField" in done.output
+
+
+async def test_a_redis_that_does_not_answer_never_refuses_a_request(
+    city_database_url: str,
+) -> None:
+    # Nothing listens on port 1: every read is a miss and every write is dropped (logged).
+    edge = EdgeSettings(
+        rate_limits=False, cost_in_response=False, redis_url="redis://127.0.0.1:1/0"
+    )
+    api = await make_api(city_database_url, edge=edge)
+    try:
+        foundation = api.as_("lks_partner")
+        sha = sha256(FREE)
+        missed = await send(foundation, extensions=apq(sha))
+        assert (missed.status_code, codes(missed.json())) == (200, ["PERSISTED_QUERY_NOT_FOUND"])
+        ran = await send(foundation, query=FREE, extensions=apq(sha))
+        assert ran.status_code == 200 and "errors" not in ran.json(), ran.text
+        # Trusted documents need no store at all.
+        assert "errors" not in (await send(foundation, documentId=stats_id())).json()
+    finally:
+        await close_api(api)
