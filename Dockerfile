@@ -16,6 +16,7 @@ COPY pyproject.toml README.md requirements-prod.lock ./
 RUN /opt/hub/bin/pip install --no-cache-dir --require-hashes -r requirements-prod.lock
 COPY hub ./hub
 COPY policies ./policies
+COPY schema/operations/manifest.json ./schema/operations/manifest.json
 RUN /opt/hub/bin/pip install --no-cache-dir --no-deps .
 # GraphiQL's assets are package data (served by the hub, no CDN): fail the build without them.
 RUN /opt/hub/bin/python -c "from hub.graphql.graphiql import missing_assets as m; assert not m(), m()"

@@ -23,11 +23,15 @@ from hub.authz.policy import PolicyStore
 from hub.body_limit import BodyLimitMiddleware
 from hub.db import create_engine, ping, session_factory
 from hub.edge import metrics
+from hub.edge.apq import store_from_settings
+from hub.edge.documents import load_catalogue
 from hub.edge.headers import browser_middleware
 from hub.edge.http import EdgeLimitMiddleware
 from hub.edge.logs import AccessLogMiddleware
 from hub.edge.ratelimit import RateLimiter
+from hub.env import SettingsError
 from hub.events.realtime import Realtime
+from hub.graphql.documents import Documents
 from hub.graphql.graphiql import STATIC_PATH, static_files
 from hub.graphql.http import HubGraphQL
 from hub.graphql.schema import build_schema, operations_of
@@ -71,7 +75,16 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     if recorder is not None:
         recorder.writer.on_queue.append(metrics.AUDIT_QUEUE.set)
         recorder.writer.on_commit.append(metrics.AUDIT_BATCH.observe)
-    schema = build_schema(settings, limiter=limiter)
+    # Trusted documents (schema/operations/) and the APQ store (memory, or Redis).
+    document_store = store_from_settings(settings.edge) if settings.edge.apq else None
+    catalogue = load_catalogue(settings.edge.trusted_documents_file)
+    if settings.edge.trusted_documents_only and not len(catalogue):
+        raise SettingsError(
+            "HUB_TRUSTED_DOCUMENTS_ONLY names roles, but there is no manifest of trusted "
+            "documents: set HUB_TRUSTED_DOCUMENTS_FILE (`hub documents export` writes one)"
+        )
+    documents = Documents(catalogue, document_store, settings.edge)
+    schema = build_schema(settings, limiter=limiter, documents=documents)
     policies = PolicyStore(
         sessions, operations_of(schema), check_every=settings.policy_check_seconds
     )
@@ -123,6 +136,8 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
         await engine.dispose()
         if limiter is not None:
             await limiter.close()
+        if document_store is not None:
+            await document_store.close()
         if metrics.multiprocess_dir() is not None:
             # This worker's live gauges (pool, queue) stop counting in the sums.
             metrics.mark_process_dead()
@@ -168,6 +183,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
     app.state.policies = policies
     app.state.recorder = recorder
     app.state.limiter = limiter
+    app.state.documents = documents
     app.state.audit_engine = audit_engine
     app.state.realtime = realtime
     return app

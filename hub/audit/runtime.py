@@ -105,14 +105,21 @@ class AuditRecorder:
         return redact_variables(variables, pepper=self._pepper, personal_keys=self._personal_keys)
 
     def event(
-        self, *, document: str | None = None, variables: Any = None, **fields: Any
+        self,
+        *,
+        document: str | None = None,
+        document_sha256: str | None = None,
+        variables: Any = None,
+        **fields: Any,
     ) -> AuditEvent:
         """An `AuditEvent` from the raw document and variables (digested and redacted here).
 
-        `fields` are `AuditEvent`'s other fields (`occurred_at`, `decision`, `client_id`, …).
+        `document_sha256` names the document when its text is unknown (an APQ hash the hub
+        has not seen). `fields` are `AuditEvent`'s other fields (`occurred_at`, `decision`,
+        `client_id`, …).
         """
         return AuditEvent(
-            document_sha256=document_digest(document) if document is not None else None,
+            document_sha256=document_digest(document) if document is not None else document_sha256,
             variables=self.redact(variables) if variables is not None else None,
             **fields,
         )

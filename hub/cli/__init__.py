@@ -1,4 +1,5 @@
-"""The `hub` command: serve, demo, db, seed, schema, orgs, clients, policy, audit, import."""
+"""The `hub` command: serve, demo, db, seed, schema, documents, orgs, clients, policy, audit,
+import, connectors, keys."""
 
 from __future__ import annotations
 
@@ -164,7 +165,7 @@ def demo(
 
 
 def _register_domain_commands() -> None:
-    from hub.cli import audit, clients, connectors, imports, keys, orgs, policy
+    from hub.cli import audit, clients, connectors, documents, imports, keys, orgs, policy
     from hub.cli.seed import seed_command
 
     app.command("seed", help="Fill an empty registry with a deterministic synthetic Bandung.")(
@@ -177,6 +178,7 @@ def _register_domain_commands() -> None:
     app.add_typer(imports.app, name="import")
     app.add_typer(connectors.app, name="connectors")
     app.add_typer(keys.app, name="keys")
+    app.add_typer(documents.app, name="documents")
 
 
 _register_domain_commands()

@@ -20,6 +20,15 @@
 - `HUB_CORS_ORIGINS`: browser origins allowed to call the hub (comma-separated or JSON).
 - `HUB_LOG_FORMAT`: `json` (default: one JSON object a line) or `text`.
 - `HUB_HSTS_SECONDS`: `Strict-Transport-Security` max-age on HTTPS requests (0: none).
+- `HUB_APQ`: `on` (default) or `off`: Apollo's automatic persisted queries (a client sends
+  a document's hash, and its text once when the hub does not know it yet).
+- `HUB_APQ_CACHE_BYTES`: the most text the in-memory APQ store keeps (least recently used
+  documents go first); `HUB_APQ_TTL_SECONDS`: how long Redis keeps a registered document
+  when `HUB_REDIS_URL` is set (every worker and hub on it shares the documents).
+- `HUB_TRUSTED_DOCUMENTS_ONLY`: roles (comma-separated; `*` for every client's role, the
+  tokenless `anonymous` only when named) that may run only the trusted documents (the
+  catalogue `schema/operations/`, see `hub.edge.documents`); `HUB_TRUSTED_DOCUMENTS_FILE`:
+  a manifest of one's own instead of the shipped one.
 
 This module builds on `hub.env` only; `hub.settings` nests it (no import circle).
 """
@@ -27,7 +36,9 @@ This module builds on `hub.env` only; `hub.settings` nests it (no import circle)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from limits import parse_many
@@ -46,6 +57,9 @@ DEFAULT_ROLE_RATE_LIMITS = {
     "dinsos_admin": "17000/10 seconds",
     "auditor": "8500/10 seconds",
 }
+
+
+_ROLE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def _limit_text(name: str, value: str) -> str:
@@ -81,8 +95,13 @@ class EdgeSettings(HubSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     hsts_seconds: int = Field(default=31_536_000, ge=0, le=2 * 31_536_000)
     log_format: Literal["json", "text"] = "json"
+    apq: bool = True
+    apq_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0, le=4 * 1024**3)
+    apq_ttl_seconds: int = Field(default=86_400, ge=1, le=365 * 86_400)
+    trusted_documents_only: Annotated[frozenset[str], NoDecode] = frozenset()
+    trusted_documents_file: Path | None = None
 
-    @field_validator("rate_limits", "cost_in_response", mode="before")
+    @field_validator("rate_limits", "cost_in_response", "apq", mode="before")
     @classmethod
     def _switch(cls, value: Any, info: Any) -> Any:
         if isinstance(value, bool):
@@ -129,6 +148,29 @@ class EdgeSettings(HubSettings):
                     "https://partner.example.org, comma-separated"
                 )
         return [origin.rstrip("/") for origin in value]
+
+    @field_validator("trusted_documents_only", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [role.strip() for role in value.split(",") if role.strip()]
+        for role in value:
+            if role != "*" and not _ROLE.fullmatch(role):
+                raise ValueError(
+                    f"HUB_TRUSTED_DOCUMENTS_ONLY holds {role!r}; accepted: role names such as "
+                    "lks_partner,opd_officer (comma-separated), or * for every role"
+                )
+        return frozenset(value)
+
+    def trusted_only(self, roles: tuple[str, ...]) -> bool:
+        """True when a client with `roles` may run only trusted documents: one of its
+        roles is listed (a client is held to the strictest of its roles). `*` lists every
+        client's role, not the tokenless `anonymous` (the citizens' tracking lookup), which
+        is held to the list only when named."""
+        listed = self.trusted_documents_only
+        if any(role in listed for role in roles):
+            return True
+        return "*" in listed and "anonymous" not in roles
 
     def max_cost_for(self, roles: tuple[str, ...]) -> int:
         """The most a request of a client with `roles` may cost: its roles' largest."""

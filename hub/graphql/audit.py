@@ -14,7 +14,8 @@
   fails closed rather than answer a read it cannot account for.
 
 The event says who asked (client, organisation, roles, token, address), why (purpose),
-what (operation, SHA-256 of the document, variables with personal values as keyed
+what (operation, SHA-256 of the document: a trusted document's id or the APQ hash when
+the request named one, variables with personal values as keyed
 hashes), the decision (refusals by the policy are DENIED, with the code and permission),
 which citizens' personal fields the response carried in full (and, for registry writes,
 whose records it changed: `write:<field>`), its size and duration.
@@ -43,7 +44,14 @@ logger = logging.getLogger("hub.graphql")
 
 #: Error codes that mean the hub refused the caller (the event's decision is DENIED).
 REFUSALS = frozenset(
-    {"FORBIDDEN", "PURPOSE_REQUIRED", "BAD_PURPOSE", "UNAUTHENTICATED", "RATE_LIMITED"}
+    {
+        "FORBIDDEN",
+        "PURPOSE_REQUIRED",
+        "BAD_PURPOSE",
+        "UNAUTHENTICATED",
+        "RATE_LIMITED",
+        "DOCUMENT_NOT_TRUSTED",
+    }
 )
 
 
@@ -208,6 +216,9 @@ class RecordAndCommit(SchemaExtension):
             operation_type=operation_type,
             operation_name=execution.operation_name or _root_fields(data),
             document=execution.query,
+            # A trusted document's id or an APQ hash is its text's digest: the two agree
+            # when the text was found; the id alone names what was asked when it was not.
+            document_sha256=context.document_id,
             variables=execution.variables or None,
             # Citizens whose data the response carried, and those a mutation wrote about.
             citizens=merge_accesses(citizens + context.personal_writes.snapshot()),

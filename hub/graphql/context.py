@@ -77,6 +77,8 @@ class Context:
     fanout: Fanout | None = None
     #: The document's static cost and the caller's limit (`hub.graphql.cost`).
     cost: Any = None
+    #: The trusted document's id or the APQ hash the request named (`hub.graphql.documents`).
+    document_id: str | None = None
     #: Root fields resolve concurrently, but one session runs one statement at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)

@@ -5,8 +5,10 @@ answer), what strawberry would otherwise raise past the extensions as a bare HTT
 a mutation over GET (`METHOD_NOT_ALLOWED`), several operations and no `operationName`
 (`OPERATION_NAME_REQUIRED`), an unknown `operationName` (`UNKNOWN_OPERATION`). It refuses
 bad strings (`hub.graphql.hygiene`) and cancels an execution past its wall-clock budget
-(`REQUEST_TIMEOUT`). `CodedErrors` gives graphql-core's parse and validation errors the
-codes clients match on, and drops "Did you mean …" when suggestions are off.
+(`REQUEST_TIMEOUT`). Before all of it, `hub.graphql.documents` resolves a trusted
+document's id or an APQ hash into the text. `CodedErrors` gives graphql-core's parse and
+validation errors the codes clients match on, and drops "Did you mean …" when suggestions
+are off.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class EdgeSchema(strawberry.Schema):
     request_timeout_seconds: float = 30.0
     #: Runs last before execution (the cost and rate limits, `hub.graphql.cost.Admission`).
     admission: Any = None
+    #: Runs first: which document the request names (`hub.graphql.documents.Documents`).
+    documents: Any = None
 
     async def _prepare_operation_async(
         self, context: ExecutionContext, extensions_runner: Any
@@ -68,6 +72,10 @@ class EdgeSchema(strawberry.Schema):
                     for path in unreadable[:10]
                 ],
             )
+        if self.documents is not None:
+            unresolved: PreExecutionError | None = await self.documents.resolve(context)
+            if unresolved is not None:
+                return unresolved
         try:
             failed: PreExecutionError | None = await super()._prepare_operation_async(
                 context, extensions_runner
@@ -101,8 +109,12 @@ class EdgeSchema(strawberry.Schema):
         if problems:
             return PreExecutionError(data=None, errors=problems)
         if self.admission is not None:
-            admitted: PreExecutionError | None = await self.admission(self._schema, context)
-            return admitted
+            refused: PreExecutionError | None = await self.admission(self._schema, context)
+            if refused is not None:
+                return refused
+        if self.documents is not None:
+            # Admitted: now a text sent with its APQ hash may be stored (never before).
+            await self.documents.register(context)
         return None
 
     def _unnamed_operation(self, context: ExecutionContext) -> PreExecutionError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import orjson
 from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from hub.db import request_session
 from hub.events.connection import ANONYMOUS, Connections, stop_watching
 from hub.events.fanout import Fanout
 from hub.graphql.context import Context
+from hub.graphql.documents import DOCUMENT_ID_STATE, STATUS_OF_CODE
 from hub.graphql.edge import UNREADABLE_STATE
 from hub.graphql.graphiql import graphiql_page
 from hub.graphql.hygiene import clean_surrogates
@@ -176,8 +178,20 @@ class HubGraphQL(GraphQL[Context, None]):
             request_data.variables = clean_surrogates(request_data.variables, "variables", found)
             if found:
                 setattr(request.state, UNREADABLE_STATE, found)
+            sent = await _document_id_sent(request)
+            if sent is not None:
+                setattr(request.state, DOCUMENT_ID_STATE, sent)
         return await super().execute_operation(
             request, request_adapter, request_data, *args, **kwargs
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming its document by id or hash carries no `query`, yet is no page load.
+        params = request.query_params
+        return (
+            "documentId" not in params
+            and "extensions" not in params
+            and super().should_render_graphql_ide(request)
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -194,6 +208,14 @@ class HubGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        status = None if isinstance(response_data, list) else _document_status(response_data)
+        if status is not None:
+            # The persisted-document protocols fix their statuses (Apollo's client retries
+            # on a 200 PersistedQueryNotFound), whatever the media type asked for.
+            data = cast(GraphQLHTTPResponse, response_data)
+            response = self._without_data(response, data, sub_response)
+            response.status_code = status
+            return response
         if not isinstance(response_data, list) and _unauthenticated(response_data):
             # A request without a token asked for more than trackRequest: RFC 6750's answer.
             response.status_code = 401
@@ -228,14 +250,48 @@ class HubGraphQL(GraphQL[Context, None]):
         # has no `data` entry and a 4xx status under application/graphql-response+json.
         errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
         if response_data.get("data") is None and errors and not any(e.get("path") for e in errors):
-            response_data = {k: v for k, v in response_data.items() if k != "data"}  # type: ignore[assignment]
-            encoded = self.encode_json(response_data)
-            response.body = encoded.encode() if isinstance(encoded, str) else encoded
-            response.headers["content-length"] = str(len(response.body))
+            response = self._without_data(response, response_data, sub_response)
             if response.status_code == 200:  # a 405 above stays a 405
                 response.status_code = 400
         response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
         return response
+
+    def _without_data(
+        self, response: Response, response_data: GraphQLHTTPResponse, sub_response: Response
+    ) -> Response:
+        """Under application/graphql-response+json (as `sub_response` remembers the client
+        asked), a request refused before execution has no `data` entry (GraphQL over HTTP)."""
+        if not getattr(sub_response, "graphql_response_json", False):
+            return response
+        if response_data.get("data") is None:
+            trimmed = {k: v for k, v in response_data.items() if k != "data"}
+            encoded = self.encode_json(trimmed)
+            response.body = encoded.encode() if isinstance(encoded, str) else encoded
+            response.headers["content-length"] = str(len(response.body))
+        response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
+        return response
+
+
+def _document_status(response_data: GraphQLHTTPResponse) -> int | None:
+    """The status the persisted-document protocols give this refusal, if it is one."""
+    errors: list[dict[str, Any]] = response_data.get("errors") or []  # type: ignore[assignment]
+    if response_data.get("data") is not None or len(errors) != 1:
+        return None
+    return STATUS_OF_CODE.get(str((errors[0].get("extensions") or {}).get("code")))
+
+
+async def _document_id_sent(request: Request) -> Any:
+    """The request's `documentId` (query string on GET, JSON body on POST), if any."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    body = await request.body()  # read already by the view: cached
+    if b'"documentId"' not in body:
+        return None  # the common case, without decoding the JSON twice
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return data.get("documentId") if isinstance(data, dict) else None
 
 
 def _unauthenticated(response_data: GraphQLHTTPResponse) -> bool:

@@ -75,6 +75,8 @@ class MeasureRequests(SchemaExtension):
                     "outcome": outcome,
                     "codes": sorted({str((e.extensions or {}).get("code")) for e in errors}),
                     "cost": cost.requested if cost is not None else None,
+                    # The trusted document's id or APQ hash (a digest, never the text).
+                    "document": getattr(context, "document_id", None),
                 },
             )
 

@@ -41,6 +41,7 @@ from hub.federation.subgraph import Subgraph
 from hub.graphql.audit import RecordAndCommit
 from hub.graphql.context import Context
 from hub.graphql.cost import Admission, ReportCost
+from hub.graphql.documents import Documents
 from hub.graphql.edge import CodedErrors, EdgeSchema
 from hub.graphql.errors import is_expected
 from hub.graphql.limits import document_limits
@@ -216,9 +217,12 @@ class HubSchema(EdgeSchema, Subgraph):
         return None
 
 
-def build_schema(settings: Settings, *, limiter: RateLimiter | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, *, limiter: RateLimiter | None = None, documents: Documents | None = None
+) -> strawberry.Schema:
     """The schema with the limits of `settings` applied before execution; `limiter`
-    charges each document's cost to its client (`hub.graphql.cost`)."""
+    charges each document's cost to its client (`hub.graphql.cost`); `documents` resolves
+    trusted documents' ids and APQ hashes (`hub.graphql.documents`)."""
     # The limit rules are built once: ValidationCache keys its entries by the rule classes,
     # and strawberry's limiter extensions would make new ones for every request (measured:
     # 8 ms of validation per request instead of a cache hit). Ours also cost time linear in
@@ -254,6 +258,7 @@ def build_schema(settings: Settings, *, limiter: RateLimiter | None = None) -> s
     )
     schema.request_timeout_seconds = settings.request_timeout_seconds
     schema.admission = Admission(settings, limiter)
+    schema.documents = documents
     return schema
 
 

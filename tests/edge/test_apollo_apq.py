@@ -1,0 +1,105 @@
+"""Apollo Client's PersistedQueryLink, from Node, against a live hub on loopback: the first
+request sends the hash alone and gets PersistedQueryNotFound, the link retries with the
+text and succeeds; a second run (another process, so no client-side memory) sends the
+hash alone and is answered, over POST and over GET."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from hub.audit.models import AuditEventRecord
+from hub.db import create_engine, session_factory
+from tests.support.identities import bearer, load_identities
+from tests.support.partners import live_hub
+
+NODE = shutil.which("node")
+NPM = shutil.which("npm")
+PROJECT = Path(__file__).parent / "apollo"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(NODE is None or NPM is None, reason="Node.js 20 and npm are not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def installed() -> None:
+    """Apollo Client exactly as the committed lock names it (`.ci/run` does this first)."""
+    assert NPM is not None
+    if not (PROJECT / "node_modules" / "@apollo" / "client").is_dir():
+        subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=PROJECT, check=True)
+
+
+def run_apollo(base_url: str, authorization: str, *, get: bool = False) -> dict[str, Any]:
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, "apq.mjs"],
+        cwd=PROJECT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HUB_URL": base_url,
+            "HUB_AUTHORIZATION": authorization,
+            "APQ_GET": "1" if get else "0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def graphql_events(database_url: str, client_id: str) -> list[tuple[str, str | None]]:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = await session.execute(
+                select(AuditEventRecord.decision, AuditEventRecord.reason)
+                .where(AuditEventRecord.client_id == client_id)
+                .where(AuditEventRecord.kind == "GRAPHQL")
+                .order_by(AuditEventRecord.seq)
+            )
+            return [(d, r) for d, r in rows.all()]
+    finally:
+        await engine.dispose()
+
+
+async def test_apollo_clients_persisted_query_link(
+    fresh_city_database_url: str, installed: None
+) -> None:
+    url = fresh_city_database_url
+    identity = (await load_identities(url))["lks_partner"]
+    async with live_hub(url) as hub:
+        authorization = bearer(hub.app.state.auth, identity)
+        first = run_apollo(hub.base_url, authorization)
+        assert first["error"] is None
+        assert first["data"]["me"]["clientId"] == identity.client_id
+        # The hash alone (200, PersistedQueryNotFound), then the hash with the text.
+        requests = first["requests"]
+        assert [(r["withText"], r["status"]) for r in requests] == [(False, 200), (True, 200)]
+        sha = requests[0]["hash"]
+        assert len(sha) == 64 and requests[1]["hash"] == sha
+        # A new process: the hash alone is enough now, by POST and by GET.
+        second = run_apollo(hub.base_url, authorization)
+        assert second["data"] == first["data"]
+        hash_only = {"hash": sha, "withText": False, "status": 200}
+        assert second["requests"] == [{"method": "POST", **hash_only}]
+        by_get = run_apollo(hub.base_url, authorization, get=True)
+        assert by_get["data"] == first["data"]
+        assert by_get["requests"] == [{"method": "GET", **hash_only}]
+    # The hub's side: four requests, the first refused as not found, three answered.
+    assert await graphql_events(url, identity.client_id) == [
+        ("DENIED", "errors: PERSISTED_QUERY_NOT_FOUND"),
+        ("ALLOWED", None),
+        ("ALLOWED", None),
+        ("ALLOWED", None),
+    ]
