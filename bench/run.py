@@ -24,14 +24,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bench import dataset, environment, profiling, report
-from bench.campaign import load_phase
+from bench import dataset, environment, peer, profiling, report
+from bench.campaign import PeerPlan, load_phase
 from bench.fixtures import Fixtures, prepare_fixtures
 from bench.inprocess import measure_in_process
 from bench.load import INSTALL_HINT, LoadError, wrk_path
 from bench.options import BENCH_DIR, Options, log, parse
-from bench.scenarios import FEED_SMALL_PAGE, LKS_NEEDS_FEED, by_name
-from bench.servers import free_port
+from bench.peer import PEER_SCENARIOS
+from bench.scenarios import FEED_SMALL_PAGE, LKS_NEEDS_FEED, Scenario, by_name
+from bench.servers import Ports, ServerError, free_port
 from hub.auth.keys import FileKeyStore
 from hub.graphql.schema import build_schema
 from hub.settings import Settings, SettingsError
@@ -115,6 +116,9 @@ def _measure(
             "HUB_ISSUER": port_issuer,
             "HUB_VAR_DIR": str(workdir / "var"),
             "HUB_LOG_LEVEL": "warning",
+            # The per-client cost limits (hub.edge) would answer most of the benchmark's
+            # requests with 429 within a second: the run measures serving, not refusing.
+            "HUB_RATE_LIMITS": "off",
             **_secret_files(workdir),
         }
         # Authorization off is refused in production: the comparison server runs as
@@ -136,6 +140,7 @@ def _measure(
                 "warmup_s": options.warmup,
                 "concurrency": options.concurrency,
                 "workers": options.workers,
+                "port_base": options.port_base,
                 "server": "uvicorn --factory bench.server:create_bench_app, no access log",
                 "hub_env": {k: v for k, v in env.items() if not k.endswith("_FILE")},
                 "off_env": {**OFF_SWITCHES, "HUB_ENV": "development"},
@@ -209,13 +214,63 @@ def _measure(
             else:
                 log("profile skipped: pyinstrument is not installed (pip install pyinstrument)")
                 result["profile"] = {"skipped": "pyinstrument is not installed"}
-        log(f"load: {options.duration} s per measurement at concurrency {options.concurrency}")
-        load_phase(options, workdir, env, off_env if compare else None, active, fixtures, result)
+        peer_plan = _peer_plan(options, active, result)
+        log(
+            f"load: {options.duration} s per measurement at concurrency {options.concurrency}, "
+            f"workers {options.workers}"
+        )
+        ports = Ports(options.port_base)
+        result["phases"] = {}
+        for workers in options.workers:
+            result["phases"][str(workers)] = load_phase(
+                options,
+                workdir,
+                env,
+                off_env if compare else None,
+                active,
+                fixtures,
+                workers=workers,
+                ports=ports,
+                peer_plan=peer_plan,
+            )
+        _adopt_primary_phase(result, options.primary_workers)
     result["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["comparisons"] = report.comparisons(result)
     result["targets"] = report.targets(result)
     return result
+
+
+def _peer_plan(options: Options, active: list[Scenario], result: dict[str, Any]) -> PeerPlan | None:
+    """The peer's part of the run, or None (and why, in `result["peer"]`)."""
+    answered = {s.name: PEER_SCENARIOS[s.name] for s in active if s.name in PEER_SCENARIOS}
+    reason = None if options.peer else "not asked for (--no-peer)"
+    reason = reason or peer.unavailable(options.database_url)
+    if reason is None and not answered:
+        reason = "none of the chosen scenarios has a peer document"
+    if reason is not None:
+        log(f"peer (PostGraphile 5) skipped: {reason}")
+        result["peer"] = {"status": "skipped", "reason": reason}
+        return None
+    result["peer"] = {
+        "status": "ran",
+        "versions": peer.versions(),
+        "server": "node bench/peer/server.mjs (node:cluster, SCHED_NONE: workers accept on one "
+        "port), read-only connections, pool of 20 per process",
+        "differences": {name: s.difference for name, s in answered.items()},
+    }
+    return PeerPlan(database_url=options.database_url, scenarios=answered)
+
+
+def _adopt_primary_phase(result: dict[str, Any], workers: int) -> None:
+    """The main table and the targets describe the phase with `workers` processes."""
+    phase = result["phases"][str(workers)]
+    result["settings"]["primary_workers"] = workers
+    result["floor"] = phase["floor"]
+    for name, runs in phase["scenarios"].items():
+        result["scenarios"][name].update(runs)
+    result["memory"] = phase["memory"]
+    result["server_logs"] = phase["server_logs"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
+    except ServerError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 3
     except dataset.DatasetError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
