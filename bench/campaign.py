@@ -292,7 +292,7 @@ def load_phase(
         server.name: {
             "lines": server.log_lines(),
             "exceptions": server.log_exceptions(since=0),
-            "tail": server.log_tail(LOG_TAIL_LINES),
+            "tail": [line[:LOG_LINE_CHARS] for line in server.log_tail(LOG_TAIL_LINES)],
         }
         for server in servers
     }
@@ -301,5 +301,7 @@ def load_phase(
 
 #: How much of a server's log the results keep.
 LOG_TAIL_LINES = 30
+#: A logged SQL statement can be megabytes long (an IN list of every id): cut each line.
+LOG_LINE_CHARS = 400
 #: Logged when wrk closes its connections at the end of a run: not a failure of the hub.
 BENIGN_EXCEPTIONS = frozenset({"starlette.requests.ClientDisconnect"})
