@@ -4,13 +4,15 @@
     .venv/bin/python -m bench.run --quick --citizens 20000
     .venv/bin/python -m bench.run --database-url sqlite+aiosqlite:///var/bench.db --citizens 300
 
-Steps: build or reuse the city (`bench.dataset`); create the benchmark clients and pick the
-scenarios' parameters (`bench.fixtures`); count SQL statements per request in process
-(`bench.inprocess`) and profile the feed (`bench.profiling`); start the hub as production
-runs it (uvicorn, several workers, HUB_ENV=production, a signing key made for the run) and
-a second one with authorization and audit switched off; drive both, and the floor, with
-wrk at each concurrency, interleaved so that drift on the machine hits all alike; write the
-results as JSON under bench/results/ and a table into bench/README.md.
+Steps: build, resume or reuse the city (`bench.dataset`); create the benchmark clients and
+pick the scenarios' parameters (`bench.fixtures`); count SQL statements per request in
+process (`bench.inprocess`) and profile the feed (`bench.profiling`); then, once per worker
+count (`--workers 1,2`), start the hub as production runs it (uvicorn, HUB_ENV=production, a
+signing key made for the run), a second one with authorization and audit switched off, and
+the peer, PostGraphile 5 (`bench.peer`, when Node and its packages are there), check that
+the peer returns the hub's records, and drive them all, and the floor, with wrk at each
+concurrency, interleaved so that drift on the machine hits all alike; write the results as
+JSON under bench/results/ and a table into bench/README.md.
 """
 
 from __future__ import annotations
