@@ -20,6 +20,10 @@ const port = Number(process.env.PEER_PORT || 5600);
 const workers = Number(process.env.PEER_WORKERS || 1);
 // The hub's engine: a pool of 10 plus 10 overflow per worker (hub/db.py).
 const poolMax = Number(process.env.PEER_POOL_MAX || 20);
+// Idle connections close after a second (node-postgres keeps them 10 s by default): the
+// servers share one PostgreSQL, and the next measurement must not find its connections
+// taken by the previous one's idle pool.
+const idleMillis = Number(process.env.PEER_POOL_IDLE_MS || 1000);
 
 if (!databaseUrl) {
   console.error("PEER_DATABASE_URL is required (postgres://user@host:port/database)");
@@ -41,7 +45,7 @@ const preset = {
     makePgService({
       connectionString: readOnly(databaseUrl),
       schemas: ["public"],
-      poolConfig: { max: poolMax },
+      poolConfig: { max: poolMax, idleTimeoutMillis: idleMillis },
     }),
   ],
   grafserv: { graphqlPath: "/graphql", graphiql: false, watch: false },
@@ -70,11 +74,11 @@ async function serve() {
 if (workers > 1 && cluster.isPrimary) {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   for (let i = 0; i < workers; i += 1) cluster.fork();
+  let stopping = false;
   cluster.on("exit", (worker, code, signal) => {
     console.error(`peer worker ${worker.process.pid} exited (${signal || code})`);
     if (!stopping) process.exit(1);
   });
-  let stopping = false;
   const stop = () => {
     stopping = true;
     for (const worker of Object.values(cluster.workers)) worker.process.kill("SIGTERM");
