@@ -37,8 +37,14 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
 # City-scale benchmark on PostgreSQL (not part of `make test`): see bench/README.md.
-bench: $(STAMP)
+# PostGraphile, the peer it is measured against, comes from bench/peer's npm lock when npm is
+# there; without it the run skips the peer and says so.
+bench: $(STAMP) bench/peer/node_modules/.package-lock.json
 	$(BIN)/python -m bench.run
+
+bench/peer/node_modules/.package-lock.json: bench/peer/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix bench/peer --no-audit --no-fund; \
+	else echo "bench: npm is not installed: the PostGraphile peer will be skipped"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub tests bench partners

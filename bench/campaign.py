@@ -1,15 +1,18 @@
 """The load phase: the servers under test, warmed and driven by wrk, level by level.
 
-Two servers run side by side (the production-configured hub, and the hub with
-authorization and audit off); at each concurrency the floor, the hub and the hub without
-those layers are measured one after another, so that drift on a shared machine hits all of
-them alike. Before each measurement the harness waits for the previous queue to drain.
+Three servers run side by side (the production-configured hub, the hub with authorization
+and audit off, and the peer, PostGraphile 5, when it can run); at each concurrency the
+floor, the hub, the hub without those layers and the peer are measured one after another,
+so that drift on a shared machine hits all of them alike. Before each measurement the
+harness waits for the previous queue to drain. The whole phase runs once per worker count
+(`--workers 1,2`): every server gets that many processes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,9 @@ from bench.fixtures import Fixtures
 from bench.floor import FLOOR_PATH
 from bench.load import LoadError, Target, run_wrk
 from bench.options import Options, log
+from bench.peer import PeerScenario, PeerServer, compare, peer_env
 from bench.scenarios import Scenario
-from bench.servers import HubServer, MemorySampler, free_port, settle
+from bench.servers import HubServer, MemorySampler, Ports, settle
 from hub.auth.keys import FileKeyStore, SigningKeys
 from hub.auth.tokens import AccessTokens
 from hub.settings import AuthSettings
@@ -144,16 +148,73 @@ class Measurements:
         )
 
 
-def _start(name: str, env: dict[str, str], options: Options, workdir: Path) -> HubServer:
+def _start(name: str, env: dict[str, str], workers: int, workdir: Path, ports: Ports) -> HubServer:
     server = HubServer(
         name=name,
-        port=free_port(),
+        port=ports.take(name),
         env=env,
-        workers=options.workers,
-        log_path=workdir / f"{name}.log",
+        workers=workers,
+        log_path=workdir / f"{name}-{workers}w.log",
     )
     server.start()
     return server
+
+
+@dataclass(frozen=True, slots=True)
+class PeerPlan:
+    """The peer's part of a run: its database, and the hub scenarios it answers."""
+
+    database_url: str
+    scenarios: dict[str, PeerScenario]
+
+
+def _start_peer(plan: PeerPlan, workers: int, workdir: Path, ports: Ports) -> PeerServer:
+    port = ports.take("peer")
+    server = PeerServer(
+        name="peer",
+        port=port,
+        env=peer_env(plan.database_url, port, workers),
+        workers=workers,
+        log_path=workdir / f"peer-{workers}w.log",
+    )
+    server.start()
+    return server
+
+
+def _peer_parity(
+    plan: PeerPlan,
+    peer: PeerServer,
+    main: HubServer,
+    active: list[Scenario],
+    fixtures: Fixtures,
+    bearer: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """For each scenario the peer answers: whether it returns the hub's records."""
+    parity = {}
+    for scenario in active:
+        counterpart = plan.scenarios.get(scenario.name)
+        if counterpart is None:
+            continue
+        target = _target(scenario, fixtures, bearer)
+        headers = {k: v for k, v in target.headers.items() if k != "Content-Type"}
+        try:
+            checked = compare(
+                counterpart,
+                main.base_url,
+                target.bodies,
+                headers,
+                peer.base_url,
+                counterpart.bodies(fixtures, scenario.document()),
+            )
+        except (OSError, ValueError, KeyError) as error:
+            checked = {"same": False, "error": f"{type(error).__name__}: {error}"}
+        parity[scenario.name] = checked
+        if checked["same"]:
+            what = f"{checked.get('ids', '')} ids".strip() if "ids" in checked else "profiles"
+            log(f"peer parity {scenario.name}: same {what} as the hub")
+        else:
+            log(f"warning: peer parity {scenario.name} failed, not measured: {checked}")
+    return parity
 
 
 def load_phase(
@@ -163,17 +224,27 @@ def load_phase(
     off_env: dict[str, str] | None,
     active: list[Scenario],
     fixtures: Fixtures,
-    result: dict[str, Any],
-) -> None:
-    """Start the servers, warm them, measure every scenario at every level, stop them.
+    *,
+    workers: int,
+    ports: Ports,
+    peer_plan: PeerPlan | None,
+) -> dict[str, Any]:
+    """Start the servers with `workers` processes each, warm them, measure, stop them.
 
-    Fills `result["floor"]`, `result["scenarios"][name]["runs" | "off"]` and
-    `result["memory"]`.
+    Returns the phase: `floor.runs`, `scenarios[name].runs | off | peer` (by concurrency),
+    the peer's parity check, `memory` and `server_logs`.
     """
+    ports.reset()
     bearer = _tokens(env, fixtures)
-    main = _start("hub", env, options, workdir)
-    off = _start("hub_off", off_env, options, workdir) if off_env is not None else None
-    servers = [s for s in (main, off) if s is not None]
+    phase: dict[str, Any] = {
+        "workers": workers,
+        "floor": {"runs": {}},
+        "scenarios": {scenario.name: {} for scenario in active},
+    }
+    main = _start("hub", env, workers, workdir, ports)
+    off = _start("hub_off", off_env, workers, workdir, ports) if off_env is not None else None
+    peer = _start_peer(peer_plan, workers, workdir, ports) if peer_plan is not None else None
+    servers = [s for s in (main, off, peer) if s is not None]
     measurements = Measurements(options, workdir, servers)
     try:
         for server in servers:
@@ -181,40 +252,56 @@ def load_phase(
             log(f"{server.name} ready on {server.base_url}, workers {server.worker_pids()}")
         floor = _floor_target(fixtures)
         plan: list[tuple[str, str, HubServer, Target]] = [("floor", "runs", main, floor)]
+        if peer is not None and peer_plan is not None:
+            phase["peer_parity"] = _peer_parity(peer_plan, peer, main, active, fixtures, bearer)
         for scenario in active:
             target = _target(scenario, fixtures, bearer)
             plan.append((scenario.name, "runs", main, target))
             if off is not None and scenario.compare_off:
                 plan.append((scenario.name, "off", off, target))
+            if peer is not None and phase["peer_parity"].get(scenario.name, {}).get("same"):
+                assert peer_plan is not None
+                counterpart = peer_plan.scenarios[scenario.name]
+                peer_target = Target(
+                    method="POST",
+                    path="/graphql",
+                    headers={"Content-Type": "application/json"},
+                    bodies=counterpart.bodies(fixtures, scenario.document()),
+                )
+                plan.append((scenario.name, "peer", peer, peer_target))
         with MemorySampler(servers):
             for name, variant, server, target in plan:
                 measurements.warm(server, target, f"{name}-{variant}")
             for c in options.concurrency:
                 for name, variant, server, target in plan:
-                    label = name if variant == "runs" else f"{name} (off)"
-                    measured = measurements.measure(server, target, label, c)
+                    label = name if variant == "runs" else f"{name} ({variant})"
+                    measured = measurements.measure(server, target, f"{label} {workers}w", c)
                     if name == "floor":
-                        result["floor"]["runs"][str(c)] = measured
+                        phase["floor"]["runs"][str(c)] = measured
                     else:
-                        result["scenarios"][name].setdefault(variant, {})[str(c)] = measured
+                        phase["scenarios"][name].setdefault(variant, {})[str(c)] = measured
     finally:
         for server in servers:
             server.stop()
-    result["memory"] = {
+    phase["memory"] = {
         "hub": main.memory_report(),
         "hub_off": off.memory_report() if off is not None else None,
+        "peer": peer.memory_report() if peer is not None else None,
     }
-    result["server_logs"] = {
+    phase["server_logs"] = {
         server.name: {
             "lines": server.log_lines(),
             "exceptions": server.log_exceptions(since=0),
-            "tail": server.log_tail(LOG_TAIL_LINES),
+            "tail": [line[:LOG_LINE_CHARS] for line in server.log_tail(LOG_TAIL_LINES)],
         }
         for server in servers
     }
+    return phase
 
 
 #: How much of a server's log the results keep.
 LOG_TAIL_LINES = 30
+#: A logged SQL statement can be megabytes long (an IN list of every id): cut each line.
+LOG_LINE_CHARS = 400
 #: Logged when wrk closes its connections at the end of a run: not a failure of the hub.
 BENIGN_EXCEPTIONS = frozenset({"starlette.requests.ClientDisconnect"})

@@ -2,9 +2,10 @@
 
 `ensure_city(url, citizens=N)` migrates the database named by `url` (creating it first on a
 PostgreSQL server), seeds it with `hub.synthetic.seed_city` when it is empty, and reuses it
-when it already holds exactly `N` citizens. A database holding another number is refused,
-unless `reseed=True`, which drops and recreates it: the harness never deletes data it was
-not asked to.
+when it already holds exactly `N` citizens from a finished seed. A seed cut short (fewer
+citizens, or the last step not run) is resumed. A database holding more is refused, unless
+`reseed=True`, which drops and recreates it: the harness never deletes data it was not
+asked to.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hub.db import create_engine
 from hub.migrations import upgrade
 from hub.registry.models import Citizen
-from hub.synthetic import seed_city
+from hub.synthetic import SeedError, seed_city, seed_finished
 
 #: The dedicated database of `python -m bench.run` when no URL is given.
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hub_bench"
@@ -107,6 +108,16 @@ async def count_citizens(url: str) -> int:
         await engine.dispose()
 
 
+async def _seed_finished(url: str) -> bool:
+    """Whether the seed in the database ran to its end (see `hub.synthetic.seed_finished`)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await seed_finished(connection)
+    finally:
+        await engine.dispose()
+
+
 async def _analyze(url: str) -> None:
     """Refresh the planner's statistics (PostgreSQL), so that plans match the data."""
     if backend(url) != "postgresql":
@@ -131,13 +142,19 @@ async def ensure_city(url: str, *, citizens: int, reseed: bool = False, log: Log
             "it was seeded: pass --reseed to drop and rebuild it"
         ) from error
     present = await count_citizens(url)
-    if present == citizens:
+    finished = await _seed_finished(url)
+    if present == citizens and finished:
         log(f"dataset: reusing {make_url(url).database} with {present:,} citizens")
         return City(url=url, citizens=present, origin="reused", seed_seconds=0.0)
-    if present:
+    if present and (finished or present > citizens):
         raise DatasetError(
             f"{make_url(url).database} holds {present:,} citizens, not {citizens:,}; pass "
             "--reseed to drop and rebuild it, or --database-url to use another database"
+        )
+    if present:
+        log(
+            f"dataset: {make_url(url).database} holds {present:,} of {citizens:,} citizens "
+            "from a seed that was cut short: resuming it"
         )
     log(f"dataset: seeding {citizens:,} citizens (seed {CITY_SEED}) into {make_url(url).database}")
     started = time.perf_counter()
@@ -149,7 +166,13 @@ async def ensure_city(url: str, *, citizens: int, reseed: bool = False, log: Log
             last[0] = now
             log(f"dataset:   {stage} {done:,}/{total:,} ({now - started:.0f} s)")
 
-    await seed_city(url, citizens=citizens, seed=CITY_SEED, on_progress=progress)
+    try:
+        await seed_city(url, citizens=citizens, seed=CITY_SEED, on_progress=progress, resume=True)
+    except SeedError as error:
+        raise DatasetError(
+            f"{make_url(url).database} cannot be used: {error}; pass --reseed to drop and "
+            "rebuild it"
+        ) from error
     await _analyze(url)
     seconds = time.perf_counter() - started
     log(f"dataset: seeded in {seconds:.0f} s")

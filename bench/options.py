@@ -24,12 +24,22 @@ class Options:
     warmup: int
     concurrency: list[int]
     scenarios: list[str] | None
-    workers: int
+    #: uvicorn workers per server (and Node processes of the peer), one load phase each.
+    workers: list[int]
     results_dir: Path
     readme: bool
     profile_requests: int
     compare: bool
     quick: bool
+    #: The first of the servers' ports, or None for ephemeral ones.
+    port_base: int | None = None
+    #: Whether to measure PostGraphile beside the hub (when Node and its packages are there).
+    peer: bool = True
+
+    @property
+    def primary_workers(self) -> int:
+        """The worker count whose phase the main table and the targets describe (the largest)."""
+        return max(self.workers)
 
 
 def parse(argv: list[str] | None = None) -> Options:
@@ -54,7 +64,23 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--scenario", action="append", dest="scenarios", help="only this one (repeatable)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server")
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="uvicorn workers per server, comma-separated, one load phase each "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        help="serve on ports N, N+1, … (hub, hub_off, peer) instead of ephemeral ones",
+    )
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure PostGraphile 5 (bench/peer) when Node and its packages are there",
+    )
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument(
         "--readme",
@@ -71,6 +97,11 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
+    workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
+    if not workers or min(workers) < 1:
+        parser.error(f"--workers wants positive counts such as 1,2, not {args.workers!r}")
+    if args.port_base is not None and not 1024 <= args.port_base <= 65000:
+        parser.error(f"--port-base wants a port from 1024 to 65000, not {args.port_base}")
     return Options(
         database_url=args.database_url,
         citizens=args.citizens,
@@ -79,7 +110,7 @@ def parse(argv: list[str] | None = None) -> Options:
         warmup=args.warmup if args.warmup is not None else (1 if quick else 3),
         concurrency=[int(c) for c in args.concurrency.split(",") if c.strip()],
         scenarios=args.scenarios,
-        workers=args.workers,
+        workers=workers,
         results_dir=args.results_dir,
         readme=args.readme if args.readme is not None else not quick,
         profile_requests=(
@@ -87,6 +118,8 @@ def parse(argv: list[str] | None = None) -> Options:
         ),
         compare=args.compare,
         quick=quick,
+        port_base=args.port_base,
+        peer=args.peer,
     )
 
 

@@ -14,10 +14,15 @@ import orjson
 
 #: The concurrency the targets are stated at.
 REFERENCE_CONCURRENCY = 10
-P99_TARGET_MS = 100.0
-FLOOR_SHARE_TARGET = 0.25
-OVERHEAD_TARGET = 0.15
+P99_TARGET_MS = 50.0
+FLOOR_SHARE_TARGET = 0.8
+OVERHEAD_TARGET = 0.10
 RSS_TARGET_MIB = 250.0
+#: The hub's throughput over PostGraphile's on the same page, for these scenarios.
+PEER_RATIO_TARGET = 1.5
+PEER_TARGET_SCENARIOS = ("lks_needs_feed", "lks_needs_feed_count", "opd_needs_city",
+                         "opd_citizen_profile")  # fmt: skip
+STATS_P50_TARGET_MS = 50.0
 
 README_START = "<!-- results:start (written by python -m bench.run; do not edit by hand) -->"
 README_END = "<!-- results:end -->"
@@ -37,7 +42,12 @@ def comparisons(result: dict[str, Any]) -> dict[str, Any]:
     """Hub throughput as a share of the floor's, and with authorization and audit on/off."""
     levels = result["settings"]["concurrency"]
     floor = result["floor"]["runs"]
-    out: dict[str, Any] = {"hub_vs_floor": {}, "on_vs_off": {}}
+    out: dict[str, Any] = {
+        "hub_vs_floor": {},
+        "on_vs_off": {},
+        "hub_vs_peer": {},
+        "by_workers": _by_workers(result),
+    }
     for c in levels:
         feed = _run(result, "lks_needs_feed", c)
         base = floor.get(str(c))
@@ -60,6 +70,36 @@ def comparisons(result: dict[str, Any]) -> dict[str, Any]:
                     "off_p50_ms": off["latency_ms"]["p50"],
                 }
         out["on_vs_off"][name] = ratios
+    for name in result["scenarios"]:
+        peer_ratios = {}
+        for c in levels:
+            hub, peer = _run(result, name, c), _run(result, name, c, "peer")
+            if hub and peer and peer["requests_per_second"]:
+                peer_ratios[str(c)] = round(
+                    hub["requests_per_second"] / peer["requests_per_second"], 3
+                )
+        if peer_ratios:
+            out["hub_vs_peer"][name] = peer_ratios
+    return out
+
+
+def _ratio(numerator: dict[str, Any] | None, denominator: dict[str, Any] | None) -> float | None:
+    if not numerator or not denominator or not denominator["requests_per_second"]:
+        return None
+    return round(numerator["requests_per_second"] / denominator["requests_per_second"], 3)
+
+
+def _by_workers(result: dict[str, Any]) -> dict[str, Any]:
+    """Per worker count, scenario and concurrency: hub / peer and hub / floor."""
+    out: dict[str, Any] = {}
+    for workers, phase in (result.get("phases") or {}).items():
+        floor = phase["floor"]["runs"]
+        for name, variants in phase["scenarios"].items():
+            for c, hub in variants.get("runs", {}).items():
+                out.setdefault(workers, {}).setdefault(name, {})[c] = {
+                    "hub_over_peer": _ratio(hub, variants.get("peer", {}).get(c)),
+                    "hub_over_floor": _ratio(hub, floor.get(c)),
+                }
     return out
 
 
@@ -125,6 +165,26 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "first: 5 == first: 50",
             f"{small} vs {large}",
             None if small is None or large is None else small == large,
+        )
+    )
+    for name in PEER_TARGET_SCENARIOS:
+        ratio = result["comparisons"]["hub_vs_peer"].get(name, {}).get(str(c))
+        found.append(
+            _target(
+                f"{name} throughput / PostGraphile 5 at concurrency {c}",
+                f">= {PEER_RATIO_TARGET}",
+                "not measured" if ratio is None else f"{ratio}",
+                None if ratio is None else ratio >= PEER_RATIO_TARGET,
+            )
+        )
+    stats = _run(result, "stats", 1)
+    stats_p50 = stats["latency_ms"]["p50"] if stats else None
+    found.append(
+        _target(
+            "stats p50 at concurrency 1",
+            f"< {STATS_P50_TARGET_MS:.0f} ms",
+            "not measured" if stats_p50 is None else f"{stats_p50} ms",
+            None if stats_p50 is None else stats_p50 < STATS_P50_TARGET_MS,
         )
     )
     peak = result["memory"]["hub"]["peak_rss_mib_max"]
@@ -203,6 +263,64 @@ def _alone(result: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _rps(run: dict[str, Any] | None) -> str:
+    return "-" if not run else f"{run['requests_per_second']:,.1f}"
+
+
+def _p50(run: dict[str, Any] | None) -> str:
+    return "-" if not run else _ms(run["latency_ms"]["p50"])
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _versus(result: dict[str, Any]) -> list[str]:
+    """Hub, PostGraphile 5 and the floor side by side, per worker count and concurrency."""
+    peer = result.get("peer") or {}
+    if peer.get("status") != "ran":
+        reason = peer.get("reason", "not part of this run")
+        return [f"PostGraphile 5 (the peer) was not measured: {reason}."]
+    versions = peer["versions"]
+    lines = [
+        f"The hub beside PostGraphile {versions['postgraphile']} (Node {versions['node']}, "
+        "`bench/peer/`, read-only, as many Node processes as uvicorn workers, the same page "
+        "and row rule, checked to return the same records first) and the floor, measured "
+        "interleaved (floor, hub, hub off, peer at each level):",
+        "",
+        "| workers | scenario | c | hub req/s | hub p50 | peer req/s | peer p50 | floor req/s "
+        "| hub / peer | hub / floor |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for workers, phase in (result.get("phases") or {}).items():
+        floor = phase["floor"]["runs"]
+        ratios = result["comparisons"]["by_workers"].get(workers, {})
+        for name, variants in phase["scenarios"].items():
+            if "peer" not in variants:
+                continue
+            uses_floor = name == "lks_needs_feed"
+            for c, hub in variants.get("runs", {}).items():
+                other = variants["peer"].get(c)
+                ratio = ratios.get(name, {}).get(c, {})
+                lines.append(
+                    f"| {workers} | {name} | {c} | {_rps(hub)} | {_p50(hub)} | {_rps(other)} | "
+                    f"{_p50(other)} | {_rps(floor.get(c)) if uses_floor else '-'} | "
+                    f"{_times(ratio.get('hub_over_peer'))} | "
+                    f"{_times(ratio.get('hub_over_floor')) if uses_floor else '-'} |"
+                )
+    parity = {
+        name: checked
+        for phase in (result.get("phases") or {}).values()
+        for name, checked in (phase.get("peer_parity") or {}).items()
+        if not checked.get("same")
+    }
+    for name, checked in parity.items():
+        lines.append(f"\nNot measured on the peer, `{name}`: its answer differed: {checked}.")
+    lines += ["", "What the peer does not do that the hub does:", ""]
+    lines += [f"- `{name}`: {text}" for name, text in peer.get("differences", {}).items()]
+    return lines
+
+
 def markdown(result: dict[str, Any], results_file: str) -> str:
     """The results section of bench/README.md."""
     machine = result["machine"]
@@ -217,7 +335,8 @@ def markdown(result: dict[str, Any], results_file: str) -> str:
         f"{' / '.join(str(x) for x in result['load_average_before'])}; "
         f"{dataset['citizens']:,} citizens on {versions['database']}, "
         f"{_database_settings(versions)}"
-        f"Python {versions['python']}, {settings['workers']} uvicorn workers, "
+        f"Python {versions['python']}, {settings.get('primary_workers', settings['workers'])} "
+        f"uvicorn workers in the first table (phases: {settings['workers']}), "
         f"commit `{(result['git']['commit'] or '?')[:10]}`"
         f"{' (with uncommitted changes)' if result['git']['dirty'] else ''}. "
         f"Full results: [`{results_file}`]({results_file}).",
@@ -236,6 +355,8 @@ def markdown(result: dict[str, Any], results_file: str) -> str:
         off_sql = _statements(result["statements_per_request_off"].get(name, {}))
         for c, run in scenario.get("off", {}).items():
             rows.append((f"{name} (authz + audit off)", c, run, off_sql))
+        for c, run in scenario.get("peer", {}).items():
+            rows.append((f"{name} (PostGraphile 5)", c, run, None))
     for c, run in result["floor"]["runs"].items():
         rows.append(("floor (one SQL query + orjson)", c, run, 1))
     for name, c, run, sql in rows:
@@ -246,7 +367,7 @@ def markdown(result: dict[str, Any], results_file: str) -> str:
             f"| {name} | {c} | {run['requests_per_second']:,.1f} | {p50} | {p95} | {p99} | "
             f"{_errors(run)} | {_server(run)} | {shown_sql} |"
         )
-    lines += ["", *_alone(result)]
+    lines += ["", *_versus(result), "", *_alone(result)]
     skipped = [
         f"- `{name}`: {scenario['reason']}"
         for name, scenario in result["scenarios"].items()
@@ -275,6 +396,11 @@ def markdown(result: dict[str, Any], results_file: str) -> str:
             "; authorization/audit-off server "
             + ", ".join(str(v) for v in memory["hub_off"]["workers"].values())
             if memory.get("hub_off")
+            else ""
+        )
+        + (
+            "; PostGraphile " + ", ".join(str(v) for v in memory["peer"]["workers"].values())
+            if memory.get("peer")
             else ""
         )
         + "."

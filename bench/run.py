@@ -4,13 +4,15 @@
     .venv/bin/python -m bench.run --quick --citizens 20000
     .venv/bin/python -m bench.run --database-url sqlite+aiosqlite:///var/bench.db --citizens 300
 
-Steps: build or reuse the city (`bench.dataset`); create the benchmark clients and pick the
-scenarios' parameters (`bench.fixtures`); count SQL statements per request in process
-(`bench.inprocess`) and profile the feed (`bench.profiling`); start the hub as production
-runs it (uvicorn, several workers, HUB_ENV=production, a signing key made for the run) and
-a second one with authorization and audit switched off; drive both, and the floor, with
-wrk at each concurrency, interleaved so that drift on the machine hits all alike; write the
-results as JSON under bench/results/ and a table into bench/README.md.
+Steps: build, resume or reuse the city (`bench.dataset`); create the benchmark clients and
+pick the scenarios' parameters (`bench.fixtures`); count SQL statements per request in
+process (`bench.inprocess`) and profile the feed (`bench.profiling`); then, once per worker
+count (`--workers 1,2`), start the hub as production runs it (uvicorn, HUB_ENV=production, a
+signing key made for the run), a second one with authorization and audit switched off, and
+the peer, PostGraphile 5 (`bench.peer`, when Node and its packages are there), check that
+the peer returns the hub's records, and drive them all, and the floor, with wrk at each
+concurrency, interleaved so that drift on the machine hits all alike; write the results as
+JSON under bench/results/ and a table into bench/README.md.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bench import dataset, environment, profiling, report
-from bench.campaign import load_phase
+from bench import dataset, environment, peer, profiling, report
+from bench.campaign import PeerPlan, load_phase
 from bench.fixtures import Fixtures, prepare_fixtures
 from bench.inprocess import measure_in_process
 from bench.load import INSTALL_HINT, LoadError, wrk_path
 from bench.options import BENCH_DIR, Options, log, parse
-from bench.scenarios import FEED_SMALL_PAGE, LKS_NEEDS_FEED, by_name
-from bench.servers import free_port
+from bench.peer import PEER_SCENARIOS
+from bench.scenarios import FEED_SMALL_PAGE, LKS_NEEDS_FEED, Scenario, by_name
+from bench.servers import Ports, ServerError, free_port
 from hub.auth.keys import FileKeyStore
 from hub.graphql.schema import build_schema
 from hub.settings import Settings, SettingsError
@@ -115,6 +118,14 @@ def _measure(
             "HUB_ISSUER": port_issuer,
             "HUB_VAR_DIR": str(workdir / "var"),
             "HUB_LOG_LEVEL": "warning",
+            # The per-client cost limits (hub.edge) would answer most of the benchmark's
+            # requests with 429 within a second: the run measures serving, not refusing.
+            "HUB_RATE_LIMITS": "off",
+            # At city scale the seeded pledges have all lapsed (the city is generated as of
+            # 2026-11-01) and the sweep fails on them every minute in every worker (45,088
+            # ids in one IN list, over asyncpg's 32,767 arguments): off, so that a failing
+            # background loop does not run inside the measurements.
+            "HUB_PLEDGE_SWEEP_SECONDS": "0",
             **_secret_files(workdir),
         }
         # Authorization off is refused in production: the comparison server runs as
@@ -136,6 +147,7 @@ def _measure(
                 "warmup_s": options.warmup,
                 "concurrency": options.concurrency,
                 "workers": options.workers,
+                "port_base": options.port_base,
                 "server": "uvicorn --factory bench.server:create_bench_app, no access log",
                 "hub_env": {k: v for k, v in env.items() if not k.endswith("_FILE")},
                 "off_env": {**OFF_SWITCHES, "HUB_ENV": "development"},
@@ -209,13 +221,63 @@ def _measure(
             else:
                 log("profile skipped: pyinstrument is not installed (pip install pyinstrument)")
                 result["profile"] = {"skipped": "pyinstrument is not installed"}
-        log(f"load: {options.duration} s per measurement at concurrency {options.concurrency}")
-        load_phase(options, workdir, env, off_env if compare else None, active, fixtures, result)
+        peer_plan = _peer_plan(options, active, result)
+        log(
+            f"load: {options.duration} s per measurement at concurrency {options.concurrency}, "
+            f"workers {options.workers}"
+        )
+        ports = Ports(options.port_base)
+        result["phases"] = {}
+        for workers in options.workers:
+            result["phases"][str(workers)] = load_phase(
+                options,
+                workdir,
+                env,
+                off_env if compare else None,
+                active,
+                fixtures,
+                workers=workers,
+                ports=ports,
+                peer_plan=peer_plan,
+            )
+        _adopt_primary_phase(result, options.primary_workers)
     result["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["comparisons"] = report.comparisons(result)
     result["targets"] = report.targets(result)
     return result
+
+
+def _peer_plan(options: Options, active: list[Scenario], result: dict[str, Any]) -> PeerPlan | None:
+    """The peer's part of the run, or None (and why, in `result["peer"]`)."""
+    answered = {s.name: PEER_SCENARIOS[s.name] for s in active if s.name in PEER_SCENARIOS}
+    reason = None if options.peer else "not asked for (--no-peer)"
+    reason = reason or peer.unavailable(options.database_url)
+    if reason is None and not answered:
+        reason = "none of the chosen scenarios has a peer document"
+    if reason is not None:
+        log(f"peer (PostGraphile 5) skipped: {reason}")
+        result["peer"] = {"status": "skipped", "reason": reason}
+        return None
+    result["peer"] = {
+        "status": "ran",
+        "versions": peer.versions(),
+        "server": "node bench/peer/server.mjs (node:cluster, SCHED_NONE: workers accept on one "
+        "port), read-only connections, pool of 20 per process",
+        "differences": {name: s.difference for name, s in answered.items()},
+    }
+    return PeerPlan(database_url=options.database_url, scenarios=answered)
+
+
+def _adopt_primary_phase(result: dict[str, Any], workers: int) -> None:
+    """The main table and the targets describe the phase with `workers` processes."""
+    phase = result["phases"][str(workers)]
+    result["settings"]["primary_workers"] = workers
+    result["floor"] = phase["floor"]
+    for name, runs in phase["scenarios"].items():
+        result["scenarios"][name].update(runs)
+    result["memory"] = phase["memory"]
+    result["server_logs"] = phase["server_logs"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
+    except ServerError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 3
     except dataset.DatasetError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1

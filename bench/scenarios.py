@@ -149,6 +149,22 @@ LKS_NEEDS_FEED = Scenario(
 SCENARIOS: tuple[Scenario, ...] = (
     LKS_NEEDS_FEED,
     Scenario(
+        name="lks_needs_feed_count",
+        role="lks_partner",
+        purpose="SERVICE_DELIVERY",
+        root_field="Query.needs",
+        variables=_feed(50),
+        summary="the foundation's page of 50 with totalCount over everything its rules reach",
+    ),
+    Scenario(
+        name="opd_needs_city",
+        role="opd_officer",
+        purpose="SERVICE_DELIVERY",
+        root_field="Query.needs",
+        variables=_feed(50),
+        summary="an agency's page of the city's 50 most urgent open needs, totalCount, identity",
+    ),
+    Scenario(
         name="opd_citizen_profile",
         role="opd_officer",
         purpose="SERVICE_DELIVERY",

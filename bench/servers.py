@@ -36,7 +36,49 @@ def free_port() -> int:
         return port
 
 
-def _children(pid: int) -> list[int]:
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on loopback `port` (a closed socket in TIME_WAIT is free)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class Ports:
+    """The servers' ports: ephemeral ones, or `base`, `base + 1`, … (`--port-base`).
+
+    With a base, a port already in use is refused with `ServerError` naming it, rather than
+    skipped: a run told which ports to use uses exactly those.
+    """
+
+    def __init__(self, base: int | None = None) -> None:
+        self.base = base
+        self._next = base
+
+    def take(self, name: str) -> int:
+        """The next port, for the server called `name`."""
+        if self._next is None:
+            return free_port()
+        port = self._next
+        self._next += 1
+        if not 0 < port < 65536:
+            raise ServerError(f"port {port} for {name} is out of range; choose a lower --port-base")
+        if not port_is_free(port):
+            raise ServerError(
+                f"port {port} (for {name}, from --port-base {self.base}) is already in use; "
+                "stop what listens there or choose another --port-base"
+            )
+        return port
+
+    def reset(self) -> None:
+        """Start again from the base (the previous servers have stopped)."""
+        self._next = self.base
+
+
+def children(pid: int) -> list[int]:
     """Direct children of `pid` (every thread's list, as Linux keeps them per task)."""
     found: list[int] = []
     with contextlib.suppress(OSError):
@@ -47,7 +89,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _cmdline(pid: int) -> str:
+def command_line(pid: int) -> str:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     return ""
@@ -93,7 +135,7 @@ def database_backends(database: str) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        command = _cmdline(int(entry))
+        command = command_line(int(entry))
         if command.startswith("postgres: ") and f" {database} " in command:
             found.append(int(entry))
     return found
@@ -104,7 +146,7 @@ def _busy_backends(pids: list[int]) -> int:
 
     A backend's title ends with its state (`idle`, `idle in transaction`, `SELECT`, …).
     """
-    return sum(1 for pid in pids if not _cmdline(pid).rstrip().endswith(" idle"))
+    return sum(1 for pid in pids if not command_line(pid).rstrip().endswith(" idle"))
 
 
 def settle(
@@ -189,10 +231,12 @@ class HubServer:
         """The worker processes (the master's spawned children, not its resource tracker)."""
         if self.process is None:
             return []
+        if self.workers == 1:  # uvicorn serves in its own process then, with no master
+            return [self.process.pid] if self.process.poll() is None else []
         return [
             pid
-            for pid in _children(self.process.pid)
-            if "spawn_main" in _cmdline(pid) and "resource_tracker" not in _cmdline(pid)
+            for pid in children(self.process.pid)
+            if "spawn_main" in command_line(pid) and "resource_tracker" not in command_line(pid)
         ]
 
     def wait_ready(self, timeout: float = 120.0) -> None:

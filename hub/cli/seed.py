@@ -17,10 +17,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.migrations import upgrade
 from hub.settings import Settings
-from hub.synthetic import SeedError, SeedSummary, seed_city
+from hub.synthetic import SeedError, SeedSummary, resume_hint, seed_city
 
 STAGES = {
     "foundations": "Foundations",
@@ -29,8 +30,10 @@ STAGES = {
 }
 
 
-async def _seed(url: str, citizens: int, seed: int, progress: Progress) -> SeedSummary:
-    """Migrate, then seed while advancing one progress bar per stage."""
+async def _seed(
+    url: str, citizens: int, seed: int, progress: Progress, *, resume: bool
+) -> SeedSummary:
+    """Migrate, then seed (or finish a cut-short seed) advancing one progress bar per stage."""
     await upgrade(url)
     tasks: dict[str, TaskID] = {}
 
@@ -39,7 +42,9 @@ async def _seed(url: str, citizens: int, seed: int, progress: Progress) -> SeedS
             tasks[stage] = progress.add_task(STAGES.get(stage, stage), total=total)
         progress.update(tasks[stage], completed=done, total=total)
 
-    return await seed_city(url, citizens=citizens, seed=seed, on_progress=on_progress)
+    return await seed_city(
+        url, citizens=citizens, seed=seed, on_progress=on_progress, resume=resume
+    )
 
 
 def _summary_table(summary: SeedSummary) -> Table:
@@ -66,6 +71,12 @@ def seed_command(
         help="Instead of filling the database, write the city as a SIKS-NG PMKS export "
         "(pipe-separated, about 1 % of families with a defect) to this file.",
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Finish a seed that was cut short (a crash, a database restart), with the same "
+        "--citizens and --seed: what it wrote is checked and kept, the rest is written.",
+    ),
     next_month: Path | None = typer.Option(
         None,
         "--next-month",
@@ -89,10 +100,23 @@ def seed_command(
     )
     try:
         with progress:
-            summary = asyncio.run(_seed(url, citizens, seed, progress))
+            summary = asyncio.run(_seed(url, citizens, seed, progress, resume=resume))
     except SeedError as error:
         console.print(f"[red]Cannot seed:[/] {error}")
         raise typer.Exit(1) from None
+    except (SQLAlchemyError, OSError) as error:
+        # Every batch is its own transaction: what was committed before the failure is whole.
+        reason = str(error).splitlines()[0][:300]
+        console.print(
+            f"[red]The seed stopped:[/] {type(error).__name__}: {reason}\n"
+            "The batches written before it are kept, so the registry holds part of the city. "
+            "Once the database is back, finish it with:\n"
+            f"  {resume_hint(citizens, seed)}"
+            + (f" --database-url {database_url}" if database_url else "")
+        )
+        raise typer.Exit(1) from None
+    if summary.resumed_citizens:
+        console.print(f"Resumed: {summary.resumed_citizens:,} citizens were already written.")
     console.print(_summary_table(summary))
 
 

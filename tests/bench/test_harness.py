@@ -1,7 +1,9 @@
 """The benchmark harness runs end to end on a tiny city and writes well-formed results.
 
 Only the shape of the results is checked, never a speed: the numbers come from a shared
-test machine. Skipped when wrk (the load generator) is not installed.
+test machine. Skipped when wrk (the load generator) is not installed. On PostgreSQL, with
+Node and `npm ci --prefix bench/peer` done, the peer (PostGraphile 5) must run too and
+return the hub's records; otherwise the results must say why it was skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
+
+from bench import peer
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONCURRENCY = (1, 2)
@@ -25,7 +30,7 @@ async def _run_harness(database_url: str, results: Path) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.run",
         "--database-url", database_url, "--citizens", "300",
-        "--quick", "--duration", "1", "--warmup", "0",
+        "--quick", "--duration", "1", "--warmup", "0", "--workers", "1",
         "--concurrency", ",".join(map(str, CONCURRENCY)),
         "--results-dir", str(results), "--no-readme", "--profile-requests", "0",
         cwd=REPOSITORY,
@@ -85,3 +90,25 @@ async def test_the_harness_writes_well_formed_results(
         assert target["met"] in (True, False, None)
     peak = result["memory"]["hub"]["peak_rss_mib_max"]
     assert peak is None or peak > 0
+    assert set(result["phases"]) == {"1"}
+    _check_peer(result, empty_database_url, levels)
+
+
+def _check_peer(result: dict[str, Any], database_url: str, levels: set[str]) -> None:
+    """The peer ran and matched the hub where it can run; elsewhere the results say why."""
+    reason = peer.unavailable(database_url)
+    if reason is not None:
+        assert result["peer"] == {"status": "skipped", "reason": reason}
+        if make_url(database_url).get_backend_name() == "postgresql":
+            pytest.skip(f"the peer part needs Node and its packages: {reason}")
+        return
+    assert result["peer"]["status"] == "ran", result["peer"]
+    parity = result["phases"]["1"]["peer_parity"]
+    assert parity, "no scenario was compared with the peer"
+    for name, checked in parity.items():
+        assert checked["same"], (name, checked)
+        runs = result["scenarios"][name]["peer"]
+        assert set(runs) == levels
+        for run in runs.values():
+            _check_run(run)
+    assert result["comparisons"]["hub_vs_peer"].keys() == parity.keys()
