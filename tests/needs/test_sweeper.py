@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
-
 import pytest
+from sqlalchemy import func, select
 
 from hub.db import create_engine, session_factory
 from hub.events.models import EventRecord
