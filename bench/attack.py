@@ -72,6 +72,24 @@ def _free_port() -> int:
         return port
 
 
+def hub_cpu(pid: int) -> float:
+    """CPU seconds the hub's processes (the server and its workers) have used so far: what
+    a phase cost the hub, whatever the other sessions on the machine were doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state ppid ... utime (12th) stime (13th)
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def load() -> str:
     """The machine's 1-minute load average (other sessions share the cores)."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -107,7 +125,7 @@ async def prepare(url: str, citizens: int) -> tuple[Party, Party]:
 @contextlib.asynccontextmanager
 async def hub(
     url: str, workdir: Path, *, limits: bool, workers: int, redis_url: str | None
-) -> AsyncIterator[str]:
+) -> AsyncIterator[tuple[str, int]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -138,7 +156,7 @@ async def hub(
             else:
                 raise RuntimeError("the hub did not start")
         print(f"hub pid {process.pid} on {base}", flush=True)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         await process.wait()
@@ -172,7 +190,12 @@ async def victim_loop(base: str, bearer: str, seconds: float) -> list[float]:
     return latencies
 
 
-async def attack(base: str, attacker: Party, bearer: str, seconds: float) -> Counter[str]:
+async def attack(
+    base: str, attacker: Party, bearer: str, seconds: float, polite: bool = False
+) -> Counter[str]:
+    """The three attacks at once; `polite`: instead, a client that spends its whole
+    allowance in cheap documents and waits as `Retry-After` says (what the limits allow
+    any client, the baseline an attack should not exceed)."""
     outcomes: Counter[str] = Counter()
     end = time.monotonic() + seconds
     headers = {"authorization": f"Bearer {bearer}"}
@@ -192,7 +215,14 @@ async def attack(base: str, attacker: Party, bearer: str, seconds: float) -> Cou
         while time.monotonic() < end:
             response = await http.post(f"{base}/graphql", json={"query": document}, headers=headers)
             outcomes[f"{name} {response.status_code}"] += 1
+            if polite and response.status_code == 429:
+                wait = float(response.headers.get("retry-after", "1"))
+                await asyncio.sleep(min(wait, max(0.0, end - time.monotonic())))
 
+    if polite:
+        async with httpx.AsyncClient(timeout=60) as http:
+            await asyncio.gather(*(flood(http, CHEAP, "polite") for _ in range(FLOOD_LOOPS)))
+        return outcomes
     # An attacker ignores Retry-After and asks again at once, on as many connections as
     # it has loops.
     async with httpx.AsyncClient(timeout=60) as http:
@@ -205,21 +235,26 @@ async def attack(base: str, attacker: Party, bearer: str, seconds: float) -> Cou
 
 
 def _attacker_process(
-    base: str, attacker: Party, bearer: str, seconds: float, results: Any
+    base: str, attacker: Party, bearer: str, seconds: float, polite: bool, results: Any
 ) -> None:
-    outcomes = asyncio.run(attack(base, attacker, bearer, seconds))
+    outcomes = asyncio.run(attack(base, attacker, bearer, seconds, polite))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     results.put((dict(outcomes), round(usage.ru_utime + usage.ru_stime, 2)))
 
 
 async def attacked_phase(
-    base: str, attacker: Party, attacker_token: str, victim_token: str, seconds: float
+    base: str,
+    attacker: Party,
+    attacker_token: str,
+    victim_token: str,
+    seconds: float,
+    polite: bool,
 ) -> tuple[list[float], dict[str, int], float]:
     """The victim's latencies while the attacker's process runs its attacks."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     process = context.Process(
-        target=_attacker_process, args=(base, attacker, attacker_token, seconds, results)
+        target=_attacker_process, args=(base, attacker, attacker_token, seconds, polite, results)
     )
     process.start()
     await asyncio.sleep(0.5)  # the attacker's interpreter starts; the attack is on
@@ -259,7 +294,7 @@ async def run(options: argparse.Namespace, workdir: Path) -> None:
         async with (
             hub(
                 url, workdir, limits=limits, workers=options.workers, redis_url=options.redis_url
-            ) as base,
+            ) as (base, pid),
             httpx.AsyncClient() as http,
         ):
             victim_token = await token(http, base, victim)
@@ -267,18 +302,26 @@ async def run(options: argparse.Namespace, workdir: Path) -> None:
             await victim_loop(base, victim_token, 2.0)  # warm caches
             for round_ in range(1, options.rounds + 1):
                 label = f"limits {setting:<3} round {round_}"
-                before = load()
+                before, cpu_before = load(), hub_cpu(pid)
                 alone_latencies = await victim_loop(base, victim_token, options.seconds)
                 pooled["alone"] += alone_latencies
                 alone = summary(alone_latencies)
-                print(f"{label} alone    {alone} load {before}-{load()}", flush=True)
-                before = load()
+                used = hub_cpu(pid) - cpu_before
+                print(
+                    f"{label} alone    {alone} hub cpu {used:.2f} s load {before}-{load()}",
+                    flush=True,
+                )
+                before, cpu_before = load(), hub_cpu(pid)
                 latencies, outcomes, cpu = await attacked_phase(
-                    base, attacker, attacker_token, victim_token, options.seconds
+                    base, attacker, attacker_token, victim_token, options.seconds, options.polite
                 )
                 attacked = summary(latencies)
                 pooled["attacked"] += latencies
-                print(f"{label} attacked {attacked} load {before}-{load()}", flush=True)
+                used = hub_cpu(pid) - cpu_before
+                print(
+                    f"{label} attacked {attacked} hub cpu {used:.2f} s load {before}-{load()}",
+                    flush=True,
+                )
                 print(f"{label} attacker {dict(sorted(outcomes.items()))} cpu {cpu} s", flush=True)
                 alone_p99.append(alone["p99_ms"])
                 attacked_p99.append(attacked["p99_ms"])
@@ -309,6 +352,11 @@ def main() -> None:
     parser.add_argument("--limits", default="on,off", help="on, off or on,off")
     parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
     parser.add_argument("--redis-url", default=None, help="share the limits (several workers)")
+    parser.add_argument(
+        "--polite",
+        action="store_true",
+        help="instead of attacking, spend the whole allowance and honour Retry-After",
+    )
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between rounds")
     options = parser.parse_args()
     if options.workers > 1 and options.redis_url is None:

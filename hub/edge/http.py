@@ -222,7 +222,9 @@ class ClientLimitMiddleware:
         if gate is None:
             gate = self._gates[client_id] = _Gate(self.max_in_flight)
         if gate.users >= self.max_in_flight + self.max_waiting:
-            refusal = Refusal("client", 1, f"{self.max_in_flight} requests in flight")
+            refusal = Refusal("in-flight", 1, f"{self.max_in_flight} requests in flight")
+            for hook in self.limiter.on_refusal:
+                hook(refusal.family)
             message = (
                 f"Client {client_id} has {gate.users} requests in flight or waiting, the "
                 f"most one client may have; retry after {refusal.retry_after} s."
