@@ -1,14 +1,21 @@
 """What the rate and cost limits protect: a normal client's latency under attack.
 
-One live hub (`hub serve`, one worker, SQLite, loopback, a free port) on a small seeded
-city. A *victim* foundation runs a normal query loop, ten requests a second; its p50/p99
-are measured alone, then while an *attacker* runs three attacks at once: a token brute
-force (wrong secrets for its own client id), a flood of cheap documents from one client,
-and a costly document in a loop. Both phases run with the limits on, then again with
-`HUB_RATE_LIMITS=off` (and the cost limit raised out of reach), so the difference is what
-the limits buy. Every loop is bounded by its phase's duration (default 10 s; four phases).
+A live hub (`hub serve`, one or more workers, SQLite or PostgreSQL, loopback, a free port)
+on a small seeded city. A *victim* foundation runs a normal query loop, ten requests a
+second, one at a time; its p50/p99 are measured alone, then while an *attacker* runs three
+attacks at once: a token brute force (wrong secrets for its own client id), a flood of
+cheap documents from one client, and a costly document in a loop. Alone and attacked
+phases alternate `--rounds` times, so a change in the shared machine's load falls on both.
 
-    .venv/bin/python -m bench.attack [--seconds 10] [--citizens 2000]
+The attacker runs in a process of its own (its loops would otherwise share the victim's
+event loop and its delays would be counted as the hub's); its CPU time is reported, so a
+run where the attacker, not the hub, was the bottleneck shows. Each phase line carries
+the machine's load average. `--limits on,off` runs the hub with the limits, then with
+`HUB_RATE_LIMITS=off` (and the cost limit out of reach), so the difference is what the
+limits buy. With `--workers 2` the limits are shared in Redis (`--redis-url`).
+
+    .venv/bin/python -m bench.attack [--seconds 10] [--rounds 3] [--workers 1]
+        [--limits on,off] [--database-url postgresql+asyncpg://postgres@127.0.0.1/hub_attack]
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -44,9 +53,10 @@ COSTLY = (
     "{ address members { fullName birthDate } } } } } }"
 )
 
-
 #: Seconds between the victim's requests.
 PACE = 0.1
+#: The attacker's concurrent loops of each kind.
+BRUTE_LOOPS, FLOOD_LOOPS, COSTLY_LOOPS = 2, 4, 2
 
 
 @dataclass
@@ -60,6 +70,29 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def hub_cpu(pid: int) -> float:
+    """CPU seconds the hub's processes (the server and its workers) have used so far: what
+    a phase cost the hub, whatever the other sessions on the machine were doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state ppid ... utime (12th) stime (13th)
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load() -> str:
+    """The machine's 1-minute load average (other sessions share the cores)."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 async def prepare(url: str, citizens: int) -> tuple[Party, Party]:
@@ -90,26 +123,31 @@ async def prepare(url: str, citizens: int) -> tuple[Party, Party]:
 
 
 @contextlib.asynccontextmanager
-async def hub(url: str, workdir: Path, *, limits: bool) -> AsyncIterator[str]:
+async def hub(
+    url: str, workdir: Path, *, limits: bool, workers: int, redis_url: str | None
+) -> AsyncIterator[tuple[str, int]]:
     port = _free_port()
     env = {
         **os.environ,
         "HUB_DATABASE_URL": url,
         "HUB_VAR_DIR": str(workdir),
         "HUB_PORT": str(port),
-        "HUB_WORKERS": "1",
+        "HUB_WORKERS": str(workers),
         "HUB_LOG_LEVEL": "warning",
         "HUB_RATE_LIMITS": "on" if limits else "off",
         **({} if limits else {"HUB_MAX_COST": "10000000"}),
     }
-    log = (workdir / f"hub-{'on' if limits else 'off'}.log").open("wb")
+    if redis_url and limits:
+        # Every worker counts the same client in the same keys, apart from other runs'.
+        env |= {"HUB_REDIS_URL": redis_url, "HUB_RATE_LIMIT_PREFIX": f"attack{port}"}
+    log = (workdir / f"hub-{'on' if limits else 'off'}.log").open("ab")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hub.cli", "serve", env=env, stdout=log, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as http:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get(f"{base}/readyz")).status_code == 200:
@@ -117,7 +155,8 @@ async def hub(url: str, workdir: Path, *, limits: bool) -> AsyncIterator[str]:
                 await asyncio.sleep(0.2)
             else:
                 raise RuntimeError("the hub did not start")
-        yield base
+        print(f"hub pid {process.pid} on {base}", flush=True)
+        yield base, process.pid
     finally:
         process.terminate()
         await process.wait()
@@ -151,7 +190,12 @@ async def victim_loop(base: str, bearer: str, seconds: float) -> list[float]:
     return latencies
 
 
-async def attack(base: str, attacker: Party, bearer: str, seconds: float) -> Counter[str]:
+async def attack(
+    base: str, attacker: Party, bearer: str, seconds: float, polite: bool = False
+) -> Counter[str]:
+    """The three attacks at once; `polite`: instead, a client that spends its whole
+    allowance in cheap documents and waits as `Retry-After` says (what the limits allow
+    any client, the baseline an attack should not exceed)."""
     outcomes: Counter[str] = Counter()
     end = time.monotonic() + seconds
     headers = {"authorization": f"Bearer {bearer}"}
@@ -171,14 +215,53 @@ async def attack(base: str, attacker: Party, bearer: str, seconds: float) -> Cou
         while time.monotonic() < end:
             response = await http.post(f"{base}/graphql", json={"query": document}, headers=headers)
             outcomes[f"{name} {response.status_code}"] += 1
+            if polite and response.status_code == 429:
+                wait = float(response.headers.get("retry-after", "1"))
+                await asyncio.sleep(min(wait, max(0.0, end - time.monotonic())))
 
-    async with httpx.AsyncClient(timeout=30) as http:
+    if polite:
+        async with httpx.AsyncClient(timeout=60) as http:
+            await asyncio.gather(*(flood(http, CHEAP, "polite") for _ in range(FLOOD_LOOPS)))
+        return outcomes
+    # An attacker ignores Retry-After and asks again at once, on as many connections as
+    # it has loops.
+    async with httpx.AsyncClient(timeout=60) as http:
         await asyncio.gather(
-            *(brute(http) for _ in range(2)),
-            *(flood(http, CHEAP, "flood") for _ in range(4)),
-            *(flood(http, COSTLY, "costly") for _ in range(2)),
+            *(brute(http) for _ in range(BRUTE_LOOPS)),
+            *(flood(http, CHEAP, "flood") for _ in range(FLOOD_LOOPS)),
+            *(flood(http, COSTLY, "costly") for _ in range(COSTLY_LOOPS)),
         )
     return outcomes
+
+
+def _attacker_process(
+    base: str, attacker: Party, bearer: str, seconds: float, polite: bool, results: Any
+) -> None:
+    outcomes = asyncio.run(attack(base, attacker, bearer, seconds, polite))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results.put((dict(outcomes), round(usage.ru_utime + usage.ru_stime, 2)))
+
+
+async def attacked_phase(
+    base: str,
+    attacker: Party,
+    attacker_token: str,
+    victim_token: str,
+    seconds: float,
+    polite: bool,
+) -> tuple[list[float], dict[str, int], float]:
+    """The victim's latencies while the attacker's process runs its attacks."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(
+        target=_attacker_process, args=(base, attacker, attacker_token, seconds, polite, results)
+    )
+    process.start()
+    await asyncio.sleep(0.5)  # the attacker's interpreter starts; the attack is on
+    latencies = await victim_loop(base, victim_token, seconds - 0.5)
+    outcomes, cpu = await asyncio.to_thread(results.get, True, seconds + 120)
+    await asyncio.to_thread(process.join)
+    return latencies, outcomes, cpu
 
 
 def summary(latencies: list[float]) -> dict[str, Any]:
@@ -191,30 +274,96 @@ def summary(latencies: list[float]) -> dict[str, Any]:
     }
 
 
-async def main() -> None:
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):.1f} (range {min(values):.1f}-{max(values):.1f})"
+
+
+async def run(options: argparse.Namespace, workdir: Path) -> None:
+    url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'hub.db'}"
+    victim, attacker = await prepare(url, options.citizens)
+    print(
+        f"{time.strftime('%H:%M', time.gmtime())} UTC, {options.workers} worker(s), "
+        f"{url.split(':', 1)[0]}, load {load()}",
+        flush=True,
+    )
+    for setting in options.limits.split(","):
+        limits = setting == "on"
+        alone_p99: list[float] = []
+        attacked_p99: list[float] = []
+        pooled: dict[str, list[float]] = {"alone": [], "attacked": []}
+        async with (
+            hub(
+                url, workdir, limits=limits, workers=options.workers, redis_url=options.redis_url
+            ) as (base, pid),
+            httpx.AsyncClient() as http,
+        ):
+            victim_token = await token(http, base, victim)
+            attacker_token = await token(http, base, attacker)
+            await victim_loop(base, victim_token, 2.0)  # warm caches
+            for round_ in range(1, options.rounds + 1):
+                label = f"limits {setting:<3} round {round_}"
+                before, cpu_before = load(), hub_cpu(pid)
+                alone_latencies = await victim_loop(base, victim_token, options.seconds)
+                pooled["alone"] += alone_latencies
+                alone = summary(alone_latencies)
+                used = hub_cpu(pid) - cpu_before
+                print(
+                    f"{label} alone    {alone} hub cpu {used:.2f} s load {before}-{load()}",
+                    flush=True,
+                )
+                before, cpu_before = load(), hub_cpu(pid)
+                latencies, outcomes, cpu = await attacked_phase(
+                    base, attacker, attacker_token, victim_token, options.seconds, options.polite
+                )
+                attacked = summary(latencies)
+                pooled["attacked"] += latencies
+                used = hub_cpu(pid) - cpu_before
+                print(
+                    f"{label} attacked {attacked} hub cpu {used:.2f} s load {before}-{load()}",
+                    flush=True,
+                )
+                print(f"{label} attacker {dict(sorted(outcomes.items()))} cpu {cpu} s", flush=True)
+                alone_p99.append(alone["p99_ms"])
+                attacked_p99.append(attacked["p99_ms"])
+                # The next round's alone phase starts with the attacker's refusals spent.
+                await asyncio.sleep(options.pause)
+        ratios = [a / b for a, b in zip(attacked_p99, alone_p99, strict=True)]
+        print(
+            f"limits {setting}: victim p99 alone {spread(alone_p99)} ms, attacked "
+            f"{spread(attacked_p99)} ms, attacked/alone {spread(ratios)}",
+            flush=True,
+        )
+        # Every round's latencies together: a p99 of ~300 samples, not the 2nd largest of 100.
+        both = {phase: summary(values) for phase, values in pooled.items()}
+        ratio = both["attacked"]["p99_ms"] / both["alone"]["p99_ms"]
+        print(
+            f"limits {setting}: pooled alone {both['alone']}, pooled attacked "
+            f"{both['attacked']}, p99 attacked/alone {ratio:.2f}",
+            flush=True,
+        )
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--citizens", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--limits", default="on,off", help="on, off or on,off")
+    parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
+    parser.add_argument("--redis-url", default=None, help="share the limits (several workers)")
+    parser.add_argument(
+        "--polite",
+        action="store_true",
+        help="instead of attacking, spend the whole allowance and honour Retry-After",
+    )
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds between rounds")
     options = parser.parse_args()
+    if options.workers > 1 and options.redis_url is None:
+        options.redis_url = "redis://127.0.0.1:6379/0"
     with tempfile.TemporaryDirectory(prefix="hub-attack-") as folder:
-        workdir = Path(folder)
-        url = f"sqlite+aiosqlite:///{workdir / 'hub.db'}"
-        victim, attacker = await prepare(url, options.citizens)
-        for limits in (True, False):
-            async with hub(url, workdir, limits=limits) as base, httpx.AsyncClient() as http:
-                victim_token = await token(http, base, victim)
-                attacker_token = await token(http, base, attacker)
-                await victim_loop(base, victim_token, 1.0)  # warm caches
-                alone = summary(await victim_loop(base, victim_token, options.seconds))
-                attacked, outcomes = await asyncio.gather(
-                    victim_loop(base, victim_token, options.seconds),
-                    attack(base, attacker, attacker_token, options.seconds),
-                )
-                label = "limits on " if limits else "limits off"
-                print(f"{label}: victim alone    {alone}")
-                print(f"{label}: victim attacked {summary(attacked)}")
-                print(f"{label}: attacker        {dict(sorted(outcomes.items()))}")
+        asyncio.run(run(options, Path(folder)))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -26,7 +26,7 @@ from hub.edge import metrics
 from hub.edge.apq import store_from_settings
 from hub.edge.documents import load_catalogue
 from hub.edge.headers import browser_middleware
-from hub.edge.http import EdgeLimitMiddleware
+from hub.edge.http import ClientLimitMiddleware, EdgeLimitMiddleware
 from hub.edge.logs import AccessLogMiddleware
 from hub.edge.ratelimit import RateLimiter
 from hub.env import SettingsError
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
                         EdgeLimitMiddleware,
                         limiter=limiter,
                         record=recorder.record if recorder else None,
+                        refusal_delay=settings.edge.rate_limit_refusal_delay,
                     )
                 ]
                 if limiter
@@ -174,6 +175,12 @@ def create_app(settings: Settings | None = None, *, key_store: KeyStore | None =
             # Without a token a request is `anonymous`, which the policy lets follow a
             # request by its tracking code and nothing else (401 for anything more).
             Middleware(BearerAuthMiddleware, authenticator=auth.authenticator, anonymous=ANONYMOUS),
+            # Once the client is known: its slots, and its refusal before any GraphQL work.
+            *(
+                [Middleware(ClientLimitMiddleware, limiter=limiter, settings=settings.edge)]
+                if limiter
+                else []
+            ),
         ],
         lifespan=lifespan,
     )

@@ -12,6 +12,12 @@
   An operation that ran is recorded by the schema (`hub.graphql.audit.RecordAndCommit`),
   which marks the request; this is the net under it, so no request leaves unrecorded.
 
+A token answer, and any other answer, leaves only once its event is durable. A `429` on
+`/graphql` (a rate-limit refusal, which gives nothing away) is sent first and recorded
+right after, in the same request: a flood of refusals is recorded in full without each
+refusal waiting for the audit's group commit, and an audit failure is logged (and the
+hub's `/readyz` and metrics show it) rather than turned into another answer.
+
 Only the status line and small error bodies are read; tokens and secrets never are.
 """
 
@@ -74,20 +80,36 @@ class AuditHttpMiddleware:
         occurred_at = utcnow()
         held: list[Message] = []
         recording = False
+        sent_first = False
 
         async def hold(message: Message) -> None:
-            nonlocal recording
+            nonlocal recording, sent_first
             if message["type"] == "http.response.start":
                 # Token answers are recorded; on /graphql whatever the schema did not record.
                 recording = is_token or not scope.get("state", {}).get(AUDITED)
+                sent_first = recording and not is_token and message["status"] == 429
             if not recording:
                 await send(message)
                 return
             held.append(message)
+            if sent_first:
+                await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                await self._flush(scope, held, send, occurred_at, started, is_token)
+                if sent_first:
+                    await self._record_sent(scope, held, occurred_at, started)
+                else:
+                    await self._flush(scope, held, send, occurred_at, started, is_token)
 
         await self.app(scope, receive, hold)
+
+    async def _record_sent(
+        self, scope: Scope, held: list[Message], occurred_at: object, started: float
+    ) -> None:
+        """Record a refusal already sent; a failure is logged, there is nothing to undo."""
+        try:
+            await self.record(self._event(scope, held, occurred_at, started, False))
+        except Exception:
+            log.exception("audit write failed for a refusal on %s", scope["path"])
 
     async def _flush(
         self,
@@ -98,6 +120,30 @@ class AuditHttpMiddleware:
         started: float,
         is_token: bool,
     ) -> None:
+        event = self._event(scope, held, occurred_at, started, is_token)
+        try:
+            await self.record(event)
+        except Exception:
+            log.exception("audit write failed for %s", scope["path"])
+            if is_token:
+                # Fail closed: a token the trail cannot account for is not handed out.
+                refusal = JSONResponse(
+                    {"error": "temporarily_unavailable", "error_description": "audit unavailable"},
+                    status_code=503,
+                )
+                await refusal({"type": "http"}, _no_receive, send)
+                return
+        for message in held:
+            await send(message)
+
+    def _event(
+        self,
+        scope: Scope,
+        held: list[Message],
+        occurred_at: object,
+        started: float,
+        is_token: bool,
+    ) -> AuditEvent:
         start = held[0]
         status: int = start["status"]
         response_headers = Headers(raw=start.get("headers", []))
@@ -112,7 +158,7 @@ class AuditHttpMiddleware:
             reason = self._reason(status, response_headers, held)
         client = scope.get("client")
         principal = state.get("principal")
-        event = AuditEvent(
+        return AuditEvent(
             occurred_at=occurred_at,  # type: ignore[arg-type]
             decision="DENIED" if refused else "ALLOWED",
             kind="TOKEN" if is_token else "GRAPHQL",
@@ -128,20 +174,6 @@ class AuditHttpMiddleware:
             result_size=sum(len(m.get("body", b"")) for m in held),
             duration_us=int((time.perf_counter() - started) * 1_000_000),
         )
-        try:
-            await self.record(event)
-        except Exception:
-            log.exception("audit write failed for %s", scope["path"])
-            if is_token:
-                # Fail closed: a token the trail cannot account for is not handed out.
-                refusal = JSONResponse(
-                    {"error": "temporarily_unavailable", "error_description": "audit unavailable"},
-                    status_code=503,
-                )
-                await refusal({"type": "http"}, _no_receive, send)
-                return
-        for message in held:
-            await send(message)
 
     @staticmethod
     def _reason(status: int, headers: Headers, held: list[Message]) -> str:

@@ -7,10 +7,20 @@ locked out, and counts every failed answer against both. Every other endpoint wi
 token (`/oauth/*`, `/.well-known/*`, the health checks) is limited per address; those
 refusals it records in the audit trail itself. `/graphql` is limited per client, by
 cost, inside the operation (`hub.graphql.cost`).
+
+`ClientLimitMiddleware` sits inside the bearer check, where the client is known, in front
+of `/graphql`. It runs at most `HUB_CLIENT_MAX_IN_FLIGHT` requests of one client at once
+(more wait, and beyond `HUB_CLIENT_MAX_WAITING` are refused at once); it refuses a client
+the limiter refused lately and that has not even the minimum charge left, before any
+GraphQL work; and it holds every 429 it answers for `HUB_RATE_LIMIT_REFUSAL_DELAY`, in
+its slot, so a client that ignores `Retry-After` gets one refusal a delay per slot
+instead of as many as the hub can answer. Its refusals are recorded by the audit net
+(`hub.audit.http`) as DENIED `429 RATE_LIMITED`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
@@ -23,16 +33,19 @@ from hub.audit.events import AuditEvent
 from hub.audit.http import TOKEN_PATHS, _basic_client_id
 from hub.db import utcnow
 from hub.edge.ratelimit import RateLimiter, Refusal
+from hub.edge.settings import EdgeSettings
 
 Record = Callable[[AuditEvent], Awaitable[int]]
 
 #: Paths limited per client inside the operation, or guarded by their own token.
 _NOT_ANONYMOUS = ("/graphql", "/metrics")
+#: Refusals held at once per address on the token endpoint (see `EdgeLimitMiddleware`).
+_MAX_HELD = 8
 #: The token endpoint's form is small (hub.auth.endpoints.MAX_FORM_BYTES); keep no more.
 _MAX_PEEK = 16 * 1024
 
 
-def _refusal_response(path: str, refusal: Refusal) -> JSONResponse:
+def _refusal_response(path: str, refusal: Refusal, message: str | None = None) -> JSONResponse:
     headers = {"Retry-After": str(refusal.retry_after), "Cache-Control": "no-store"}
     description = (
         f"too many requests ({refusal.limit} per {refusal.family.replace('-', ' ')}); "
@@ -45,8 +58,13 @@ def _refusal_response(path: str, refusal: Refusal) -> JSONResponse:
         body = {
             "errors": [
                 {
-                    "message": f"Too many requests; retry after {refusal.retry_after} s.",
-                    "extensions": {"code": "RATE_LIMITED", "retryAfter": refusal.retry_after},
+                    "message": message
+                    or f"Too many requests; retry after {refusal.retry_after} s.",
+                    "extensions": {
+                        "code": "RATE_LIMITED",
+                        "retryAfter": refusal.retry_after,
+                        "limit": refusal.limit,
+                    },
                 }
             ]
         }
@@ -56,10 +74,21 @@ def _refusal_response(path: str, refusal: Refusal) -> JSONResponse:
 class EdgeLimitMiddleware:
     """Failed-token lockouts and per-address limits; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, record: Record | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        record: Record | None,
+        refusal_delay: float = 0.0,
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.record = record
+        #: Locked-out token requests are held this long; at most `_MAX_HELD` per address
+        #: at once (more are answered at once: holding them must not cost memory without end).
+        self.refusal_delay = refusal_delay
+        self._held: dict[str, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,6 +132,7 @@ class EdgeLimitMiddleware:
         refusal = await self.limiter.anonymous(address) if address else None
         refusal = refusal or await self.limiter.token_locked(client_id, address)
         if refusal is not None:
+            await self._hold(address or "", min(self.refusal_delay, refusal.retry_after))
             await _refusal_response(scope["path"], refusal)(scope, replay, send)
             return
         status = 0
@@ -116,6 +146,18 @@ class EdgeLimitMiddleware:
         await self.app(scope, replay, watch)
         if status in (400, 401):
             await self.limiter.token_failed(client_id, address)
+
+    async def _hold(self, key: str, seconds: float) -> None:
+        held = self._held.get(key, 0)
+        if seconds <= 0 or held >= _MAX_HELD:
+            return
+        self._held[key] = held + 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._held[key] -= 1
+            if not self._held[key]:
+                del self._held[key]
 
     async def _audit(self, scope: Scope, address: str, refusal: Refusal) -> None:
         if self.record is None:
@@ -144,3 +186,80 @@ def _form_client_id(body: bytes) -> str | None:
         return None
     found = next((value for name, value in pairs if name == "client_id"), None)
     return found[:64] if found else None
+
+
+class _Gate:
+    """One client's requests in one worker: a slot each while it runs, and the waiting."""
+
+    __slots__ = ("slots", "users")
+
+    def __init__(self, size: int) -> None:
+        self.slots = asyncio.Semaphore(size)
+        #: Requests holding or waiting for a slot; the gate is dropped when none is left.
+        self.users = 0
+
+
+class ClientLimitMiddleware:
+    """Per-client slots, early refusal and held refusals on `/graphql`; see the module
+    docstring."""
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, settings: EdgeSettings) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.max_in_flight = settings.client_max_in_flight
+        self.max_waiting = settings.client_max_waiting
+        self.delay = settings.rate_limit_refusal_delay
+        self._gates: dict[str, _Gate] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get("state", {}).get("principal") if scope["type"] == "http" else None
+        if principal is None or not principal.token_id or scope["path"] != "/graphql":
+            # Websockets, anonymous requests (limited per address) and other paths.
+            await self.app(scope, receive, send)
+            return
+        client_id: str = principal.client_id
+        gate = self._gates.get(client_id)
+        if gate is None:
+            gate = self._gates[client_id] = _Gate(self.max_in_flight)
+        if gate.users >= self.max_in_flight + self.max_waiting:
+            refusal = Refusal("in-flight", 1, f"{self.max_in_flight} requests in flight")
+            for hook in self.limiter.on_refusal:
+                hook(refusal.family)
+            message = (
+                f"Client {client_id} has {gate.users} requests in flight or waiting, the "
+                f"most one client may have; retry after {refusal.retry_after} s."
+            )
+            await _refusal_response(scope["path"], refusal, message)(scope, receive, send)
+            return
+        gate.users += 1
+        try:
+            async with gate.slots:
+                await self._admit(scope, receive, send, client_id, principal.roles)
+        finally:
+            gate.users -= 1
+            if not gate.users:
+                del self._gates[client_id]
+
+    async def _admit(
+        self, scope: Scope, receive: Receive, send: Send, client_id: str, roles: tuple[str, ...]
+    ) -> None:
+        refusal = await self.limiter.exhausted(client_id, roles)
+        if refusal is not None:
+            await asyncio.sleep(min(self.delay, refusal.retry_after))
+            message = (
+                f"Client {client_id} has spent its rate limit ({refusal.limit}, in cost units; "
+                f"every request costs at least {self.limiter.min_cost}). "
+                f"Retry after {refusal.retry_after} s."
+            )
+            await _refusal_response(scope["path"], refusal, message)(scope, receive, send)
+            return
+
+        async def held(message: Message) -> None:
+            # A refusal of the operation itself (over the rate limit) is held the same way.
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                retry_after = Headers(raw=message.get("headers", [])).get("retry-after", "1")
+                wait = min(self.delay, float(retry_after)) if retry_after.isdigit() else 0
+                await asyncio.sleep(wait)
+            await send(message)
+
+        await self.app(scope, receive, held)

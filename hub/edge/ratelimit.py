@@ -8,6 +8,12 @@ Four families, each keyed apart under the configured prefix:
   tier's window has passed, so repeated failures lock it out for longer and longer;
 - `anonymous`: requests per address on the endpoints that take no token.
 
+Every `/graphql` request is charged at least `HUB_RATE_LIMIT_MIN_COST`. A client refused
+on `/graphql` is remembered in the worker (`exhausted`): its next requests are tested
+against the window before any GraphQL work (parse, validation, cost walk) is done for
+them, so an exhausted client's flood costs the hub a token check and a counter read each.
+A client never refused is not tested: its requests pay no extra storage round trip.
+
 The sliding-window counter keeps two counters per key whatever the cost, so a costly
 document is one Redis round trip, not one entry per unit of cost; what is counted one by
 one (failures, anonymous requests) uses the exact moving window. When Redis does not
@@ -67,6 +73,9 @@ class RateLimiter:
         self.token_client = parse_many(settings.token_failure_limits_client)
         self.token_address = parse_many(settings.token_failure_limits_address)
         self.anonymous_limit = parse(settings.anonymous_rate_limit)
+        self.min_cost = settings.rate_limit_min_cost
+        #: Clients refused on /graphql lately, and when (monotonic seconds): see `exhausted`.
+        self._refused_at: dict[str, float] = {}
         #: Called with the family of every refusal (the metrics count them).
         self.on_refusal: list[Callable[[str], None]] = []
 
@@ -77,10 +86,47 @@ class RateLimiter:
             return self.graphql_default
         return max(items, key=lambda item: item.amount / item.get_expiry())
 
+    def charge(self, cost: int) -> int:
+        """What a request of `cost` is charged: never less than the minimum."""
+        return max(cost, self.min_cost)
+
     async def spend(self, client_id: str, roles: tuple[str, ...], cost: int) -> Refusal | None:
-        """Charge `cost` to the client; a `Refusal` when it has not that much left."""
+        """Charge `cost` (at least the minimum) to the client; a `Refusal` when it has not
+        that much left."""
         item = self.graphql_limit(roles)
-        return await self._hit("graphql", [item], (client_id,), max(cost, 1))
+        refusal = await self._hit("graphql", [item], (client_id,), self.charge(cost))
+        if refusal is not None:
+            self._remember_refusal(client_id, item)
+        return refusal
+
+    async def exhausted(self, client_id: str, roles: tuple[str, ...]) -> Refusal | None:
+        """A `Refusal` when a client refused lately has not even the minimum charge left;
+        nothing is charged. A client this worker has not refused within its window is not
+        looked up at all."""
+        refused_at = self._refused_at.get(client_id)
+        if refused_at is None:
+            return None
+        item = self.graphql_limit(roles)
+        if time.monotonic() - refused_at > item.get_expiry():
+            del self._refused_at[client_id]
+            return None
+        try:
+            if await self.strategy.test(item, "graphql", client_id, cost=self.min_cost):
+                return None
+            return await self._refusal(self.strategy, "graphql", item, (client_id,))
+        except Exception as error:  # the storage failed: see the module docstring
+            logger.warning("rate-limit storage unavailable: %r", error)
+            return None
+
+    def _remember_refusal(self, client_id: str, item: RateLimitItem) -> None:
+        now = time.monotonic()
+        if len(self._refused_at) >= 10_000:
+            # Many clients refused at once: forget those whose window has passed.
+            expiry = item.get_expiry()
+            self._refused_at = {
+                key: at for key, at in self._refused_at.items() if now - at <= expiry
+            }
+        self._refused_at[client_id] = now
 
     async def token_locked(self, client_id: str | None, address: str | None) -> Refusal | None:
         """A `Refusal` when the client id or the address has failed too often lately."""
@@ -168,4 +214,5 @@ class RateLimiter:
 
     async def reset(self) -> None:
         """Forget every count (tests)."""
+        self._refused_at.clear()
         await self.storage.reset()

@@ -11,6 +11,16 @@
 - `HUB_RATE_LIMIT`: what one client may spend on `/graphql`, in cost per window
   (`10000/10 seconds`); `HUB_ROLE_RATE_LIMITS` per role, as JSON. A client with several
   roles gets the largest of theirs.
+- `HUB_RATE_LIMIT_MIN_COST`: the least one `/graphql` request is charged, whatever its
+  document: a request's fixed work (token, parse, audit) costs the hub as much as a few
+  fields, so a flood of tiny documents spends the window as fast as it burdens the hub.
+- `HUB_CLIENT_MAX_IN_FLIGHT`: how many `/graphql` requests of one client a worker runs at
+  once; more wait their turn (no work is done for them meanwhile), and beyond
+  `HUB_CLIENT_MAX_WAITING` waiting they are refused at once (`RATE_LIMITED`).
+- `HUB_RATE_LIMIT_REFUSAL_DELAY`: seconds a refusal (`429`) is held before it is sent, to
+  a client past its limit on `/graphql` and to a locked-out token request (never longer
+  than its `Retry-After`; 0: none). A client that ignores `Retry-After` and asks again
+  at once gets one answer a delay per connection, and a held refusal costs no work.
 - `HUB_TOKEN_FAILURE_LIMITS_CLIENT` / `_ADDRESS`: failed token requests allowed per client
   id and per address, tiers separated by `;` (`5/minute;20/hour;100/day`): each tier
   exhausted locks out until its window passes, so the lockout grows with the failures.
@@ -88,6 +98,13 @@ class EdgeSettings(HubSettings):
     rate_limit_prefix: str = Field(default="hub", pattern=r"^[A-Za-z0-9:_-]{1,40}$")
     rate_limit: str = "10000/10 seconds"
     role_rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROLE_RATE_LIMITS))
+    #: The least a request is charged. bench/attack.py measured a `{ me { clientId } }`
+    #: (cost 2) at ~5 ms in the hub and a page of ten needs (cost 32) at ~8-10 ms: the
+    #: fixed work of a request is worth ~20 units.
+    rate_limit_min_cost: int = Field(default=20, ge=1, le=10_000)
+    client_max_in_flight: int = Field(default=4, ge=1, le=1000)
+    client_max_waiting: int = Field(default=32, ge=0, le=10_000)
+    rate_limit_refusal_delay: float = Field(default=1.0, ge=0, le=30)
     token_failure_limits_client: str = "5/minute;20/hour;100/day"
     token_failure_limits_address: str = "30/minute;300/hour;1000/day"
     anonymous_rate_limit: str = "600/minute"

@@ -5,7 +5,8 @@ audited like any answer): it computes the operation's static cost with the varia
 (`hub.graphql.limits.operation_cost`, the walk the depth and size limits use), refuses a
 document over the caller's limit (`COST_LIMIT`, naming both), then charges the cost to the
 client's rate limit (`RATE_LIMITED`, with `retryAfter`; the HTTP answer is 429 with
-`Retry-After`). `ReportCost` answers `extensions.cost`: what was requested, what the
+`Retry-After`); every request is charged at least `HUB_RATE_LIMIT_MIN_COST`, a document
+refused for its cost included. `ReportCost` answers `extensions.cost`: what was requested, what the
 response actually carried (its values counted the same way), and the limit.
 """
 
@@ -77,6 +78,11 @@ class Admission:
         limit = self.limit_for(principal.roles)
         context.cost = RequestCost(cost, limit)
         if cost > limit:
+            # A refused document is still a request the hub parsed and walked: it is
+            # charged the least charge, so a loop of them runs out like any other flood.
+            limited = await self._spend(principal.client_id, principal.roles, 0)
+            if limited is not None:
+                return limited
             return _refuse(
                 f"This document may cost {cost}, more than the {limit} one request of your "
                 "role may cost. Every field counts 1, and the fields below a list once per "
@@ -86,14 +92,20 @@ class Admission:
                 cost=cost,
                 limit=limit,
             )
+        return await self._spend(principal.client_id, principal.roles, cost)
+
+    async def _spend(
+        self, client_id: str, roles: tuple[str, ...], cost: int
+    ) -> PreExecutionError | None:
         if self.limiter is None:
             return None
-        refusal = await self.limiter.spend(principal.client_id, principal.roles, cost)
+        refusal = await self.limiter.spend(client_id, roles, cost)
         if refusal is None:
             return None
         return _refuse(
-            f"Client {principal.client_id} has spent its rate limit ({refusal.limit}, in cost "
-            f"units; this document costs {cost}). Retry after {refusal.retry_after} s.",
+            f"Client {client_id} has spent its rate limit ({refusal.limit}, in cost units; "
+            f"this document is charged {self.limiter.charge(cost)}). "
+            f"Retry after {refusal.retry_after} s.",
             "RATE_LIMITED",
             retryAfter=refusal.retry_after,
             limit=refusal.limit,

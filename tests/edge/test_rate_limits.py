@@ -5,6 +5,7 @@ the endpoints without a token; refusals are 429 with Retry-After, and audited.""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,8 +26,10 @@ DOCUMENT = "{ needs(first: 10) { nodes { id } } }"
 
 
 def edge(storage: str, **limits: Any) -> EdgeSettings:
-    """Edge settings on `storage` ("memory" or "redis", under a prefix of this test's own)."""
+    """Edge settings on `storage` ("memory" or "redis", under a prefix of this test's own);
+    refusals are not held and the least charge is 1 unless a test says otherwise."""
     redis = {"redis_url": REDIS_URL} if storage == "redis" else {}
+    limits = {"rate_limit_refusal_delay": 0, "rate_limit_min_cost": 1, **limits}
     return EdgeSettings(rate_limit_prefix=f"test-{uuid.uuid4().hex[:12]}", **redis, **limits)
 
 
@@ -225,6 +228,157 @@ async def test_endpoints_without_a_token_are_limited_per_address(
             assert graphql.status_code == 200
         events = await reasons_of(fresh_city_database_url, source_address="10.0.1.1")
         assert ("DENIED", "429 RATE_LIMITED: 3 per 1 minute per address") in events
+    finally:
+        await api.app.state.limiter.reset()
+        await close_api(api)
+
+
+async def test_every_request_is_charged_at_least_the_minimum(
+    city_database_url: str, storage: str
+) -> None:
+    api = await make_api(
+        city_database_url,
+        edge=edge(
+            storage,
+            role_rate_limits={"lks_partner": "50/minute"},
+            role_max_cost={"lks_partner": 5},
+            rate_limit_min_cost=20,
+        ),
+    )
+    try:
+        foundation = api.as_("lks_partner")
+        # `{ me { clientId } }` costs 2 but is charged 20: two fit in 50, the third does not.
+        answers = [await foundation.post("{ me { clientId } }") for _ in range(3)]
+        assert [r.status_code for r in answers] == [200, 200, 429]
+        assert answers[0].json()["extensions"]["cost"]["requested"] == 2
+        assert answers[2].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert "is charged 20" in answers[2].json()["errors"][0]["message"]
+        # A document refused for its cost is charged the minimum too: a loop of them runs
+        # out of its allowance like any other flood.
+        agency = api.as_("lks_partner_b")
+        over = [await agency.post(DOCUMENT) for _ in range(3)]  # costs 12, over the 5 allowed
+        codes = [r.json()["errors"][0]["extensions"]["code"] for r in over]
+        assert codes == ["COST_LIMIT", "COST_LIMIT", "RATE_LIMITED"]
+        assert over[2].status_code == 429
+    finally:
+        await api.app.state.limiter.reset()
+        await close_api(api)
+
+
+async def test_an_exhausted_client_is_refused_before_any_graphql_work(
+    city_database_url: str, storage: str
+) -> None:
+    api = await make_api(
+        city_database_url,
+        edge=edge(storage, role_rate_limits={"lks_partner": "30/minute"}, rate_limit_min_cost=10),
+    )
+    try:
+        foundation, other = api.as_("lks_partner"), api.as_("lks_partner_b")
+        client_id = foundation.identity.client_id
+        database_url = api.app.state.settings.database_url
+        earlier = len(await reasons_of(database_url, client_id=client_id))  # other tests'
+        broken = "{ needs(first: 10) { nodes { id } "  # a syntax error
+        # Not refused yet: a broken document gets its parse error, like any client's.
+        first = await foundation.post(broken)
+        assert first.json()["errors"][0]["extensions"]["code"] != "RATE_LIMITED", first.text
+        assert [(await foundation.post(DOCUMENT)).status_code for _ in range(3)] == [
+            200,
+            200,
+            429,
+        ]
+        # Refused once, with 6 left, less than the least charge (10): the next requests are
+        # refused without being parsed (a broken document gets the same 429, not its
+        # syntax error), charged nothing.
+        early = [await foundation.post(broken) for _ in range(3)]
+        for refused in early:
+            assert refused.status_code == 429, refused.text
+            error = refused.json()["errors"][0]
+            assert error["extensions"]["code"] == "RATE_LIMITED"
+            assert error["extensions"]["limit"] == "30 per 1 minute"
+            assert int(refused.headers["retry-after"]) == error["extensions"]["retryAfter"] >= 1
+            assert "has spent its rate limit" in error["message"]
+        # Another client of the same role is untouched, its broken document parsed.
+        theirs = await other.post(broken)
+        assert theirs.json()["errors"][0]["extensions"]["code"] != "RATE_LIMITED"
+        # Every refusal is on the trail, the early ones as well as the operation's own.
+        events = (await reasons_of(database_url, client_id=client_id))[earlier:]
+        limited = [r for d, r in events if d == "DENIED" and r and "RATE_LIMITED" in r]
+        assert len(limited) == 4, events
+        assert sum(r.startswith("429 RATE_LIMITED: Client ") for r in limited) == 3, limited
+    finally:
+        await api.app.state.limiter.reset()
+        await close_api(api)
+
+
+#: A refusal delay well above a request's time on a loaded machine.
+DELAY = 1.0
+
+
+async def test_refusals_are_held_for_the_refusal_delay(
+    fresh_city_database_url: str, storage: str
+) -> None:
+    api = await make_api(
+        fresh_city_database_url,
+        edge=edge(
+            storage,
+            role_rate_limits={"lks_partner": "14/minute"},
+            token_failure_limits_client="1/minute",
+            rate_limit_refusal_delay=DELAY,
+        ),
+    )
+    try:
+        foundation = api.as_("lks_partner")
+        assert (await foundation.post("{ me { clientId } }")).status_code == 200  # warm, 2
+        started = time.perf_counter()
+        assert (await foundation.post(DOCUMENT)).status_code == 200  # 12: 14 spent
+        assert time.perf_counter() - started < DELAY  # an answer within the limit is not held
+        for _ in range(2):  # the operation's refusal, then the early one
+            started = time.perf_counter()
+            refused = await foundation.post(DOCUMENT)
+            assert refused.status_code == 429
+            assert time.perf_counter() - started >= DELAY
+        # A locked-out token request is held too.
+        client_id, _ = await _client_with_secret(api)
+        form = {"grant_type": "client_credentials"}
+        async with _from(api, "10.0.2.1") as http:
+            assert (
+                await http.post("/oauth/token", data=form, auth=(client_id, "nope"))
+            ).status_code == 401
+            started = time.perf_counter()
+            locked = await http.post("/oauth/token", data=form, auth=(client_id, "nope"))
+            assert locked.status_code == 429
+            assert time.perf_counter() - started >= DELAY
+    finally:
+        await api.app.state.limiter.reset()
+        await close_api(api)
+
+
+async def test_a_client_runs_a_few_requests_at_once_and_the_rest_wait(
+    city_database_url: str, storage: str
+) -> None:
+    api = await make_api(
+        city_database_url, edge=edge(storage, client_max_in_flight=1, client_max_waiting=2)
+    )
+    try:
+        foundation, other = api.as_("lks_partner"), api.as_("lks_partner_b")
+        client_id = foundation.identity.client_id
+        database_url = api.app.state.settings.database_url
+        earlier = len(await reasons_of(database_url, client_id=client_id))  # other tests'
+        # One runs, two wait their turn (and are answered), the fourth is refused at once;
+        # another client's request is not held up behind them.
+        answers = await asyncio.gather(
+            *(foundation.post(DOCUMENT) for _ in range(4)), other.post(DOCUMENT)
+        )
+        assert [r.status_code for r in answers] == [200, 200, 200, 429, 200]
+        error = answers[3].json()["errors"][0]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert "requests in flight or waiting" in error["message"]
+        assert answers[3].headers["retry-after"] == "1"
+        # Once they are done the client has its slots again.
+        assert (await foundation.post(DOCUMENT)).status_code == 200
+        assert not api.app.state.limiter._refused_at  # no rate limit was involved
+        events = (await reasons_of(database_url, client_id=client_id))[earlier:]
+        assert sum("requests in flight" in (r or "") for _, r in events) == 1, events
     finally:
         await api.app.state.limiter.reset()
         await close_api(api)
