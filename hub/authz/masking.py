@@ -3,6 +3,10 @@
 Runs once per response over the objects the prefetch collected, after every relation is
 loaded: one optional query (which of these people has a need the caller's organisation has
 pledged) and plain attribute writes, never a query or an awaitable per object.
+
+A citizen loaded by id (`Need.citizen`, the feed's people) arrives with that answer
+already: its statement carries `pledged_by_caller_column`, the same condition correlated
+to the row, so the query runs only for the people and households loaded otherwise.
 """
 
 from __future__ import annotations
@@ -11,9 +15,20 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import ColumnElement, select
+
 from hub.authz.catalog import PERSONAL_FIELDS, Level
 from hub.graphql.context import Context
+from hub.needs.models import Need, Pledge
 from hub.needs.queries import pledged_people_statement
+from hub.registry.models import Citizen
+
+_needs = Need.__table__
+_pledges = Pledge.__table__
+_citizens = Citizen.__table__
+
+#: The label of the column `pledged_by_caller_column` adds to a citizens statement.
+PLEDGED_BY_CALLER = "pledged_by_caller"
 
 #: Python attribute of each personal GraphQL field.
 _ATTRS = {
@@ -50,18 +65,60 @@ def _masked(field: str, value: Any) -> Any:
     return None
 
 
+def _levels(context: Context) -> dict[str, dict[str, Level]]:
+    """Per personal type, the caller's level of each field the field layer masks."""
+    access = context.access
+    return {
+        # Connected fields have no attribute to mask: their connector's loader levels them.
+        type_name: {f: access.level(type_name, f) for f in fields if f in _ATTRS}
+        for type_name, fields in PERSONAL_FIELDS.items()
+    }
+
+
+def _may_elevate(context: Context, levels: dict[str, dict[str, Level]]) -> bool:
+    """Whether a pledge can show this caller a masked field in full (with a purpose)."""
+    return context.purpose is not None and any(
+        level is Level.PLEDGED for by_field in levels.values() for level in by_field.values()
+    )
+
+
+def pledged_by_caller_column(context: Context) -> ColumnElement[bool] | None:
+    """For a statement over `citizens`: whether the caller's organisation holds a live
+    pledge on one of the row's needs (`pledged_people_statement`, correlated to the row),
+    labelled `PLEDGED_BY_CALLER`; None when the masking of this request never asks."""
+    if not _may_elevate(context, _levels(context)):
+        return None
+    return (
+        select(_needs.c.id)
+        .join(_pledges, _pledges.c.need_id == _needs.c.id)
+        .where(
+            _needs.c.citizen_id == _citizens.c.id,
+            _pledges.c.organization_id == context.principal.organization_id,
+            _pledges.c.status == "ACTIVE",
+            _pledges.c.expires_at > dt.datetime.now(dt.UTC),
+            _needs.c.status == "PLEDGED",
+        )
+        .exists()
+        .label(PLEDGED_BY_CALLER)
+    )
+
+
 async def _pledged(
     context: Context, citizens: list[Any], households: list[Any]
 ) -> tuple[set[int], set[int]]:
     """Citizens and households with a need the caller's organisation actively pledged."""
+    known = {c.pk for c in citizens if c.pledged_by_caller}
+    unknown = {c.pk for c in citizens if c.pledged_by_caller is None}
+    if not unknown and not households:
+        return known, set()  # every citizen came with the answer, and no household
     statement = pledged_people_statement(
         organization_id=context.principal.organization_id,
         now=dt.datetime.now(dt.UTC),
-        citizen_ids={c.pk for c in citizens},
+        citizen_ids=unknown,
         household_ids={h.pk for h in households},
     )
     rows = await context.rows(statement)
-    return {r.id for r in rows}, {r.household_id for r in rows}
+    return known | {r.id for r in rows}, {r.household_id for r in rows}
 
 
 def _unmasked(objects: Iterable[Any], type_name: str) -> list[Any]:
@@ -85,15 +142,8 @@ async def apply_field_access(context: Context, objects: Iterable[Any]) -> None:
     households = _unmasked(objects, "Household")
     if not citizens and not households:
         return
-    access = context.access
-    levels = {
-        # Connected fields have no attribute to mask: their connector's loader levels them.
-        type_name: {f: access.level(type_name, f) for f in fields if f in _ATTRS}
-        for type_name, fields in PERSONAL_FIELDS.items()
-    }
-    may_elevate = context.purpose is not None and any(
-        level is Level.PLEDGED for by_field in levels.values() for level in by_field.values()
-    )
+    levels = _levels(context)
+    may_elevate = _may_elevate(context, levels)
     pledged_citizens: set[int] = set()
     pledged_households: set[int] = set()
     if may_elevate:

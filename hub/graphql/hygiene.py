@@ -137,13 +137,39 @@ def bad_input(argument: str, problem: str) -> GraphQLError:
     )
 
 
+#: The arguments of a document, as `literal(...)` calls for the checker: (value node,
+#: argument type, coordinate, path).
+_Arguments = list[tuple[ValueNode, GraphQLInputType, str, str]]
+
+#: Documents' arguments by the parsed document (ParserCache hands the same object for the
+#: same text): walking the document with type information is the costly part, and only
+#: the variables change from one request to the next. Entries keep their document alive,
+#: so that an id is never reused while cached.
+_ARGUMENTS: dict[tuple[int, int], tuple[GraphQLSchema, DocumentNode, _Arguments]] = {}
+_ARGUMENTS_KEPT = 256
+
+
+def _arguments(schema: GraphQLSchema, document: DocumentNode) -> _Arguments:
+    key = (id(schema), id(document))
+    cached = _ARGUMENTS.get(key)
+    if cached is not None and cached[0] is schema and cached[1] is document:
+        return cached[2]
+    found: _Arguments = []
+    type_info = TypeInfo(schema)
+    visit(document, TypeInfoVisitor(type_info, _ArgumentVisitor(type_info, found)))
+    if len(_ARGUMENTS) >= _ARGUMENTS_KEPT:
+        _ARGUMENTS.pop(next(iter(_ARGUMENTS)))  # the oldest entry
+    _ARGUMENTS[key] = (schema, document, found)
+    return found
+
+
 def input_problems(
     schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None
 ) -> list[GraphQLError]:
     """Every string argument of `document` (and its variables) checked; the refusals."""
     checker = _Checker(variables or {})
-    type_info = TypeInfo(schema)
-    visit(document, TypeInfoVisitor(type_info, _ArgumentVisitor(type_info, checker)))
+    for value, type_, coordinate, path in _arguments(schema, document):
+        checker.literal(value, type_, coordinate, path)
     return [bad_input(argument, problem) for argument, problem in checker.problems[:10]]
 
 
@@ -216,10 +242,10 @@ def _item_type(type_: Any) -> Any:
 
 
 class _ArgumentVisitor(Visitor):
-    def __init__(self, type_info: TypeInfo, checker: _Checker) -> None:
+    def __init__(self, type_info: TypeInfo, found: _Arguments) -> None:
         super().__init__()
         self.type_info = type_info
-        self.checker = checker
+        self.found = found
         self.directive: str | None = None
         self.fields: list[str] = []
 
@@ -247,5 +273,5 @@ class _ArgumentVisitor(Visitor):
             field_name = self.fields[-1] if self.fields else "?"
             coordinate = f"{parent.name if parent else '?'}.{field_name}({name})"
             path = f"{field_name}({name})"
-        self.checker.literal(node.value, argument.type, coordinate, path)
+        self.found.append((node.value, argument.type, coordinate, path))
         return SKIP

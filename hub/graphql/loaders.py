@@ -9,12 +9,17 @@ records a root list would: no path around the row rules.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, FromClause, Select, select
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.db import create_engine
 
 if TYPE_CHECKING:
     from hub.graphql.context import Context
@@ -64,3 +69,66 @@ async def many_each(
     for row in found:
         grouped[row._mapping[key.key]].append(to_object(row))
     return [grouped.get(k, []) for k in keys]
+
+
+# --- reference data -----------------------------------------------------------------------
+#
+# Regions and the need taxonomy are reference data: `hub db upgrade` inserts the rows that
+# are missing and nothing ever changes or deletes one. A page of needs asks for the same
+# few dozen of them on every request (kelurahan, kecamatan, category): one statement each,
+# about 1.5 ms of the process's CPU apiece, for rows it already read. So each process keeps
+# the rows (never the objects: a response sets attributes on its own), read whole the
+# first time; a key still missing is asked in the request, as before, and kept once found.
+#
+# The first read goes through an engine of its own, one connection, closed at once: not
+# the request's session (its statements would be the request's, on one request only), and
+# not the app's pool, which concurrent requests may hold whole while they wait for it.
+
+#: Per connection pool (one per database the process serves): table -> key -> row.
+_REFERENCE_ROWS: weakref.WeakKeyDictionary[Any, dict[FromClause, dict[Hashable, Row[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+#: One first read at a time per pool: concurrent requests wait for it instead of each
+#: opening a connection.
+_REFERENCE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def _reference_rows(
+    context: Context, table: FromClause, key: ColumnElement[Any]
+) -> dict[Hashable, Row[Any]]:
+    bind = context.session.bind
+    if not isinstance(bind, AsyncEngine):
+        return {}  # a session on a connection of its own: every key is asked in it
+    pool = bind.sync_engine.pool
+    tables = _REFERENCE_ROWS.setdefault(pool, {})
+    rows = tables.get(table)
+    if rows is not None:
+        return rows
+    async with _REFERENCE_LOCKS.setdefault(pool, asyncio.Lock()):
+        rows = tables.get(table)
+        if rows is None:
+            engine = create_engine(bind.url.render_as_string(hide_password=False), pool_size=1)
+            try:
+                async with engine.connect() as connection:
+                    found = (await connection.execute(select(table))).all()
+            finally:
+                await engine.dispose()
+            rows = tables[table] = {row._mapping[key]: row for row in found}
+    return rows
+
+
+async def reference_each(
+    context: Context,
+    table: FromClause,
+    key: ColumnElement[Any],
+    keys: Sequence[Hashable],
+    to_object: Callable[[Row[Any]], T],
+) -> list[T | None]:
+    """`one_each` for a reference table (no row rules): the rows from the process's copy,
+    a new object per request; keys it lacks are asked in the request and kept."""
+    rows = await _reference_rows(context, table, key)
+    missing = [k for k in keys if k not in rows]
+    if missing:
+        found = (await context.session.execute(select(table).where(key.in_(missing)))).all()
+        rows.update((row._mapping[key], row) for row in found)
+    return [to_object(rows[k]) if k in rows else None for k in keys]

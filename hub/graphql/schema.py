@@ -44,6 +44,7 @@ from hub.graphql.cost import Admission, ReportCost
 from hub.graphql.documents import Documents
 from hub.graphql.edge import CodedErrors, EdgeSchema
 from hub.graphql.errors import is_expected
+from hub.graphql.execution import HubExecutionContext
 from hub.graphql.limits import document_limits
 from hub.graphql.nodes import node_source, resolve_node
 from hub.graphql.observe import MeasureRequests
@@ -238,6 +239,8 @@ def build_schema(
         subscription=Subscription,
         types=[ContributionType],
         config=StrawberryConfig(scalar_map=SCALARS),
+        # Plain leaf fields are read without graphql-core's per-field machinery.
+        execution_context_class=HubExecutionContext,
         extensions=[
             # Outermost: it sees the answer as it leaves, after the audit's last word.
             MeasureRequests,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.graphql.context import Context
-from hub.graphql.loaders import many_each, one_each
+from hub.graphql.loaders import many_each, one_each, reference_each
 from hub.graphql.prefetch import relation
 from hub.needs.models import Need, NeedCategory, NeedStatusChange
 from hub.needs.types import Need as NeedType
@@ -26,14 +26,10 @@ _changes = NeedStatusChange.__table__
 async def categories_by_code(
     context: Context, codes: Sequence[Any]
 ) -> list[NeedCategoryType | None]:
-    """Need categories for the given codes, aligned with them."""
-    return await one_each(
-        context,
-        select(_categories),
-        _categories.c.code,
-        codes,
-        NeedCategoryType.from_row,
-        rows=None,
+    """Need categories for the given codes, aligned with them (reference data: the
+    process's copy)."""
+    return await reference_each(
+        context, _categories, _categories.c.code, codes, NeedCategoryType.from_row
     )
 
 

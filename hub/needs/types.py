@@ -55,9 +55,15 @@ class Severity(Enum):
     CRITICAL = strawberry.enum_value(4, description="Life, health or safety at stake.")
 
 
+#: Severities by stored level - 1, and statuses by stored value: `from_row` maps every
+#: row of a page, and iterating an enum class per row was measurable.
+_SEVERITIES = tuple(Severity)
+_STATUSES = {status.value: status for status in NeedStatus}
+
+
 def severity_level(severity: Severity) -> int:
     """The stored level of a severity: 1 (low) to 4 (critical)."""
-    return list(Severity).index(severity) + 1
+    return _SEVERITIES.index(severity) + 1
 
 
 @strawberry.type(
@@ -163,8 +169,8 @@ class Need(Node):
         end = row.fulfilled_at or row.closed_at or now or dt.datetime.now(dt.UTC)
         return cls(
             id=strawberry.ID(to_global_id("Need", row.id)),
-            status=NeedStatus(row.status),
-            severity=list(Severity)[row.severity - 1],
+            status=_STATUSES[row.status],
+            severity=_SEVERITIES[row.severity - 1],
             description=row.description,
             reported_at=row.reported_at,
             verified_at=row.verified_at,

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from hub.graphql.context import Context
-from hub.graphql.loaders import one_each
+from hub.graphql.loaders import reference_each
 from hub.graphql.prefetch import relation
 from hub.regions.models import Region
 from hub.regions.types import Region as RegionType
@@ -17,10 +15,8 @@ _regions = Region.__table__
 
 
 async def regions_by_code(context: Context, codes: Sequence[Any]) -> list[RegionType | None]:
-    """Regions for the given codes, aligned with them."""
-    return await one_each(
-        context, select(_regions), _regions.c.code, codes, RegionType.from_row, rows=None
-    )
+    """Regions for the given codes, aligned with them (reference data: the process's copy)."""
+    return await reference_each(context, _regions, _regions.c.code, codes, RegionType.from_row)
 
 
 relation(RegionType, "parent", attr="parent", key=lambda r: r.parent_code, load=regions_by_code)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hub.authz.masking import pledged_by_caller_column
 from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
 from hub.graphql.prefetch import relation
@@ -26,9 +27,16 @@ _RELATIONSHIP_ORDER = ("HEAD", "SPOUSE", "PARENT", "CHILD", "IN_LAW", "GRANDCHIL
 
 
 async def citizens_by_id(context: Context, ids: Sequence[Any]) -> list[CitizenType | None]:
-    """Citizens for the given ids, aligned with them."""
+    """Citizens for the given ids, aligned with them.
+
+    When the field layer will ask whether the caller's organisation pledged these people
+    (a foundation stating a purpose), the statement answers it too, for each row: the
+    masking then needs no query of its own for them.
+    """
+    pledged = pledged_by_caller_column(context)
+    statement = select(_citizens) if pledged is None else select(_citizens, pledged)
     return await one_each(
-        context, select(_citizens), _citizens.c.id, ids, CitizenType.from_row, rows="Citizen"
+        context, statement, _citizens.c.id, ids, CitizenType.from_row, rows="Citizen"
     )
 
 

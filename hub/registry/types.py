@@ -246,6 +246,9 @@ class Citizen(Node):
     household_id: strawberry.Private[int]
     #: Set once the field layer has masked this object for the request.
     access_applied: strawberry.Private[bool] = False
+    #: Whether the caller's organisation holds a live pledge on one of the person's needs,
+    #: when the statement that loaded the row said (`hub.authz.masking`); None: not asked.
+    pledged_by_caller: strawberry.Private[bool | None] = None
 
     @classmethod
     def from_row(cls, row: Row[Any], today: dt.date | None = None) -> Citizen:
@@ -267,6 +270,8 @@ class Citizen(Node):
             version=row.version,
             pk=row.id,
             household_id=row.household_id,
+            # The column `hub.authz.masking.pledged_by_caller_column` adds, when it did.
+            pledged_by_caller=getattr(row, "pledged_by_caller", None),
         )
 
 

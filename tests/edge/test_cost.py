@@ -117,3 +117,21 @@ async def test_the_request_limit_applies_to_every_role(city: Api) -> None:
         assert "errors" not in fine
     finally:
         await close_api(api)
+
+
+def test_actual_cost_counts_one_per_field_once_per_item() -> None:
+    from hub.graphql.cost import actual_cost
+
+    page = {
+        "needs": {
+            "pageInfo": {"hasNextPage": True, "endCursor": "x"},
+            "nodes": [{"id": "a", "citizen": {"nik": "1", "sex": "F"}, "tags": [1, 2]}] * 3,
+        },
+        "empty": [],
+        "nothing": None,
+    }
+    # needs, empty, nothing; pageInfo, nodes; hasNextPage, endCursor; and per node id,
+    # citizen, tags, nik and sex (list items count nothing themselves).
+    assert actual_cost(page) == 3 + 2 + 2 + 3 * 5
+    assert actual_cost(None) == 0
+    assert actual_cost([{"a": [{"b": 1}]}]) == 2

@@ -300,3 +300,14 @@ async def test_no_string_argument_yields_internal_error(
     body = response.json()
     assert "INTERNAL_ERROR" not in codes(body), (document, variables, body)
     assert "INTERNAL_ERROR" not in json.dumps(body.get("data")), body
+
+
+async def test_a_repeated_document_checks_each_request_s_own_variables(city: Api) -> None:
+    # The document's arguments are found once (cached per parsed document); the values
+    # sent with each request are still checked, whatever the requests before sent.
+    document = "query($p: String) { regions(parentCode: $p) { code } }"
+    for _ in range(2):
+        assert "errors" not in await city.query(document, {"p": "32.73.02"})
+        body = await city.query(document, {"p": "32.73\x0002"})
+        assert codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["extensions"]["argument"] == "regions(parentCode)"
