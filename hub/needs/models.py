@@ -49,7 +49,15 @@ class Need(Base):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
         CheckConstraint("severity BETWEEN 1 AND 4", name="severity"),
         Index(None, "status", "kecamatan_code", "category_code"),
-        Index(None, "status", "severity", "reported_at", "id"),
+        # One index per named order of the needs list (`hub.needs.queries.NEED_ORDERS`), with
+        # and without a status filter, in the order's own directions: a page reads its rows
+        # off the index and stops, instead of sorting every need that matches. URGENT mixes
+        # directions (severity descending, waiting ascending), which no backward scan of an
+        # ascending index gives; NEWEST is LONGEST_WAITING read backwards.
+        Index("ix_needs_status_urgent", "status", text("severity DESC"), "reported_at", "id"),
+        Index("ix_needs_urgent", text("severity DESC"), "reported_at", "id"),
+        Index(None, "status", "reported_at", "id"),
+        Index(None, "reported_at", "id"),
         Index(None, "citizen_id"),
         Index(None, "holder_organization_id"),
         Index(None, "kelurahan_code"),
@@ -106,6 +114,8 @@ class Pledge(Base):
             postgresql_where=text("status = 'ACTIVE'"),
         ),
         Index(None, "organization_id", "status"),
+        # A need's pledges (its timeline, whether a foundation pledged it), whatever status.
+        Index(None, "need_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
