@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
 
 from hub.audit.models import AuditEventRecord
 from hub.auth.resource import Principal
 from hub.authz.policy import Access
 from hub.contributions.models import Contribution
-from hub.needs.models import Need, Pledge
-from hub.needs.queries import open_in_service_area
+from hub.needs.models import Need, NeedCount, Pledge
+from hub.needs.queries import NeedFilters, need_conditions, open_in_service_area
 from hub.organizations.models import Organization, OrganizationArea, OrganizationCategory
 from hub.registry.models import Citizen, Household
 
@@ -31,6 +32,7 @@ _contributions = Contribution.__table__
 _areas = OrganizationArea.__table__
 _events = AuditEventRecord.__table__
 _categories = OrganizationCategory.__table__
+_counts = NeedCount.__table__
 
 
 def _everything(_: Principal, __: Access) -> ColumnElement[bool]:
@@ -120,3 +122,67 @@ def row_filter(principal: Principal, access: Access, type_name: str) -> ColumnEl
     if "all" in names:
         return true()
     return or_(*(RULES[(type_name, name)](principal, access) for name in names))
+
+
+# --- counting under the row rules --------------------------------------------------------
+#
+# A list's `totalCount` is the number of records its rules reach. Counting them row by row
+# reads every reachable need (a foundation's service area holds thousands, an agency's city
+# hundreds of thousands); `need_counts` holds the same numbers per cell, exact at every
+# commit. A rule is countable on the cells when it is a condition on a cell's key (`all`,
+# `open_in_service_area`), and countable exactly when the records it reaches are few by
+# nature (`pledged_by_own_organization`: a foundation's own pledges).
+
+#: Need rules as conditions on `need_counts` (the cells of the needs they reach).
+_CELL_RULES: dict[str, RowRule] = {
+    "all": _everything,
+    "open_in_service_area": lambda principal, _: open_in_service_area(
+        principal.organization_id, _counts
+    ),
+}
+#: Need rules whose needs are few, counted exactly through their own index.
+_FEW_RULES = frozenset({"pledged_by_own_organization"})
+
+
+def need_count_statement(
+    principal: Principal, access: Access, filters: NeedFilters
+) -> Select[Any] | None:
+    """One row, one column: how many needs match `filters` under the caller's rules.
+
+    Read off `need_counts` (a sum over the rules' cells), plus the needs of the few-record
+    rules outside those cells, counted exactly: |cells or few| = |cells| + |few| - |both|.
+    None when the counters cannot answer (a filter on a column that is not a cell's key,
+    such as kelurahan or organisation, or a rule they do not know): count the rows then.
+    """
+    names = access.row_rules("Need")
+    if not names:
+        return select(literal(0))
+    if not filters.on_cells_only:
+        return None
+    if "all" in names:
+        return _cells_sum(principal, access, filters, "all")
+    cells = [name for name in names if name in _CELL_RULES]
+    few = [name for name in names if name in _FEW_RULES]
+    if len(cells) > 1 or len(cells) + len(few) != len(names):
+        return None
+    reached: ColumnElement[Any] = literal(0)
+    if cells:
+        reached = _cells_sum(principal, access, filters, cells[0]).scalar_subquery()
+    if few:
+        in_few = or_(*(RULES[("Need", name)](principal, access) for name in few))
+        matching = need_conditions(filters)
+        counted = select(func.count()).select_from(_needs).where(*matching, in_few)
+        reached = reached + counted.scalar_subquery()
+        if cells:
+            in_cells = RULES[("Need", cells[0])](principal, access)
+            both = select(func.count()).select_from(_needs).where(*matching, in_few, in_cells)
+            reached = reached - both.scalar_subquery()
+    return select(reached)
+
+
+def _cells_sum(
+    principal: Principal, access: Access, filters: NeedFilters, rule: str
+) -> Select[Any]:
+    return select(func.coalesce(func.sum(_counts.c.n), 0)).where(
+        _CELL_RULES[rule](principal, access), *need_conditions(filters, _counts)
+    )
