@@ -6,10 +6,10 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from strawberry.types import Info
 
-from hub.authz.rows import need_count_statement
+from hub.authz.rows import need_count_statement, need_filter_as_sets
 from hub.graphql.context import Context
 from hub.graphql.errors import NotFound
 from hub.graphql.lists import many, page_of
@@ -19,6 +19,16 @@ from hub.needs import queries
 from hub.needs.models import NeedCategory as NeedCategoryRow
 from hub.needs.types import CategoryKind, Need, NeedCategory, NeedFilter, severity_level
 from hub.regions.types import RegionLevel, check_codes
+
+
+def _count(context: Context, filters: queries.NeedFilters, statement: Select[Any]) -> Select[Any]:
+    """`totalCount`: off the counters (a sum over a few cells) when they can answer, else
+    the rows counted under the row rules compiled to index-driven sets."""
+    counted = need_count_statement(context.principal, context.access, filters)
+    if counted is not None:
+        return counted
+    reached = statement.where(need_filter_as_sets(context.principal, context.access))
+    return select(func.count()).select_from(reached.subquery())
 
 
 @strawberry.enum(description="Orders of the needs list.")
@@ -89,8 +99,7 @@ class NeedQueries:
             Need.from_row,
             first=first,
             after=after,
-            # `totalCount` from the counters (a sum over a few cells), when they can answer.
-            count=need_count_statement(context.principal, context.access, filters),
+            count=_count(context, filters, statement),
         )
 
     @strawberry.field(description="One need by its global id.")

@@ -1,4 +1,5 @@
-"""Property: the counters equal a count of the rows, after any sequence of writes.
+"""Property: the counters equal a count of the rows, after any sequence of writes; the row
+rules compiled to sets reach the same needs as the rules themselves.
 
 `need_counts` and `contribution_months` are kept by triggers (migration 0011). On a seeded
 city, random changes go through every kind of writer: the services (pledge, release,
@@ -22,7 +23,7 @@ from sqlalchemy import func, select, text
 from hub.actor import Actor
 from hub.auth.resource import Principal
 from hub.authz.policy import Access, load_policy, policy_dir
-from hub.authz.rows import need_count_statement, row_filter
+from hub.authz.rows import need_count_statement, need_filter_as_sets, row_filter
 from hub.db import transaction
 from hub.graphql.schema import build_schema, operations_of
 from hub.needs import service
@@ -221,6 +222,9 @@ async def _check_counts(city: City, rng: random.Random, foundations: list[int]) 
             rows = filtered_statement(filters).where(row_filter(principal, access, "Need"))
             expected = await city.scalar(select(func.count()).select_from(rows.subquery()))
             assert await city.scalar(counted) == expected, (principal.organization_code, filters)
+            # The rule compiled to index-driven sets reaches exactly the same needs.
+            as_sets = filtered_statement(filters).where(need_filter_as_sets(principal, access))
+            assert {r.id for r in await city.all(as_sets)} == {r.id for r in await city.all(rows)}
         if principal.organization_kind == "LKS":
             now = dt.datetime.now(dt.UTC)
             plain = await run(
