@@ -14,6 +14,7 @@ from hub.organizations import models as organizations
 from hub.programs import models as programs
 from hub.regions import models as regions
 from hub.registry import models as registry
+from hub.stats import models as stats
 from hub.tracking import models as tracking
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "programs",
     "regions",
     "registry",
+    "stats",
     "tracking",
 ]

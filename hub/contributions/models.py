@@ -39,7 +39,9 @@ class Contribution(Base):
         ),
         # A retried request with the same key finds the first record instead of a second one.
         UniqueConstraint("organization_id", "idempotency_key"),
-        Index(None, "organization_id", "delivered_on"),
+        # The list's order (delivered_on, id descending), for one organisation and for all.
+        Index(None, "organization_id", "delivered_on", "id"),
+        Index(None, "delivered_on", "id"),
         Index(None, "citizen_id", "category_code", "delivered_on"),
         Index(None, "need_id"),
     )

@@ -27,10 +27,13 @@ async def page_of(
     *,
     first: int | None,
     after: str | None,
+    count: Select[Any] | None = None,
 ) -> Connection[T]:
     """One page of `statement` in the order `keys`, relations prefetched per the selection.
 
     `row_type` names the policy's row rules that narrow the statement (`Need`, `Citizen`…).
+    `count`, when given, is a one-value statement that answers `totalCount` without reading
+    the rows (the needs list's counters); else the rows are counted.
     """
     context = info.context
     statement = statement.where(context.row_filter(row_type))
@@ -45,10 +48,14 @@ async def page_of(
     nodes = [to_object(row) for row in page.rows]
     await prefetch(info, nodes, connection=True)
 
-    async def count() -> int:
-        return int(await context.scalar(select(func.count()).select_from(statement.subquery())))
+    counted = count
+    if counted is None:
+        counted = select(func.count()).select_from(statement.subquery())
 
-    return connection(page, nodes, count)
+    async def total() -> int:
+        return int(await context.scalar(counted))
+
+    return connection(page, nodes, total)
 
 
 async def single(info: Info[Context, Any], obj: T | None, *, at: str | None = None) -> T | None:

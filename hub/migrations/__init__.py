@@ -6,13 +6,17 @@ are the database lifecycle that the CLI, the demo, the seed and the tests share.
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import Index, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex
 
 import hub.models  # noqa: F401  (registers every table)
 from hub.db import Base, create_engine, session_factory, transaction
@@ -49,8 +53,93 @@ async def upgrade(database_url: str) -> dict[str, int]:
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    dialect = connection.dialect.name
+
+    def for_this_backend(
+        item: object, _name: object, kind: str, reflected: bool, _: object
+    ) -> bool:
+        # An index the models declare for other backends only (`info["dialects"]`, e.g. an
+        # expression index on PostgreSQL), which the migrations rightly did not create here.
+        if kind == "index" and not reflected and isinstance(item, Index):
+            return dialect in item.info.get("dialects", (dialect,))
+        return True
+
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": for_this_backend}
+    )
+    elsewhere = [
+        re.escape(str(index.name))
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if dialect not in index.info.get("dialects", (dialect,))
+    ]
+    with warnings.catch_warnings():
+        # Alembic warns that it cannot reflect those indexes here before it asks
+        # `for_this_backend`; they are not meant to be here, so that is no news.
+        if elsewhere:
+            warnings.filterwarnings(
+                "ignore", message=f".*expression-based index '({'|'.join(elsewhere)})'"
+            )
+        diffs = list(compare_metadata(context, Base.metadata))
+    return _settle_index_pairs(connection, diffs)
+
+
+def _settle_index_pairs(connection: Connection, diffs: list[object]) -> list[object]:
+    """Drop the (remove_index X, add_index X) pairs whose definitions are in fact equal.
+
+    Alembic's SQLite comparison reflects an index with a descending key (`severity DESC`,
+    the URGENT order) only approximately, and so reports it as removed and added although
+    the database holds exactly the model's index. For such a pair, compare what the database
+    stores (`sqlite_master.sql`, `pg_indexes.indexdef`) with the model's CREATE INDEX, key
+    by key and direction by direction; a pair that really differs stays in the diff.
+    """
+    removed = {index.name for kind, index in _index_diffs(diffs) if kind == "remove_index"}
+    added = {index.name: index for kind, index in _index_diffs(diffs) if kind == "add_index"}
+    settled: set[str | None] = set()
+    for name in removed & added.keys():
+        stored = _stored_index_sql(connection, str(name))
+        wanted = str(CreateIndex(added[name]).compile(dialect=connection.dialect))
+        if stored is not None and _index_keys(stored) == _index_keys(wanted):
+            settled.add(name)
+    return [d for d in diffs if _settled_name(d) not in settled]
+
+
+def _index_diffs(diffs: list[object]) -> list[tuple[str, Index]]:
+    return [
+        (d[0], d[1])
+        for d in diffs
+        if isinstance(d, tuple)
+        and len(d) == 2
+        and d[0] in ("remove_index", "add_index")
+        and isinstance(d[1], Index)
+    ]
+
+
+def _settled_name(diff: object) -> str | None:
+    """The index name of an index diff; a name no index has (a non-empty marker) else."""
+    found = _index_diffs([diff])
+    return found[0][1].name if found else "\0not an index diff"
+
+
+def _stored_index_sql(connection: Connection, name: str) -> str | None:
+    if connection.dialect.name == "sqlite":
+        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+    else:
+        query = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    return connection.execute(text(query), {"name": name}).scalar()
+
+
+def _index_keys(sql: str) -> tuple[str, bool, str]:
+    """(table, unique, normalised key list and WHERE) of a CREATE INDEX statement."""
+    flat = " ".join(sql.replace('"', "").lower().split())
+    match = re.match(
+        r"create (unique )?index \S+ on (?:\S+\.)?(\S+)(?: using btree)? \((.*)\)(.*)$", flat
+    )
+    if match is None:
+        return ("", False, flat)
+    unique, table, keys, rest = match.groups()
+    keys = ",".join(k.strip().removesuffix(" asc") for k in keys.split(","))
+    return (table, unique is not None, keys + rest.strip())
 
 
 async def drift(database_url: str) -> list[object]:

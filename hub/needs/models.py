@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -49,7 +50,26 @@ class Need(Base):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
         CheckConstraint("severity BETWEEN 1 AND 4", name="severity"),
         Index(None, "status", "kecamatan_code", "category_code"),
-        Index(None, "status", "severity", "reported_at", "id"),
+        # One index per named order of the needs list (`hub.needs.queries.NEED_ORDERS`), with
+        # and without a status filter, in the order's own directions: a page reads its rows
+        # off the index and stops, instead of sorting every need that matches. URGENT mixes
+        # directions (severity descending, waiting ascending), which no backward scan of an
+        # ascending index gives; NEWEST is LONGEST_WAITING read backwards.
+        Index("ix_needs_status_urgent", "status", text("severity DESC"), "reported_at", "id"),
+        Index("ix_needs_urgent", text("severity DESC"), "reported_at", "id"),
+        Index(None, "status", "reported_at", "id"),
+        Index(None, "reported_at", "id"),
+        # The median time to fulfilment (`hub.stats.queries.fulfilment_time`) reads the
+        # middle of this index instead of sorting every fulfilled need. PostgreSQL only
+        # (`info["dialects"]`, which the drift check honours): SQLite keeps its window query.
+        Index(
+            "ix_needs_fulfilment_seconds",
+            text("(EXTRACT(epoch FROM fulfilled_at - opened_at))"),
+            # The columns too, so that the median is read off the index alone.
+            postgresql_include=["opened_at", "fulfilled_at"],
+            postgresql_where=text("status = 'FULFILLED'"),
+            info={"dialects": ("postgresql",)},
+        ),
         Index(None, "citizen_id"),
         Index(None, "holder_organization_id"),
         Index(None, "kelurahan_code"),
@@ -106,6 +126,8 @@ class Pledge(Base):
             postgresql_where=text("status = 'ACTIVE'"),
         ),
         Index(None, "organization_id", "status"),
+        # A need's pledges (its timeline, whether a foundation pledged it), whatever status.
+        Index(None, "need_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -115,3 +137,30 @@ class Pledge(Base):
     pledged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+#: `need_counts.ppks_code` of a need without a PPKS type (a key column cannot be NULL).
+NO_PPKS = ""
+
+
+class NeedCount(Base):
+    """How many needs are in one cell (status, kecamatan, category, PPKS type, severity).
+
+    Exact at every commit: the triggers of migration 0011 change it in the same statement
+    as every insert, update or delete of `needs`, whoever writes (the services, the seed's
+    COPY, a script), so a count over a foundation's cells is a sum of a few rows instead of
+    a scan of every need it may see. Severity is in the key because it has four values and
+    `minSeverity` filters on it.
+    """
+
+    __tablename__ = "need_counts"
+    # No CHECK (n >= 0): both backends check a row proposed for insertion before they find
+    # the conflict that turns it into an update, so the upsert of a decrement would fail.
+
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kecamatan_code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The need's PPKS type, or `NO_PPKS`.
+    ppks_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    severity: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)

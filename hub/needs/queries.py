@@ -12,16 +12,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.needs.models import Need, Pledge
+from hub.needs.models import NO_PPKS, Need, NeedCount, Pledge
 from hub.organizations.models import OrganizationArea, OrganizationCategory
 from hub.pagination import SortKey
 from hub.registry.models import Citizen
 
 _needs = Need.__table__
 _pledges = Pledge.__table__
+_counts = NeedCount.__table__
 _citizens = Citizen.__table__
 _areas = OrganizationArea.__table__
 _categories = OrganizationCategory.__table__
@@ -41,6 +42,63 @@ NEED_ORDERS: dict[str, tuple[SortKey, ...]] = {
 }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeedFilters:
+    """The needs list's filters; every given one must hold (None / empty: no condition)."""
+
+    kecamatan_codes: Sequence[str] | None = None
+    kelurahan_codes: Sequence[str] | None = None
+    category_codes: Sequence[str] | None = None
+    ppks_codes: Sequence[str] | None = None
+    statuses: Sequence[str] | None = None
+    min_severity: int | None = None
+    organization_id: int | None = None
+    citizen_id: int | None = None
+
+    @property
+    def on_cells_only(self) -> bool:
+        """Whether every given filter is on a column of `need_counts` (a cell's key)."""
+        return not (
+            self.kelurahan_codes or self.organization_id is not None or self.citizen_id is not None
+        )
+
+
+def need_conditions(filters: NeedFilters, table: FromClause = _needs) -> list[ColumnElement[bool]]:
+    """The filters as conditions on `needs`, or on `need_counts` (cell columns only)."""
+    c = table.c
+    conditions: list[ColumnElement[bool]] = []
+    if filters.kecamatan_codes:
+        conditions.append(c.kecamatan_code.in_(filters.kecamatan_codes))
+    if filters.kelurahan_codes:
+        conditions.append(c.kelurahan_code.in_(filters.kelurahan_codes))
+    if filters.category_codes:
+        conditions.append(c.category_code.in_(filters.category_codes))
+    if filters.ppks_codes:
+        conditions.append(_ppks_in(table, filters.ppks_codes))
+    if filters.statuses:
+        conditions.append(c.status.in_(filters.statuses))
+    if filters.min_severity is not None:
+        conditions.append(c.severity >= filters.min_severity)
+    if filters.organization_id is not None:
+        conditions.append(
+            or_(
+                c.reported_by_organization_id == filters.organization_id,
+                c.holder_organization_id == filters.organization_id,
+            )
+        )
+    if filters.citizen_id is not None:
+        conditions.append(c.citizen_id == filters.citizen_id)
+    return conditions
+
+
+def _ppks_in(table: FromClause, codes: Sequence[str] | Select[Any]) -> ColumnElement[bool]:
+    # A need without a PPKS type has NULL there, a cell `NO_PPKS`: neither is ever a code.
+    condition: ColumnElement[bool] = table.c.ppks_code.in_(codes)
+    if table is _counts:
+        condition = and_(condition, table.c.ppks_code != NO_PPKS)
+    return condition
+
+
 def list_statement(
     *,
     kecamatan_codes: Sequence[str] | None = None,
@@ -53,48 +111,42 @@ def list_statement(
     citizen_id: int | None = None,
 ) -> Select[Any]:
     """A statement selecting the needs that match every given filter."""
-    statement = select(_needs)
-    if kecamatan_codes:
-        statement = statement.where(_needs.c.kecamatan_code.in_(kecamatan_codes))
-    if kelurahan_codes:
-        statement = statement.where(_needs.c.kelurahan_code.in_(kelurahan_codes))
-    if category_codes:
-        statement = statement.where(_needs.c.category_code.in_(category_codes))
-    if ppks_codes:
-        statement = statement.where(_needs.c.ppks_code.in_(ppks_codes))
-    if statuses:
-        statement = statement.where(_needs.c.status.in_(statuses))
-    if min_severity is not None:
-        statement = statement.where(_needs.c.severity >= min_severity)
-    if organization_id is not None:
-        statement = statement.where(
-            or_(
-                _needs.c.reported_by_organization_id == organization_id,
-                _needs.c.holder_organization_id == organization_id,
-            )
-        )
-    if citizen_id is not None:
-        statement = statement.where(_needs.c.citizen_id == citizen_id)
-    return statement
+    filters = NeedFilters(
+        kecamatan_codes=kecamatan_codes,
+        kelurahan_codes=kelurahan_codes,
+        category_codes=category_codes,
+        ppks_codes=ppks_codes,
+        statuses=statuses,
+        min_severity=min_severity,
+        organization_id=organization_id,
+        citizen_id=citizen_id,
+    )
+    return filtered_statement(filters)
+
+
+def filtered_statement(filters: NeedFilters) -> Select[Any]:
+    """A statement selecting the needs that match `filters`."""
+    return select(_needs).where(*need_conditions(filters))
 
 
 # --- a foundation's feed ---------------------------------------------------------------
 
 
-def open_in_service_area(organization_id: int) -> ColumnElement[bool]:
+def open_in_service_area(organization_id: int, table: FromClause = _needs) -> ColumnElement[bool]:
     """OPEN needs in the organisation's kecamatan and categories (service domain or PPKS).
 
-    The row rule `open_in_service_area` of `hub.authz.rows` is this condition.
+    The row rule `open_in_service_area` of `hub.authz.rows` is this condition; on
+    `need_counts` it selects the cells of those needs.
     """
     served = select(_categories.c.category_code).where(
         _categories.c.organization_id == organization_id
     )
     return and_(
-        _needs.c.status == "OPEN",
-        _needs.c.kecamatan_code.in_(
+        table.c.status == "OPEN",
+        table.c.kecamatan_code.in_(
             select(_areas.c.kecamatan_code).where(_areas.c.organization_id == organization_id)
         ),
-        or_(_needs.c.category_code.in_(served), _needs.c.ppks_code.in_(served)),
+        or_(table.c.category_code.in_(served), _ppks_in(table, served)),
     )
 
 

@@ -1,7 +1,10 @@
 """The city's public totals: needs by place and category, what partners gave, how fast.
 
-Every figure is a GROUP BY in the database; Python only shapes the grouped rows. Nothing here
-names or counts a single person: the smallest cell is a kecamatan and a category.
+Every figure is a GROUP BY in the database; Python only shapes the grouped rows. Needs are
+counted off `need_counts` and past months' giving off `contribution_months`, counters that
+triggers keep exact in the same statement as every write (migration 0011), so the totals do
+not read every need and contribution of the city. Nothing here names or counts a single
+person: the smallest cell is a kecamatan and a category.
 """
 
 from __future__ import annotations
@@ -10,15 +13,26 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contributions.models import Contribution
 from hub.localtime import local_date
-from hub.needs.models import Need
+from hub.needs.models import Need, NeedCount
 from hub.organizations.models import Organization
 from hub.programs.models import FUNDING_SOURCES, Enrolment, Program
 from hub.registry.models import Citizen, Household
+from hub.stats.models import ContributionMonth
 
 #: What Kota Bandung's partners could fund (Rp1.5 trillion), against which giving is tracked.
 PARTNER_FUNDING_POTENTIAL = 1_500_000_000_000
@@ -26,6 +40,8 @@ PARTNER_FUNDING_POTENTIAL = 1_500_000_000_000
 _needs = Need.__table__
 _contributions = Contribution.__table__
 _organizations = Organization.__table__
+_counts = NeedCount.__table__
+_months = ContributionMonth.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,23 +124,29 @@ def _days_open(dialect: str) -> ColumnElement[Any]:
     return func.julianday(_needs.c.fulfilled_at) - func.julianday(_needs.c.opened_at)
 
 
-async def city_stats(session: AsyncSession, *, now: dt.datetime) -> CityStats:
-    """The city's needs, contributions, fulfilment time and partner funding as of `now`."""
+async def city_stats(
+    session: AsyncSession, *, now: dt.datetime, contributions: bool = True
+) -> CityStats:
+    """The city's needs, contributions, fulfilment time and partner funding as of `now`.
+
+    `contributions=False` leaves the per-organisation table empty: thousands of rows at
+    city scale, read only when a client selects them.
+    """
     return CityStats(
         as_of=now,
         needs=await needs_by_area(session),
-        contributions=await contributions_by_month(session, now=now),
+        contributions=await contributions_by_month(session, now=now) if contributions else [],
         fulfilment=await fulfilment_time(session),
         partner_funding=await partner_funding(session, now=now),
     )
 
 
 async def needs_by_area(session: AsyncSession) -> list[NeedCounts]:
-    """Open, pledged and fulfilled needs per (kecamatan, category)."""
-    n = _needs.c
+    """Open, pledged and fulfilled needs per (kecamatan, category), off `need_counts`."""
+    n = _counts.c
 
     def count(status: str) -> ColumnElement[int]:
-        return func.sum(case((n.status == status, 1), else_=0))
+        return func.sum(case((n.status == status, n.n), else_=0))
 
     rows = await session.execute(
         select(
@@ -136,30 +158,57 @@ async def needs_by_area(session: AsyncSession) -> list[NeedCounts]:
         )
         .where(n.status.in_(("OPEN", "PLEDGED", "FULFILLED")))
         .group_by(n.kecamatan_code, n.category_code)
+        .having(func.sum(n.n) > 0)
         .order_by(n.kecamatan_code, n.category_code)
     )
     return [NeedCounts(k, c, int(o), int(p), int(f)) for k, c, o, p, f in rows]
+
+
+def _delivered_by_month(dialect: str, today: dt.date) -> Subquery:
+    """(organization_id, category_code, month, amount, contributions) delivered up to
+    `today`: past months off `contribution_months`, this month from the contributions
+    themselves (a short range of the delivered_on index), as only days up to today count."""
+    m = _months.c
+    c = _contributions.c
+    this_month = today.replace(day=1)
+    past = select(
+        m.organization_id,
+        m.category_code,
+        m.month,
+        m.amount_rupiah.label("amount"),
+        m.contributions.label("contributions"),
+    ).where(m.month < this_month.strftime("%Y-%m"), m.contributions > 0)
+    month = _month(c.delivered_on, dialect)
+    current = (
+        select(
+            c.organization_id,
+            c.category_code,
+            month.label("month"),
+            func.sum(c.amount_rupiah).label("amount"),
+            func.count().label("contributions"),
+        )
+        .where(c.delivered_on >= this_month, c.delivered_on <= today)
+        .group_by(c.organization_id, c.category_code, month)
+    )
+    return union_all(past, current).subquery("delivered")
 
 
 async def contributions_by_month(
     session: AsyncSession, *, now: dt.datetime
 ) -> list[ContributionTotal]:
     """Rupiah and count per (organisation, category, month) delivered up to `now`."""
-    c = _contributions.c
-    month = _month(c.delivered_on, _dialect(session)).label("month")
+    d = _delivered_by_month(_dialect(session), local_date(now))
     rows = await session.execute(
         select(
-            c.organization_id,
+            d.c.organization_id,
             _organizations.c.code,
-            c.category_code,
-            month,
-            func.sum(c.amount_rupiah),
-            func.count(),
+            d.c.category_code,
+            d.c.month,
+            d.c.amount,
+            d.c.contributions,
         )
-        .join_from(_contributions, _organizations, _organizations.c.id == c.organization_id)
-        .where(c.delivered_on <= local_date(now))
-        .group_by(c.organization_id, _organizations.c.code, c.category_code, month)
-        .order_by(c.organization_id, c.category_code, month)
+        .join_from(d, _organizations, _organizations.c.id == d.c.organization_id)
+        .order_by(d.c.organization_id, d.c.category_code, d.c.month)
     )
     return [
         ContributionTotal(org_id, code, category, month_, int(amount), int(count))
@@ -168,54 +217,71 @@ async def contributions_by_month(
 
 
 async def fulfilment_time(session: AsyncSession, *, portable: bool = False) -> FulfilmentTime:
-    """Median days OPEN -> FULFILLED: `percentile_cont` on PostgreSQL, else a window query."""
+    """Median days OPEN -> FULFILLED: on PostgreSQL the middle of an index, else a window query."""
     dialect = _dialect(session)
+    # `portable` forces the window query on PostgreSQL too, so both can be compared there.
+    if dialect == "postgresql" and not portable:
+        return await _fulfilment_off_the_index(session)
     days = _days_open(dialect).label("days")
     done = (
         _needs.c.status == "FULFILLED",
         _needs.c.opened_at.is_not(None),
         _needs.c.fulfilled_at.is_not(None),
     )
-    # `portable` forces the window query on PostgreSQL too, so both can be compared there.
-    if dialect == "postgresql" and not portable:
-        row = (
-            await session.execute(
-                select(func.percentile_cont(0.5).within_group(days), func.count()).where(*done)
-            )
-        ).one()
-    else:
-        ranked = (
-            select(
-                days,
-                func.row_number().over(order_by=days).label("rank"),
-                func.count().over().label("total"),
-            )
-            .where(*done)
-            .subquery()
+    ranked = (
+        select(
+            days,
+            func.row_number().over(order_by=days).label("rank"),
+            func.count().over().label("total"),
         )
-        # The middle row (odd count) or the mean of the two middle rows (even count).
-        row = (
-            await session.execute(
-                select(func.avg(ranked.c.days), func.max(ranked.c.total)).where(
-                    ranked.c.rank.in_(((ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2))
-                )
+        .where(*done)
+        .subquery()
+    )
+    # The middle row (odd count) or the mean of the two middle rows (even count).
+    row = (
+        await session.execute(
+            select(func.avg(ranked.c.days), func.max(ranked.c.total)).where(
+                ranked.c.rank.in_(((ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2))
             )
-        ).one()
+        )
+    ).one()
     median, total = row
     return FulfilmentTime(
         median_days=None if median is None else float(median), fulfilled_needs=int(total or 0)
     )
 
 
+async def _fulfilment_off_the_index(session: AsyncSession) -> FulfilmentTime:
+    """The median of `ix_needs_fulfilment_seconds`: count its entries, then read the one or
+    two in the middle (an index-only range of half the entries, no sort). The status is a
+    literal so that every plan, generic ones too, may use the partial index; the seconds
+    are NULL exactly when either moment is missing."""
+    n = _needs.c
+    seconds = func.extract("epoch", n.fulfilled_at - n.opened_at)
+    done = (n.status == literal_column("'FULFILLED'"), seconds.is_not(None))
+    total = int(await session.scalar(select(func.count()).where(*done)) or 0)
+    if total == 0:
+        return FulfilmentTime(median_days=None, fulfilled_needs=0)
+    middle = (
+        select(seconds.label("seconds"))
+        .where(*done)
+        .order_by(seconds)
+        .offset((total - 1) // 2)
+        .limit(2 - total % 2)
+        .subquery()
+    )
+    median = await session.scalar(select(func.avg(middle.c.seconds)))
+    return FulfilmentTime(median_days=float(median or 0) / 86400.0, fulfilled_needs=total)
+
+
 async def partner_funding(session: AsyncSession, *, now: dt.datetime) -> PartnerFunding:
     """Foundations' (LKS) giving per month with its running total, against the potential."""
-    c = _contributions.c
-    month = _month(c.delivered_on, _dialect(session)).label("month")
+    d = _delivered_by_month(_dialect(session), local_date(now))
     monthly = (
-        select(month, func.sum(c.amount_rupiah).label("amount"))
-        .join_from(_contributions, _organizations, _organizations.c.id == c.organization_id)
-        .where(_organizations.c.kind == "LKS", c.delivered_on <= local_date(now))
-        .group_by(month)
+        select(d.c.month, func.sum(d.c.amount).label("amount"))
+        .join_from(d, _organizations, _organizations.c.id == d.c.organization_id)
+        .where(_organizations.c.kind == "LKS")
+        .group_by(d.c.month)
         .subquery()
     )
     rows = await session.execute(

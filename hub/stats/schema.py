@@ -30,7 +30,9 @@ class StatsQueries:
         now = dt.datetime.now(dt.UTC)
         tree = selection_tree(info)
         async with context.db_lock:
-            totals = await queries.city_stats(context.session, now=now)
+            totals = await queries.city_stats(
+                context.session, now=now, contributions="contributions" in tree
+            )
             stats = CityStats.of(totals)
             # Aid is computed only when asked for: it walks every running enrolment.
             if "aidByKecamatan" in tree or "aidByFundingSource" in tree:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hub.db import create_engine
 from hub.migrations import drift, upgrade
@@ -33,3 +33,19 @@ async def test_reference_data_is_loaded_once(empty_database_url: str) -> None:
     finally:
         await engine.dispose()
     assert levels == {"CITY": 1, "KECAMATAN": 30, "KELURAHAN": 151}
+
+
+async def test_drift_sees_a_descending_key_made_ascending(empty_database_url: str) -> None:
+    # The URGENT index's `severity DESC` is compared by definition (SQLite's reflection of a
+    # descending key is approximate): the same index ascending must still count as drift.
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP INDEX ix_needs_urgent"))
+            await connection.execute(
+                text("CREATE INDEX ix_needs_urgent ON needs (severity, reported_at, id)")
+            )
+    finally:
+        await engine.dispose()
+    names = {(d[0], d[1].name) for d in await drift(empty_database_url) if isinstance(d, tuple)}
+    assert ("add_index", "ix_needs_urgent") in names

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.contributions.models import Contribution
+from hub.localtime import local_date
 from hub.needs.models import Need
 from hub.needs.service import CloseOutcome, close_need
 from hub.organizations.models import Organization
@@ -129,3 +130,44 @@ async def test_the_median_of_nothing_is_none(empty_database_url: str) -> None:
         assert (stats.needs, stats.contributions, stats.partner_funding.total_rupiah) == ([], [], 0)
     finally:
         await engine.dispose()
+
+
+async def test_giving_counts_days_up_to_today_across_the_counters_and_this_month(
+    city_db: City,
+) -> None:
+    # Past months come off `contribution_months`, this month off the contributions: a
+    # delivery dated today counts, one later this month or next month does not (yet).
+    today = local_date(NOW)
+    first = today.replace(day=1)
+    later = today + dt.timedelta(days=1)
+    next_month = (first + dt.timedelta(days=32)).replace(day=1)
+    async with city_db.sessions() as session:
+        before = await city_stats(session, now=NOW)
+        template = (await session.execute(select(Contribution).limit(1))).scalar_one()
+        lks = await session.scalar(select(Organization.id).where(Organization.kind == "LKS"))
+        for n, day in enumerate([today, first, later, next_month, first - dt.timedelta(days=1)]):
+            session.add(
+                Contribution(
+                    citizen_id=template.citizen_id,
+                    organization_id=lks,
+                    category_code="FOOD",
+                    kind="CASH",
+                    amount_rupiah=1000 * (n + 1),
+                    delivered_on=day,
+                    idempotency_key=f"stats-{n}",
+                    kecamatan_code=template.kecamatan_code,
+                )
+            )
+        await session.commit()
+        after = await city_stats(session, now=NOW)
+    added = after.partner_funding.total_rupiah - before.partner_funding.total_rupiah
+    # Today (1000), the first of this month (2000, today too on the 1st) and the last day
+    # of the previous month (5000); never tomorrow (3000) nor next month (4000).
+    assert added == 1000 + 2000 + 5000
+    months = {m.month: m.amount_rupiah for m in after.partner_funding.by_month}
+    assert next_month.strftime("%Y-%m") not in months
+    assert (
+        sum(c.amount_rupiah for c in after.contributions)
+        - sum(c.amount_rupiah for c in before.contributions)
+        == added
+    )
