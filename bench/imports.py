@@ -148,6 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="residents in the export")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
+    parser.add_argument(
+        "--files",
+        type=Path,
+        help="keep the generated files in this folder, and reuse those already there "
+        "(made with the same --rows) instead of generating them again",
+    )
     parser.add_argument("--step", choices=("generate", "import"), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--previous", type=Path, help=argparse.SUPPRESS)
@@ -163,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_step_import(args.database_url, args.file, args.var_dir)))
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="hub-bench-imports-"))
-    first, second = workdir / "dtks-month-1.txt", workdir / "dtks-month-2.txt"
+    workdir = args.files or Path(tempfile.mkdtemp(prefix="hub-bench-imports-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    first, second = (workdir / f"dtks-{args.rows}-month-{n}.txt" for n in (1, 2))
     url = args.database_url
     asyncio.run(_recreate(url))
     try:
@@ -173,13 +180,20 @@ def main(argv: list[str] | None = None) -> None:
             "cpus": os.cpu_count(),
             "load_average_before": os.getloadavg(),
         }
-        result["generate_month_1"] = _child("--step", "generate", "--file", str(first),
-                                            "--rows", str(args.rows))  # fmt: skip
-        second.with_suffix(".refused.json").write_text(
-            first.with_suffix(".refused.json").read_text()
-        )
-        result["generate_month_2"] = _child("--step", "generate", "--file", str(second),
-                                            "--previous", str(first))  # fmt: skip
+        generated = workdir / f"generated-{args.rows}.json"
+        if generated.is_file():
+            result |= json.loads(generated.read_text())
+        else:
+            result["generate_month_1"] = _child("--step", "generate", "--file", str(first),
+                                                "--rows", str(args.rows))  # fmt: skip
+            second.with_suffix(".refused.json").write_text(
+                first.with_suffix(".refused.json").read_text()
+            )
+            result["generate_month_2"] = _child("--step", "generate", "--file", str(second),
+                                                "--previous", str(first))  # fmt: skip
+            if args.files:
+                keys = ("generate_month_1", "generate_month_2")
+                generated.write_text(json.dumps({k: result[k] for k in keys}))
         common = ("--step", "import", "--database-url", url, "--var-dir", str(workdir / "var"))
         result["import_month_1"] = _child(*common, "--file", str(first))
         result["import_month_2"] = _child(*common, "--file", str(second))
@@ -197,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not args.keep:
             asyncio.run(_drop(url))
+        if not args.keep and not args.files:
             for path in sorted(workdir.rglob("*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
             workdir.rmdir()
