@@ -130,6 +130,7 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
         "wall_seconds": round(wall, 2),
         "rows_per_second": round(summary.rows_read / wall),
         "read_and_stage_seconds": round(summary.read_seconds, 2),
+        "read_and_stage_cpu_seconds": round(summary.read_cpu_seconds, 2),
         "check_and_merge_seconds": round(summary.merge_seconds, 2),
         "merge_steps_seconds": summary.steps,
         "rebuilt_tables": summary.rebuilt,

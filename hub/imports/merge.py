@@ -226,8 +226,9 @@ class Stage:
         households' sequence here, so that it is inserted with it and nothing is updated.
         """
         run = self._run
-        await run("CREATE INDEX import_rows_nik ON import_rows (nik)")
-        await run("CREATE INDEX import_rows_iddtks ON import_rows (iddtks)")
+        # No index on the staged rows: every question below reads them whole (a hash of
+        # the smaller side), and building one sorts the file under the database's
+        # collation (measured: 28 s for 2.6 million NIKs, more than the scans it saves).
         await run("CREATE INDEX import_refused_nik ON import_refused (nik)")
         await run("CREATE INDEX import_refused_iddtks ON import_refused (iddtks)")
         if self.dialect == "postgresql":

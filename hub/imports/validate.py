@@ -71,7 +71,6 @@ def _key(text: str) -> str:
     return normalise_name(text)
 
 
-@lru_cache(maxsize=1 << 16)  # a city's birth dates are some 35,000 distinct days
 def parse_date(text: str) -> dt.date | None:
     """`YYYY-MM-DD`, `DD-MM-YYYY` or `DD/MM/YYYY` as a date; None when it is none of them."""
     if len(text) == 10 and text[4] == "-":
@@ -133,8 +132,7 @@ class RowValidator:
                 and _key(kota) in _CITY_NAMES
                 and _year_ok(tahun, self.today.year)
                 and kk_problem(kk) is None
-                and nik[6:12] == _nik_date_digits(birth, sex)
-                and nik_well_formed(nik)
+                and nik_problem(nik, birth, sex) is None
             ):
                 return (
                     line, iddtks, kk, resolved[0], resolved[1], alamat, rt_value, rw_value,
@@ -260,24 +258,9 @@ class RowValidator:
         return problems
 
 
-@lru_cache(maxsize=64)  # one data year per file, as a rule
 def _year_ok(text: str, this_year: int) -> bool:
     """True when `text` is a data year from 2010 to this year."""
     return len(text) == 4 and text.isdigit() and 2010 <= int(text) <= this_year
-
-
-@lru_cache(maxsize=1 << 17)
-def _nik_date_digits(birth: dt.date, sex: str) -> str:
-    """Digits 7-12 of the NIK of someone of `sex` born on `birth`: DDMMYY, day +40 for women."""
-    day = birth.day + (40 if sex == "F" else 0)
-    return f"{day:02d}{birth.month:02d}{birth.year % 100:02d}"
-
-
-def nik_well_formed(nik: str) -> bool:
-    """16 digits, a province code (11-94) first and a serial from 0001 last: with digits 7-12
-    equal to `_nik_date_digits`, exactly when `nik_problem` finds nothing (a test checks
-    that), without composing the messages a refused row needs."""
-    return len(nik) == 16 and nik.isdigit() and 11 <= int(nik[:2]) <= 94 and nik[12:] != "0000"
 
 
 @lru_cache(maxsize=4096)
