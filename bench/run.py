@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bench import dataset, environment, peer, profiling, report
+from bench import dataset, environment, peer, plans, profiling, report
 from bench.campaign import PeerPlan, load_phase
 from bench.fixtures import Fixtures, prepare_fixtures
 from bench.inprocess import measure_in_process
@@ -57,6 +57,20 @@ def _secret_files(workdir: Path) -> dict[str, str]:
     env["HUB_AUDIT_KEY_FILE"] = str(workdir / "audit-key.pem")
     env["HUB_AUDIT_PEPPER_FILE"] = str(workdir / "audit-pepper")
     return env
+
+
+def _plans(options: Options, fixtures: Fixtures) -> dict[str, Any]:
+    """EXPLAIN ANALYZE of every SELECT the read scenarios run (bench.plans), written beside
+    the results; PostgreSQL only, and not in a quick run."""
+    if options.quick or dataset.backend(options.database_url) != "postgresql":
+        return {"skipped": "quick run or not PostgreSQL"}
+    log("explaining every SELECT of the read scenarios (bench.plans)")
+    checks = asyncio.run(plans.check_plans(options.database_url, fixtures=fixtures))
+    plans.write_plans(checks, options.results_dir / "plans")
+    failed = [f"{c.name}: {'; '.join(c.problems)}" for c in checks if not c.ok]
+    for line in failed:
+        log(f"warning: plan check failed: {line}")
+    return {"statements": len(checks), "failed": failed, "directory": "plans/"}
 
 
 def _honoured(env: Mapping[str, str], name: str, value: str) -> bool:
@@ -205,6 +219,7 @@ def _measure(
             if compare
             else {}
         )
+        result["plans"] = _plans(options, fixtures)
         parity = result["statements_per_request"].get("floor_parity")
         if parity and not parity["same_nodes_as_hub"]:
             log(f"warning: the floor's page differs from the hub's: {parity['difference']}")
