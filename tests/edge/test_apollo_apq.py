@@ -1,7 +1,8 @@
 """Apollo Client's PersistedQueryLink, from Node, against a live hub on loopback: the first
 request sends the hash alone and gets PersistedQueryNotFound, the link retries with the
 text and succeeds; a second run (another process, so no client-side memory) sends the
-hash alone and is answered, over POST and over GET."""
+hash alone and is answered, over POST and over GET. On a role held to the trusted
+documents the link sends the manifest's id, and a text of its own is refused."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from sqlalchemy import select
 
 from hub.audit.models import AuditEventRecord
 from hub.db import create_engine, session_factory
+from hub.edge.settings import EdgeSettings
 from tests.support.identities import bearer, load_identities
 from tests.support.partners import live_hub
 
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
 PROJECT = Path(__file__).parent / "apollo"
+MANIFEST = Path(__file__).parents[2] / "schema" / "operations" / "manifest.json"
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,16 +40,19 @@ def installed() -> None:
         subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=PROJECT, check=True)
 
 
-def run_apollo(base_url: str, authorization: str, *, get: bool = False) -> dict[str, Any]:
+def run_apollo(
+    base_url: str, authorization: str, *, get: bool = False, script: str = "apq.mjs"
+) -> dict[str, Any]:
     assert NODE is not None
     done = subprocess.run(
-        [NODE, "apq.mjs"],
+        [NODE, script],
         cwd=PROJECT,
         env={
             "PATH": "/usr/bin:/bin",
             "HUB_URL": base_url,
             "HUB_AUTHORIZATION": authorization,
             "APQ_GET": "1" if get else "0",
+            "MANIFEST": str(MANIFEST),
         },
         capture_output=True,
         text=True,
@@ -103,3 +109,26 @@ async def test_apollo_clients_persisted_query_link(
         ("ALLOWED", None),
         ("ALLOWED", None),
     ]
+
+
+async def test_apollo_client_on_a_role_held_to_the_trusted_documents(
+    city_database_url: str, installed: None
+) -> None:
+    """The link's `generateHash` gives the manifest's id by operation name: the hash alone
+    runs the hub's copy, with no registration (which the allow-list would refuse)."""
+    identity = (await load_identities(city_database_url))["lks_partner"]
+    edge = EdgeSettings(trusted_documents_only="lks_partner")
+    async with live_hub(city_database_url, edge=edge) as hub:
+        authorization = bearer(hub.app.state.auth, identity)
+        ran = run_apollo(hub.base_url, authorization, script="trusted.mjs")
+        assert ran["error"] is None and ran["asOf"], ran
+        stats = next(
+            entry
+            for entry in json.loads(MANIFEST.read_bytes())["operations"]
+            if entry["name"] == "PublicStats"
+        )
+        assert ran["requests"] == [{"hash": stats["id"], "withText": False, "status": 200}]
+        # A text of its own is refused, hash and all: the allow-list holds for the link too.
+        free = run_apollo(hub.base_url, authorization)
+        assert free["data"] is None and free["error"], free
+        assert [(r["withText"], r["status"]) for r in free["requests"]] == [(False, 403)]

@@ -215,3 +215,21 @@ async def test_a_foundation_is_warned_before_its_pledge_lapses(
     assert expiring["need"]["id"] == need and expiring["need"]["status"] == "PLEDGED"
     # The foundation holds the pledge and states a purpose: the name in full, audited.
     assert not expiring["need"]["citizen"]["fullName"].endswith(".")
+
+
+async def test_the_trusted_documents_allow_list_holds_for_subscriptions(
+    city_database_url: str,
+) -> None:
+    settings = hub_settings(city_database_url)
+    edge = settings.edge.model_copy(update={"trusted_documents_only": frozenset({"lks_partner"})})
+    async with (
+        live_hub(settings.model_copy(update={"edge": edge})) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "lks_partner")) as ws,
+    ):
+        # No subscription is in schema/operations/: a foundation held to it may open none.
+        # (Refused before execution, as a document that does not validate is, it answers
+        # graphql-transport-ws's `error`.)
+        await ws.subscribe("1", "subscription { needOpened { id } }")
+        refused = await ws.receive(10)
+        assert refused["type"] == "error", refused
+        assert refused["payload"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"

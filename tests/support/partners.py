@@ -169,9 +169,12 @@ class LiveHub:
 
 
 @asynccontextmanager
-async def live_hub(url: str) -> AsyncIterator[LiveHub]:
-    """Serve a new hub for `url` on 127.0.0.1 at a free port until the block ends."""
-    settings = Settings(database_url=url, var_dir=Path(tempfile.mkdtemp(prefix="hub-live-")))
+async def live_hub(url: str, **overrides: Any) -> AsyncIterator[LiveHub]:
+    """Serve a new hub for `url` on 127.0.0.1 at a free port until the block ends;
+    `overrides` replace settings (`edge=EdgeSettings(...)`)."""
+    settings = Settings(
+        database_url=url, var_dir=Path(tempfile.mkdtemp(prefix="hub-live-")), **overrides
+    )
     app = create_app(settings, key_store=MemoryKeyStore())
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -33,17 +33,23 @@ const link = new PersistedQueryLink({ sha256, useGETForHashedQueries: APQ_GET ==
   }),
 );
 const client = new ApolloClient({ link, cache: new InMemoryCache() });
-const { data, error } = await client.query({
-  query: gql`
-    query ApqViewer {
-      me {
-        clientId
-        organization {
-          code
+let data = null;
+let error = null;
+try {
+  ({ data, error } = await client.query({
+    query: gql`
+      query ApqViewer {
+        me {
+          clientId
+          organization {
+            code
+          }
         }
       }
-    }
-  `,
-  fetchPolicy: "network-only",
-});
+    `,
+    fetchPolicy: "network-only",
+  }));
+} catch (thrown) {
+  error = thrown; // a refusal the link does not retry (DOCUMENT_NOT_TRUSTED, 403)
+}
 console.log(JSON.stringify({ requests, data, error: error ? String(error) : null }));
