@@ -50,6 +50,9 @@ class Need(Base):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
         CheckConstraint("severity BETWEEN 1 AND 4", name="severity"),
         Index(None, "status", "kecamatan_code", "category_code"),
+        # The PPKS branch of a foundation's service area as a set
+        # (`hub.authz.rows.need_filter_as_sets`), as the line above serves the category one.
+        Index(None, "status", "kecamatan_code", "ppks_code"),
         # One index per named order of the needs list (`hub.needs.queries.NEED_ORDERS`), with
         # and without a status filter, in the order's own directions: a page reads its rows
         # off the index and stops, instead of sorting every need that matches. URGENT mixes
