@@ -118,14 +118,17 @@ async def _seed_finished(url: str) -> bool:
         await engine.dispose()
 
 
-async def _analyze(url: str) -> None:
-    """Refresh the planner's statistics (PostgreSQL), so that plans match the data."""
+async def _vacuum_analyze(url: str) -> None:
+    """Refresh the planner's statistics and the visibility map (PostgreSQL), so that plans
+    match the data: an index-only scan (the stats' median) is chosen only over pages
+    VACUUM marked all-visible, and a fresh seed or a previous run's writes leave them unmarked
+    (measured: the median's statement 122 ms with a sort → 4.6 ms after VACUUM)."""
     if backend(url) != "postgresql":
         return
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
-            await connection.execute(text("ANALYZE"))
+            await connection.execute(text("VACUUM (ANALYZE)"))
     finally:
         await engine.dispose()
 
@@ -145,6 +148,7 @@ async def ensure_city(url: str, *, citizens: int, reseed: bool = False, log: Log
     finished = await _seed_finished(url)
     if present == citizens and finished:
         log(f"dataset: reusing {make_url(url).database} with {present:,} citizens")
+        await _vacuum_analyze(url)
         return City(url=url, citizens=present, origin="reused", seed_seconds=0.0)
     if present and (finished or present > citizens):
         raise DatasetError(
@@ -173,7 +177,7 @@ async def ensure_city(url: str, *, citizens: int, reseed: bool = False, log: Log
             f"{make_url(url).database} cannot be used: {error}; pass --reseed to drop and "
             "rebuild it"
         ) from error
-    await _analyze(url)
+    await _vacuum_analyze(url)
     seconds = time.perf_counter() - started
     log(f"dataset: seeded in {seconds:.0f} s")
     return City(url=url, citizens=citizens, origin="seeded", seed_seconds=seconds)
