@@ -171,7 +171,12 @@ class LiveHub:
 @asynccontextmanager
 async def live_hub(url: str, **overrides: Any) -> AsyncIterator[LiveHub]:
     """Serve a new hub for `url` on 127.0.0.1 at a free port until the block ends;
-    `overrides` replace settings (`edge=EdgeSettings(...)`)."""
+    `overrides` replace settings (`edge=EdgeSettings(...)`).
+
+    The pledge sweep is off unless asked for: a live hub runs its lifespan, and on the
+    shared city its sweep would end the seed's lapsed pledges under the other tests (the
+    tests that look for a need another foundation holds then find none)."""
+    overrides.setdefault("pledge_sweep_seconds", 0)
     settings = Settings(
         database_url=url, var_dir=Path(tempfile.mkdtemp(prefix="hub-live-")), **overrides
     )
