@@ -8,10 +8,10 @@ auto-increments) and `UTCDateTime` (always timezone-aware in Python, whatever th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy import exc as sa_exc
@@ -208,3 +208,16 @@ async def ping(engine: AsyncEngine) -> None:
     """Raise unless the database answers a trivial query (readiness)."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+_Item = TypeVar("_Item")
+
+#: Keys per `IN (…)` list. A driver bounds one statement's parameters (asyncpg 32,767),
+#: and a sweep or an import may name far more rows than that.
+IN_LIST_SIZE = 1000
+
+
+def in_chunks(items: Sequence[_Item], size: int = IN_LIST_SIZE) -> Iterator[Sequence[_Item]]:
+    """`items` in consecutive slices of at most `size`, for statements with an IN list."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

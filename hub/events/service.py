@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db import in_chunks
 from hub.events import outbox
 from hub.events.errors import WebhookError, WebhookErrorCode
 from hub.events.models import EVENT_KINDS, PledgeWarning, WebhookEndpoint
@@ -34,8 +35,6 @@ Step = tuple[str | None, str, str | None]
 SECRET_OVERLAP = dt.timedelta(hours=24)
 MAX_ENDPOINTS_PER_ORGANIZATION = 10
 MAX_URL = 2000
-#: Needs read per statement when writing their events.
-_CHUNK = 1000
 
 
 async def needs_changed(
@@ -56,10 +55,8 @@ async def needs_changed(
         _needs.c.holder_organization_id,
     )
     rows = {}
-    # In chunks: a sweep may reopen tens of thousands of needs at once, past the
-    # driver's limit on bound parameters (32,767 for asyncpg).
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    # A sweep may reopen tens of thousands of needs at once.
+    for chunk in in_chunks(ids):
         for row in await session.execute(select(*columns).where(_needs.c.id.in_(chunk))):
             rows[row.id] = row
     events: list[dict[str, Any]] = []

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actor import Actor
+from hub.db import in_chunks
 from hub.duplicate_aid.queries import DUPLICATE_AID_WINDOW, DuplicateAidWarning, find_earlier_aid
 from hub.duplicate_aid.service import flag_duplicates
 from hub.events import service as events
@@ -634,8 +635,7 @@ async def expire_pledges(
         return []
     reopened: set[int] = set()
     need_ids = sorted({row.need_id for row in lapsed})
-    for start in range(0, len(need_ids), 500):
-        chunk = need_ids[start : start + 500]
+    for chunk in in_chunks(need_ids):
         result = await session.execute(
             update(Need)
             .where(Need.id.in_(chunk), Need.status == "PLEDGED")
