@@ -1,41 +1,55 @@
-"""graphql-core's executor with a short path for plain leaf fields.
+"""graphql-core's executor with a short path for plain fields, leaves and objects alike.
 
 A page of 50 needs with their people is about 700 leaf fields (`id`, `severity`, `nik`,
-…). graphql-core resolves each through the full machinery: a `Path`, the field's lookup,
-a resolve-info tuple, strawberry's resolver wrapper, two awaitable checks and the
+…) and 250 objects (each need, its citizen, category, kelurahan, kecamatan). graphql-core
+resolves each field through the full machinery: a `Path`, the field's lookup, a
+resolve-info tuple, strawberry's resolver wrapper, two awaitable checks and the
 `complete_value` dispatch, although strawberry's resolver for a field without a resolver
 only reads the attribute (`StrawberryField.is_basic_field`). Measured on the feed, that
 walk was the largest part of a request after SQL.
 
 Here each selection set (graphql-core memoizes it per response) is planned once per
-operation: a field with no resolver, no arguments and a scalar or enum type is read with
-the field's own default resolver and coerced by its type, exactly what the full path
-computes, and every other field (relations, lists, resolvers, anything with arguments)
-takes the full path. A value the short path cannot complete plainly (null for a non-null
-field, a failed coercion, an awaitable) is handed to the full path too, so errors are
-raised, located and reported as before. Masking and the personal-read record happen on
-the objects before execution (`hub.graphql.prefetch`), so nothing the policy decides is
-skipped here.
+operation. A field with no resolver, no arguments and no directives is read with the
+field's own default resolver:
+
+- a scalar or enum is coerced by its type, exactly what the full path computes;
+- an object (or a list of objects) of a concrete type is completed by planning its own
+  selection set the same way (`collect_subfields`, memoized too), so that a page the
+  prefetch loaded (`hub.graphql.prefetch`) is walked as plain attribute reads all the way
+  down. The type's `is_type_of` (strawberry's `isinstance`) must accept the value and a
+  list must be a list; anything else takes the full path, which raises the error.
+
+Every other field (relations with a resolver, anything with arguments, interfaces and
+unions, `@defer`) takes the full path. A value the short path cannot complete plainly
+(null for a non-null field, a failed coercion, an awaitable, an object of another class) is
+handed to the full path too, and an error raised below an object is located and reported
+by graphql-core's own `handle_field_error` at the same path, so errors are raised, located,
+nulled and propagated as before. Masking and the personal-read record happen on the objects
+before execution (`hub.graphql.prefetch`), so nothing the policy decides is skipped here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, cast
 
 from graphql import (
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     is_leaf_type,
 )
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 #: Values that are certainly neither null, an error nor an awaitable.
 _PLAIN_VALUES = frozenset({str, int, float, bool})
+#: What `_complete_object` returns when the field must take the full path instead.
+_FULL = object()
 
 
 class _Plain(NamedTuple):
@@ -49,12 +63,30 @@ class _Plain(NamedTuple):
     non_null: bool
 
 
-#: The plan of one selection set: per response name, a `_Plain` or None (the full path).
-_Plan = list[tuple[str, Any, "_Plain | None"]]
+class _Object(NamedTuple):
+    """An object field (or a list of objects) read as an attribute, its value completed
+    by the plan of its own selection set."""
+
+    response_name: str
+    read: Callable[[Any, str], Any]
+    python_name: str
+    #: The field's GraphQL type, and the list's item type (None: not a list).
+    return_type: GraphQLOutputType
+    item_type: GraphQLOutputType | None
+    object_type: GraphQLObjectType
+    #: strawberry's `is_type_of` check of the object type (None: graphql-core checks none).
+    is_type_of: Callable[[Any, Any], Any] | None
+    non_null: bool
+    item_non_null: bool
 
 
-def _plain(parent_type: GraphQLObjectType, response_name: str, details: Any) -> _Plain | None:
-    """The short path of one field, or None when it must take the full path."""
+#: The plan of one selection set: per response name, its field details and how to read it
+#: (`_Plain`, `_Object`, or None: the full path).
+_Plan = list[tuple[str, Any, "_Plain | _Object | None"]]
+
+
+def _basic_field(parent_type: GraphQLObjectType, details: Any) -> tuple[Any, Any] | None:
+    """(GraphQL field, strawberry field) of a field read as a plain attribute, else None."""
     if len(details) != 1:
         return None  # merged field nodes: left to graphql-core
     detail = details[0]
@@ -70,23 +102,67 @@ def _plain(parent_type: GraphQLObjectType, response_name: str, details: Any) -> 
     field = (field_def.extensions or {}).get(_BACKREF)
     if field is None or not field.is_basic_field or field.default_resolver is None:
         return None
-    return_type = field_def.type
-    non_null = isinstance(return_type, GraphQLNonNull)
-    leaf = return_type.of_type if non_null else return_type
-    if not is_leaf_type(leaf):
+    return field_def, field
+
+
+def _unwrap(graphql_type: Any) -> tuple[Any, bool]:
+    if isinstance(graphql_type, GraphQLNonNull):
+        return graphql_type.of_type, True
+    return graphql_type, False
+
+
+def _concrete(graphql_type: Any) -> bool:
+    """Whether a field of this type may be completed here: a strawberry object type whose
+    `is_type_of`, if any, is strawberry's own (an `isinstance` that ignores the info)."""
+    if not isinstance(graphql_type, GraphQLObjectType):
+        return False  # interfaces and unions resolve their type: the full path
+    definition = (graphql_type.extensions or {}).get(_BACKREF)
+    # A type's own `is_type_of` classmethod may read the resolve info: the full path.
+    return definition is not None and getattr(definition, "is_type_of", None) is None
+
+
+def _plain(
+    parent_type: GraphQLObjectType, response_name: str, details: Any
+) -> _Plain | _Object | None:
+    """The short path of one field, or None when it must take the full path."""
+    basic = _basic_field(parent_type, details)
+    if basic is None:
         return None
-    assert isinstance(leaf, GraphQLLeafType)
-    return _Plain(
+    field_def, field = basic
+    return_type = field_def.type
+    inner, non_null = _unwrap(return_type)
+    if is_leaf_type(inner):
+        assert isinstance(inner, GraphQLLeafType)
+        return _Plain(
+            response_name=response_name,
+            read=field.default_resolver,
+            python_name=field.python_name,
+            coerce=inner.coerce_output_value,
+            non_null=non_null,
+        )
+    item_type: GraphQLOutputType | None = None
+    item_non_null = False
+    target = inner
+    if isinstance(inner, GraphQLList):
+        item_type = inner.of_type
+        target, item_non_null = _unwrap(item_type)
+    if not _concrete(target):
+        return None
+    return _Object(
         response_name=response_name,
         read=field.default_resolver,
         python_name=field.python_name,
-        coerce=leaf.coerce_output_value,
+        return_type=return_type,
+        item_type=item_type,
+        object_type=target,
+        is_type_of=target.is_type_of,
         non_null=non_null,
+        item_non_null=item_non_null,
     )
 
 
 class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, with plain leaf fields read directly."""
+    """Strawberry's execution context, with plain fields read directly."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,46 +196,175 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         plan = self._plan(parent_type, grouped_field_set)
-        if all(plain is None for _, _, plain in plan):
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
         results: dict[str, Any] = {}
         rest: dict[str, Any] = {}
         order: list[str] = []
-        for name, details, plain in plan:
-            order.append(name)
-            if plain is not None:
-                value = plain.read(source_value, plain.python_name)
-                if type(value) in _PLAIN_VALUES or (
-                    value is not None
-                    and not isinstance(value, Exception)
-                    and not self.is_awaitable(value)
-                ):
-                    try:
-                        coerced = plain.coerce(value)
-                    except Exception:  # the full path raises and locates the error
-                        coerced = Undefined
-                    if coerced is not Undefined and coerced is not None:
-                        results[name] = coerced
+        #: Response names whose short-path result is still an awaitable.
+        pending: list[str] = []
+        try:
+            for name, details, plain in plan:
+                order.append(name)
+                if plain is None:
+                    rest[name] = details
+                elif type(plain) is _Plain:
+                    value = plain.read(source_value, plain.python_name)
+                    if type(value) in _PLAIN_VALUES or (
+                        value is not None
+                        and not isinstance(value, Exception)
+                        and not self.is_awaitable(value)
+                    ):
+                        try:
+                            coerced = plain.coerce(value)
+                        except Exception:  # the full path raises and locates the error
+                            coerced = Undefined
+                        if coerced is not Undefined and coerced is not None:
+                            results[name] = coerced
+                            continue
+                    elif value is None and not plain.non_null:
+                        results[name] = None
                         continue
-                elif value is None and not plain.non_null:
-                    results[name] = None
-                    continue
-            rest[name] = details
-        if not rest:
+                    rest[name] = details
+                else:
+                    nested = cast("_Object", plain)
+                    value = nested.read(source_value, nested.python_name)
+                    completed = self._complete_object(
+                        nested, details, value, parent_type, path, position_context
+                    )
+                    if completed is _FULL:
+                        rest[name] = details
+                        continue
+                    results[name] = completed
+                    if self.is_awaitable(completed):
+                        pending.append(name)
+        except Exception:
+            if pending:  # settle what the fields before the failure started
+                self.settle_in_background([results[name] for name in pending])
+            raise
+        if not rest and not pending:
             return results
         # The full path for the others, in one call (it gathers their awaitables), then
         # the response keeps the document's order of fields.
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        if self.is_awaitable(others):
+        others: Any = {}
+        if rest:
+            try:
+                others = super().execute_fields(
+                    parent_type, source_value, path, rest, position_context
+                )
+            except Exception:
+                if pending:
+                    self.settle_in_background([results[name] for name in pending])
+                raise
+        if not pending and not self.is_awaitable(others):
+            return _in_order(order, results, cast("dict[str, Any]", others))
 
-            async def merged() -> dict[str, Any]:
-                done = await others
-                return _in_order(order, results, done)
+        async def merged() -> dict[str, Any]:
+            awaited = (
+                await gather_with_cancel(*(results[name] for name in pending)) if pending else []
+            )
+            results.update(zip(pending, awaited, strict=True))
+            done = await others if self.is_awaitable(others) else others
+            return _in_order(order, results, done)
 
-            return merged()
-        return _in_order(order, results, cast("dict[str, Any]", others))
+        return merged()
+
+    def _complete_object(
+        self,
+        plan: _Object,
+        details: Any,
+        value: Any,
+        parent_type: GraphQLObjectType,
+        path: Path | None,
+        position_context: Any,
+    ) -> Any:
+        """The completed value of an object field read plainly, or `_FULL`."""
+        if value is None:
+            return _FULL if plan.non_null else None
+        if position_context is not None:
+            return _FULL  # inside a deferred fragment: graphql-core's bookkeeping
+        if plan.item_type is None:
+            if not self._accepts(plan, value):
+                return _FULL  # the full path raises the error
+        elif type(value) is not list or any(
+            (item is None and plan.item_non_null)
+            or (item is not None and not self._accepts(plan, item))
+            for item in value
+        ):
+            return _FULL
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(plan.object_type, details)
+        if new_defer_usages:
+            return _FULL
+        field_path = Path(path, plan.response_name, parent_type.name)
+        try:
+            if plan.item_type is None:
+                completed = self.execute_fields(
+                    plan.object_type, value, field_path, grouped_field_set, None
+                )
+            else:
+                completed = self._complete_items(
+                    plan, details, value, field_path, grouped_field_set
+                )
+        except Exception as error:
+            self.handle_field_error(error, plan.return_type, details, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._located(completed, plan.return_type, details, field_path)
+        return completed
+
+    def _accepts(self, plan: _Object, value: Any) -> bool:
+        """Whether `value` completes plainly as the plan's object type."""
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            return False
+        is_type_of = plan.is_type_of
+        return is_type_of is None or is_type_of(value, None) is True
+
+    def _complete_items(
+        self, plan: _Object, details: Any, items: list[Any], path: Path, grouped_field_set: Any
+    ) -> Any:
+        """A list of objects completed item by item, as `complete_list_item_value` does."""
+        item_type = cast("GraphQLOutputType", plan.item_type)
+        completed: list[Any] = []
+        waiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = path.add_key(index, None)
+                try:
+                    result = self.execute_fields(
+                        plan.object_type, item, item_path, grouped_field_set, None
+                    )
+                except Exception as error:
+                    self.handle_field_error(error, item_type, details, item_path)
+                    result = None
+                if self.is_awaitable(result):
+                    result = self._located(result, item_type, details, item_path)
+                    waiting.append(index)
+                completed.append(result)
+        except Exception:
+            if waiting:
+                self.settle_in_background([completed[index] for index in waiting])
+            raise
+        if not waiting:
+            return completed
+
+        async def gathered() -> list[Any]:
+            awaited = await gather_with_cancel(*(completed[index] for index in waiting))
+            for index, result in zip(waiting, awaited, strict=True):
+                completed[index] = result
+            return completed
+
+        return gathered()
+
+    async def _located(
+        self, awaitable: Awaitable[Any], return_type: Any, details: Any, path: Path
+    ) -> Any:
+        """`awaitable`'s value; an error it raises is handled at `path` (null or raised)."""
+        try:
+            return await awaitable
+        except Exception as error:
+            self.handle_field_error(error, return_type, details, path)
+            return None
 
 
 def _in_order(order: list[str], plain: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:

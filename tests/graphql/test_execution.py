@@ -1,4 +1,4 @@
-"""The executor's short path for plain leaf fields answers exactly as graphql-core does.
+"""The executor's short path for plain fields answers exactly as graphql-core does.
 
 Each document runs twice over the same objects, once with strawberry's execution context
 and once with the hub's, and the answers (data, errors with their paths and locations,
@@ -25,8 +25,13 @@ class Colour(Enum):
     BLUE = "BLUE"
 
 
+@strawberry.interface(description="Anything with a name (gives Item an `is_type_of`).")
+class Named:
+    name: str = strawberry.field(description="Plain string.")
+
+
 @strawberry.type(description="A leaf-rich object.")
-class Item:
+class Item(Named):
     name: str = strawberry.field(description="Plain string.")
     size: int = strawberry.field(description="Non-null int.")
     colour: Colour = strawberry.field(description="An enum.")
@@ -34,6 +39,11 @@ class Item:
     seen: dt.datetime = strawberry.field(description="A custom scalar.")
     tags: list[str] = strawberry.field(description="A list of leaves (full path).")
     child: Item | None = strawberry.field(default=None, description="A nested object.")
+    strict_child: Item = strawberry.field(default=None, description="A non-null object.")  # type: ignore[assignment]
+    children: list[Item] = strawberry.field(default_factory=list, description="Objects.")
+    maybe_children: list[Item | None] | None = strawberry.field(
+        default=None, description="Nullable objects."
+    )
 
     @strawberry.field(description="A resolver with an argument (full path).")
     def shout(self, times: int = 1) -> str:
@@ -42,6 +52,28 @@ class Item:
     @strawberry.field(description="An async resolver (full path).")
     async def later(self) -> str:
         return f"later {self.name}"
+
+
+class NotAnItem:
+    """An object of another class where an Item is declared (is_type_of refuses it)."""
+
+    name = "impostor"
+    size = 9
+
+
+def _tree() -> list[Item]:
+    """Items with lists of children, some of them broken below."""
+    seen = dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)
+
+    def item(name: str, size: Any = 1, **more: Any) -> Item:
+        return Item(name=name, size=size, colour=Colour.RED, note=None, seen=seen, tags=[], **more)
+
+    return [
+        item("p", children=[item("p1"), item("p2", child=item("p2c"))], strict_child=item("ps")),
+        item("q", children=[item("q1"), item("q2", size=None)], strict_child=item("qs")),
+        item("r", maybe_children=[item("r1"), None, item("r3", size="x")], strict_child=None),
+        item("s", child=NotAnItem(), strict_child=item("ss"), maybe_children=[NotAnItem()]),  # type: ignore[list-item]
+    ]
 
 
 def _items() -> list[Item]:
@@ -64,6 +96,14 @@ class Query:
     @strawberry.field(description="Only good items, non-null all the way.")
     def strict(self) -> list[Item]:
         return _items()[:1]
+
+    @strawberry.field(description="Items with nested lists, some broken below.")
+    def tree(self) -> list[Item | None]:
+        return _tree()  # type: ignore[return-value]
+
+    @strawberry.field(description="The same under a non-null list.")
+    def strict_tree(self) -> list[Item]:
+        return _tree()
 
     @strawberry.field(description="A broken item under a non-null list.")
     def strict_broken(self) -> list[Item]:
@@ -89,6 +129,16 @@ DOCUMENTS = {
     "null for non-null nulls the item": "{ items { name size } }",
     "failed coercions": "{ items { name size colour note } }",
     "error under a non-null list": "{ strictBroken { name size } }",
+    "lists of objects": "{ tree { name children { name child { name } } } }",
+    "null in a non-null item nulls the list": "{ tree { name children { name size } } }",
+    "nullable items": "{ tree { name maybeChildren { name size } } }",
+    "non-null object missing": "{ tree { name strictChild { name } } }",
+    "propagation to the root": "{ strictTree { name strictChild { name } } }",
+    "object of another class": "{ tree { name child { name size } maybeChildren { name } } }",
+    "async below a list": "{ tree { name children { later name child { later } } } }",
+    "async and errors below a list": "{ tree { children { later size } later } }",
+    "typename below": "{ tree { children { __typename name } } }",
+    "fragments below": "fragment C on Item { name size } { tree { children { ...C } child { ...C } } }",
 }
 
 
@@ -141,12 +191,25 @@ class _Counting(HubExecutionContext):
         return super().execute_field(parent_type, source, details, *args)
 
 
-async def test_only_plain_leaves_skip_the_full_path() -> None:
+async def test_only_plain_fields_skip_the_full_path() -> None:
     _Counting.full_path = []
-    await _answer(_schema(_Counting), "{ strict { name size tags child { name } shout } }")
-    assert _Counting.full_path == [
-        "Query.strict",
-        "Item.tags",
-        "Item.child",
-        "Item.shout",
-    ]
+    document = "{ strict { name size tags child { name shout } children { name } shout } }"
+    await _answer(_schema(_Counting), document)
+    # Plain leaves and plain objects (and lists of them) are read directly, at any depth;
+    # resolvers and lists of leaves take the full path.
+    assert sorted(_Counting.full_path) == ["Item.shout", "Item.shout", "Item.tags", "Query.strict"]
+
+
+async def test_failures_below_objects_are_reported_with_their_paths() -> None:
+    # The same guard for the nested cases: each broken value fails where it is.
+    answer: dict[str, Any] = orjson.loads(
+        await _answer(FAST, DOCUMENTS["null in a non-null item nulls the list"])
+    )
+    assert [e["path"] for e in answer["errors"]] == [["tree", 1, "children", 1, "size"]]
+    assert answer["data"]["tree"][1] is None  # a non-null list: the null reaches the item
+    answer = orjson.loads(await _answer(FAST, DOCUMENTS["object of another class"]))
+    paths = sorted(tuple(e["path"]) for e in answer["errors"])
+    assert paths == [("tree", 3, "child"), ("tree", 3, "maybeChildren", 0)]
+    answer = orjson.loads(await _answer(FAST, DOCUMENTS["propagation to the root"]))
+    assert answer["data"] is None
+    assert [e["path"] for e in answer["errors"]] == [["strictTree", 2, "strictChild"]]
