@@ -44,6 +44,7 @@ from graphql import (
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE as _TYPE_CAST
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 #: Values that are certainly neither null, an error nor an awaitable.
@@ -168,6 +169,8 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         #: id(grouped field set) -> (the set, kept alive so its id stays unique; its plan).
         self._plans: dict[tuple[int, int], tuple[Any, _Plan]] = {}
+        #: Per object type, the classes whose values `_accepts` took (see there).
+        self._accepted: dict[GraphQLObjectType, set[type]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
         key = (id(parent_type), id(grouped_field_set))
@@ -198,12 +201,10 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(parent_type, grouped_field_set)
         results: dict[str, Any] = {}
         rest: dict[str, Any] = {}
-        order: list[str] = []
         #: Response names whose short-path result is still an awaitable.
         pending: list[str] = []
         try:
             for name, details, plain in plan:
-                order.append(name)
                 if plain is None:
                     rest[name] = details
                 elif type(plain) is _Plain:
@@ -241,7 +242,8 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([results[name] for name in pending])
             raise
         if not rest and not pending:
-            return results
+            return results  # every field in the plan's order: the document's
+        order = [name for name, _, _ in plan]
         # The full path for the others, in one call (it gathers their awaitables), then
         # the response keeps the document's order of fields.
         others: Any = {}
@@ -311,11 +313,25 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return completed
 
     def _accepts(self, plan: _Object, value: Any) -> bool:
-        """Whether `value` completes plainly as the plan's object type."""
+        """Whether `value` completes plainly as the plan's object type.
+
+        What decides is the value's class (an error, an awaitable, strawberry's
+        `isinstance`), unless the value was `strawberry.cast`: classes once accepted are
+        remembered per object type, and a cast value is always checked in full.
+        """
+        cls = type(value)
+        accepted = self._accepted.get(plan.object_type)
+        uncast = getattr(value, _TYPE_CAST, None) is None
+        if accepted is not None and cls in accepted and uncast:
+            return True
         if isinstance(value, Exception) or self.is_awaitable(value):
             return False
         is_type_of = plan.is_type_of
-        return is_type_of is None or is_type_of(value, None) is True
+        if is_type_of is not None and is_type_of(value, None) is not True:
+            return False
+        if uncast:
+            self._accepted.setdefault(plan.object_type, set()).add(cls)
+        return True
 
     def _complete_items(
         self, plan: _Object, details: Any, items: list[Any], path: Path, grouped_field_set: Any

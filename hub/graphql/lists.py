@@ -27,13 +27,15 @@ async def page_of(
     *,
     first: int | None,
     after: str | None,
-    count: Select[Any] | None = None,
+    count: Callable[[], Select[Any]] | None = None,
 ) -> Connection[T]:
     """One page of `statement` in the order `keys`, relations prefetched per the selection.
 
     `row_type` names the policy's row rules that narrow the statement (`Need`, `Citizen`…).
-    `count`, when given, is a one-value statement that answers `totalCount` without reading
-    the rows (the needs list's counters); else the rows are counted.
+    `count`, when given, builds a one-value statement that answers `totalCount` without
+    reading the rows (the needs list's counters); else the rows are counted. Either is built
+    only when the selection asks for `totalCount` (building one costs as much as a page's
+    mapping).
     """
     context = info.context
     statement = statement.where(context.row_filter(row_type))
@@ -48,11 +50,11 @@ async def page_of(
     nodes = [to_object(row) for row in page.rows]
     await prefetch(info, nodes, connection=True)
 
-    counted = count
-    if counted is None:
-        counted = select(func.count()).select_from(statement.subquery())
-
     async def total() -> int:
+        if count is not None:
+            counted = count()
+        else:
+            counted = select(func.count()).select_from(statement.subquery())
         return int(await context.scalar(counted))
 
     return connection(page, nodes, total)

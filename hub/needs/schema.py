@@ -99,7 +99,7 @@ class NeedQueries:
             Need.from_row,
             first=first,
             after=after,
-            count=_count(context, filters, statement),
+            count=lambda: _count(context, filters, statement),
         )
 
     @strawberry.field(description="One need by its global id.")

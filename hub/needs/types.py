@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from hub.duplicate_aid.types import DuplicateAidWarning
 from hub.graphql.enums import described_enum
 from hub.graphql.relay import Node, to_global_id
+from hub.graphql.rows import columns
 from hub.needs import errors
 from hub.needs.errors import NeedErrorCode
 from hub.needs.service import CloseOutcome
@@ -165,28 +166,29 @@ class Need(Node):
     @classmethod
     def from_row(cls, row: Row[Any], now: dt.datetime | None = None) -> Need:
         """Map a `needs` row; `waiting_days` is counted up to `now` (default: the clock)."""
-        start = row.opened_at or row.reported_at
-        end = row.fulfilled_at or row.closed_at or now or dt.datetime.now(dt.UTC)
+        c = columns(row)
+        start = c["opened_at"] or c["reported_at"]
+        end = c["fulfilled_at"] or c["closed_at"] or now or dt.datetime.now(dt.UTC)
         return cls(
-            id=strawberry.ID(to_global_id("Need", row.id)),
-            status=_STATUSES[row.status],
-            severity=_SEVERITIES[row.severity - 1],
-            description=row.description,
-            reported_at=row.reported_at,
-            verified_at=row.verified_at,
-            opened_at=row.opened_at,
-            fulfilled_at=row.fulfilled_at,
-            closed_at=row.closed_at,
+            id=strawberry.ID(to_global_id("Need", c["id"])),
+            status=_STATUSES[c["status"]],
+            severity=_SEVERITIES[c["severity"] - 1],
+            description=c["description"],
+            reported_at=c["reported_at"],
+            verified_at=c["verified_at"],
+            opened_at=c["opened_at"],
+            fulfilled_at=c["fulfilled_at"],
+            closed_at=c["closed_at"],
             waiting_days=max(0, (end - start).days),
-            pk=row.id,
-            citizen_id=row.citizen_id,
-            category_code=row.category_code,
-            ppks_code=row.ppks_code,
-            kelurahan_code=row.kelurahan_code,
-            kecamatan_code=row.kecamatan_code,
-            reported_by_id=row.reported_by_organization_id,
-            verified_by_id=row.verified_by_organization_id,
-            holder_id=row.holder_organization_id,
+            pk=c["id"],
+            citizen_id=c["citizen_id"],
+            category_code=c["category_code"],
+            ppks_code=c["ppks_code"],
+            kelurahan_code=c["kelurahan_code"],
+            kecamatan_code=c["kecamatan_code"],
+            reported_by_id=c["reported_by_organization_id"],
+            verified_by_id=c["verified_by_organization_id"],
+            holder_id=c["holder_organization_id"],
         )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from hub.federation import fields as connected
 from hub.graphql.enums import described_enum
 from hub.graphql.relay import Node, to_global_id
+from hub.graphql.rows import columns
 from hub.graphql.scalars import Rupiah
 from hub.regions.types import Region
 from hub.registry import errors
@@ -165,21 +166,22 @@ class Household(Node):
     @classmethod
     def from_row(cls, row: Row[Any]) -> Household:
         """Map a `households` row."""
+        c = columns(row)
         return cls(
-            id=strawberry.ID(to_global_id("Household", row.id)),
-            kk_number=row.kk_number,
-            dtks_id=row.dtks_id,
-            address=row.address,
-            rt=row.rt,
-            rw=row.rw,
-            welfare_decile=row.welfare_decile,
-            source=row.source,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            version=row.version,
-            pk=row.id,
-            kelurahan_code=row.kelurahan_code,
-            kecamatan_code=row.kecamatan_code,
+            id=strawberry.ID(to_global_id("Household", c["id"])),
+            kk_number=c["kk_number"],
+            dtks_id=c["dtks_id"],
+            address=c["address"],
+            rt=c["rt"],
+            rw=c["rw"],
+            welfare_decile=c["welfare_decile"],
+            source=c["source"],
+            created_at=c["created_at"],
+            updated_at=c["updated_at"],
+            version=c["version"],
+            pk=c["id"],
+            kelurahan_code=c["kelurahan_code"],
+            kecamatan_code=c["kecamatan_code"],
         )
 
 
@@ -253,25 +255,26 @@ class Citizen(Node):
     @classmethod
     def from_row(cls, row: Row[Any], today: dt.date | None = None) -> Citizen:
         """Map a `citizens` row; `age` is counted up to `today` (default: the clock)."""
+        c = columns(row)
         return cls(
-            id=strawberry.ID(to_global_id("Citizen", row.id)),
-            nik=row.nik,
-            full_name=row.full_name,
-            birth_date=row.birth_date,
-            age=(age := age_on(row.birth_date, today or dt.date.today())),
+            id=strawberry.ID(to_global_id("Citizen", c["id"])),
+            nik=c["nik"],
+            full_name=c["full_name"],
+            birth_date=c["birth_date"],
+            age=(age := age_on(c["birth_date"], today or dt.date.today())),
             age_band=age_band(age),
-            sex=Sex(row.sex),
-            relationship=Relationship(row.relationship),
-            has_disability=row.has_disability,
-            has_chronic_illness=row.has_chronic_illness,
-            education=row.education,
-            occupation=row.occupation,
-            phone=row.phone,
-            version=row.version,
-            pk=row.id,
-            household_id=row.household_id,
+            sex=Sex(c["sex"]),
+            relationship=Relationship(c["relationship"]),
+            has_disability=c["has_disability"],
+            has_chronic_illness=c["has_chronic_illness"],
+            education=c["education"],
+            occupation=c["occupation"],
+            phone=c["phone"],
+            version=c["version"],
+            pk=c["id"],
+            household_id=c["household_id"],
             # The column `hub.authz.masking.pledged_by_caller_column` adds, when it did.
-            pledged_by_caller=getattr(row, "pledged_by_caller", None),
+            pledged_by_caller=c.get("pledged_by_caller"),
         )
 
 
