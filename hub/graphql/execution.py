@@ -31,14 +31,18 @@ before execution (`hub.graphql.prefetch`), so nothing the policy decides is skip
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any, NamedTuple, cast
 
 from graphql import (
+    GraphQLEnumType,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     is_leaf_type,
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -62,6 +66,11 @@ class _Plain(NamedTuple):
     python_name: str
     coerce: Callable[[Any], Any]
     non_null: bool
+    #: A `str` is its own output (`String`, `ID`: graphql-core returns it unchanged).
+    str_as_is: bool
+    #: An enum's outputs by (class, member): strawberry's coercion loops over the values,
+    #: and its answer for a member never changes. None for other leaves.
+    memo: dict[Any, Any] | None
 
 
 class _Object(NamedTuple):
@@ -140,6 +149,8 @@ def _plain(
             python_name=field.python_name,
             coerce=inner.coerce_output_value,
             non_null=non_null,
+            str_as_is=inner is GraphQLString or inner is GraphQLID,
+            memo={} if isinstance(inner, GraphQLEnumType) else None,
         )
     item_type: GraphQLOutputType | None = None
     item_non_null = False
@@ -171,6 +182,9 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[tuple[int, int], tuple[Any, _Plan]] = {}
         #: Per object type, the classes whose values `_accepts` took (see there).
         self._accepted: dict[GraphQLObjectType, set[type]] = {}
+        #: (object type, field details) -> (the details, kept alive; the object's selection
+        #: set and its plan): what `collect_subfields` and `_plan` answer, looked up once.
+        self._subplans: dict[tuple[int, int], tuple[Any, Any, _Plan | None]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
         key = (id(parent_type), id(grouped_field_set))
@@ -199,6 +213,17 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         plan = self._plan(parent_type, grouped_field_set)
+        return self._run(plan, parent_type, source_value, path, position_context)
+
+    def _run(
+        self,
+        plan: _Plan,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        position_context: Any,
+    ) -> Any:
+        """`execute_fields` of a planned selection set."""
         results: dict[str, Any] = {}
         rest: dict[str, Any] = {}
         #: Response names whose short-path result is still an awaitable.
@@ -209,6 +234,15 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     rest[name] = details
                 elif type(plain) is _Plain:
                     value = plain.read(source_value, plain.python_name)
+                    if plain.str_as_is and type(value) is str:
+                        results[name] = value
+                        continue
+                    memo = plain.memo
+                    if memo is not None and isinstance(value, Enum):
+                        known = memo.get((type(value), value), Undefined)
+                        if known is not Undefined:
+                            results[name] = known
+                            continue
                     if type(value) in _PLAIN_VALUES or (
                         value is not None
                         and not isinstance(value, Exception)
@@ -220,6 +254,8 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             coerced = Undefined
                         if coerced is not Undefined and coerced is not None:
                             results[name] = coerced
+                            if memo is not None and isinstance(value, Enum):
+                                memo[(type(value), value)] = coerced
                             continue
                     elif value is None and not plain.non_null:
                         results[name] = None
@@ -235,7 +271,7 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         rest[name] = details
                         continue
                     results[name] = completed
-                    if self.is_awaitable(completed):
+                    if type(completed) is not dict and self.is_awaitable(completed):
                         pending.append(name)
         except Exception:
             if pending:  # settle what the fields before the failure started
@@ -292,23 +328,27 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for item in value
         ):
             return _FULL
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(plan.object_type, details)
-        if new_defer_usages:
-            return _FULL
+        key = (id(plan.object_type), id(details))
+        known = self._subplans.get(key)
+        if known is None:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                plan.object_type, details
+            )
+            subplan = None if new_defer_usages else self._plan(plan.object_type, grouped_field_set)
+            known = self._subplans[key] = (details, grouped_field_set, subplan)
+        subplan = known[2]
+        if subplan is None:
+            return _FULL  # a `@defer` below: graphql-core's bookkeeping
         field_path = Path(path, plan.response_name, parent_type.name)
         try:
             if plan.item_type is None:
-                completed = self.execute_fields(
-                    plan.object_type, value, field_path, grouped_field_set, None
-                )
+                completed = self._run(subplan, plan.object_type, value, field_path, None)
             else:
-                completed = self._complete_items(
-                    plan, details, value, field_path, grouped_field_set
-                )
+                completed = self._complete_items(plan, details, value, field_path, subplan)
         except Exception as error:
             self.handle_field_error(error, plan.return_type, details, field_path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) not in (dict, list) and self.is_awaitable(completed):
             return self._located(completed, plan.return_type, details, field_path)
         return completed
 
@@ -334,7 +374,7 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return True
 
     def _complete_items(
-        self, plan: _Object, details: Any, items: list[Any], path: Path, grouped_field_set: Any
+        self, plan: _Object, details: Any, items: list[Any], path: Path, subplan: _Plan
     ) -> Any:
         """A list of objects completed item by item, as `complete_list_item_value` does."""
         item_type = cast("GraphQLOutputType", plan.item_type)
@@ -347,13 +387,11 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = path.add_key(index, None)
                 try:
-                    result = self.execute_fields(
-                        plan.object_type, item, item_path, grouped_field_set, None
-                    )
+                    result = self._run(subplan, plan.object_type, item, item_path, None)
                 except Exception as error:
                     self.handle_field_error(error, item_type, details, item_path)
                     result = None
-                if self.is_awaitable(result):
+                if type(result) is not dict and self.is_awaitable(result):
                     result = self._located(result, item_type, details, item_path)
                     waiting.append(index)
                 completed.append(result)

@@ -12,6 +12,7 @@ Each type declares its relations once, next to its mapping, with `relation(...)`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -103,10 +104,7 @@ async def prefetch_tree(
             continue
         parents = [o for o in objects if getattr(o, rel.attr, None) is None]
         keys = list(dict.fromkeys(k for o in parents if (k := rel.key(o)) is not None))
-        if keys:
-            loaded = dict(zip(keys, await context.loader(rel.load).load_many(keys), strict=True))
-        else:
-            loaded = {}
+        loaded = dict(zip(keys, await _load_many(context, rel.load, keys), strict=True))
         children: list[Any] = []
         for parent in parents:
             k = rel.key(parent)
@@ -126,6 +124,37 @@ async def prefetch_tree(
             by_type.setdefault(type(child), []).append(child)
         for group in by_type.values():
             await prefetch_tree(context, group, subtree, collected)
+
+
+async def _load_many(context: Context, load: BatchLoad, keys: list[Any]) -> list[Any]:
+    """`context.loader(load).load_many(keys)`, without a future and a task per key.
+
+    The keys the request's loader has not seen are loaded in one call of its batch
+    function (the same function, under the same session lock) and kept in its cache, so a
+    later `load` of one of them is answered from there; a key some other resolver already
+    asked for is answered by that resolver's future, awaited.
+    """
+    if not keys:
+        return []
+    loader = context.loader(load)
+    cache = loader.cache_map
+    missing = [k for k in keys if (f := cache.get(k)) is None or f.cancelled()]
+    if missing:
+        values = await loader.load_fn(missing)
+        loop = asyncio.get_running_loop()
+        for key, value in zip(missing, values, strict=True):
+            future: asyncio.Future[Any] = loop.create_future()
+            if isinstance(value, BaseException):
+                future.set_exception(value)
+            else:
+                future.set_result(value)
+            cache.set(key, future)
+    found = []
+    for key in keys:
+        known = cache.get(key)
+        assert known is not None
+        found.append(known.result() if known.done() else await known)
+    return found
 
 
 def _unique(objects: list[Any]) -> list[Any]:

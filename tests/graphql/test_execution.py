@@ -54,6 +54,12 @@ class Item(Named):
         return f"later {self.name}"
 
 
+class Shade(Enum):
+    """Another enum with the same values: not a Colour, whatever the short path memoised."""
+
+    RED = "RED"
+
+
 class NotAnItem:
     """An object of another class where an Item is declared (is_type_of refuses it)."""
 
@@ -65,11 +71,15 @@ def _tree() -> list[Item]:
     """Items with lists of children, some of them broken below."""
     seen = dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)
 
-    def item(name: str, size: Any = 1, **more: Any) -> Item:
-        return Item(name=name, size=size, colour=Colour.RED, note=None, seen=seen, tags=[], **more)
+    def item(name: str, size: Any = 1, colour: Any = Colour.RED, **more: Any) -> Item:
+        return Item(name=name, size=size, colour=colour, note=None, seen=seen, tags=[], **more)
 
     return [
-        item("p", children=[item("p1"), item("p2", child=item("p2c"))], strict_child=item("ps")),
+        item(
+            "p",
+            children=[item("p1"), item("p2", child=item("p2c"), colour=Colour.BLUE)],
+            strict_child=item("ps", colour=Shade.RED),
+        ),
         item("q", children=[item("q1"), item("q2", size=None)], strict_child=item("qs")),
         item("r", maybe_children=[item("r1"), None, item("r3", size="x")], strict_child=None),
         item("s", child=NotAnItem(), strict_child=item("ss"), maybe_children=[NotAnItem()]),  # type: ignore[list-item]
@@ -138,7 +148,10 @@ DOCUMENTS = {
     "async below a list": "{ tree { name children { later name child { later } } } }",
     "async and errors below a list": "{ tree { children { later size } later } }",
     "typename below": "{ tree { children { __typename name } } }",
-    "fragments below": "fragment C on Item { name size } { tree { children { ...C } child { ...C } } }",
+    "enums below, memoised": "{ tree { children { colour } strictChild { colour } } }",
+    "fragments below": (
+        "fragment C on Item { name size } { tree { children { ...C } child { ...C } } }"
+    ),
 }
 
 
