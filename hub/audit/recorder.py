@@ -13,15 +13,16 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import exc, insert
+from sqlalchemy import exc, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.audit.chain import canonical_json
 from hub.audit.checkpoints import Sealer
 from hub.audit.events import AuditEvent
 from hub.audit.head import lock_head, update_head
-from hub.audit.models import event_citizens_table, events_table
+from hub.audit.models import event_citizens_table, events_table, head_table
 from hub.audit.rows import chained_rows
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,51 @@ async def append(
     event_rows, citizen_rows, last_hash = chained_rows(
         list(events), first_seq=head.last_seq + 1, prev_hash=head.last_hash
     )
-    await session.execute(insert(events_table), event_rows)
-    if citizen_rows:
-        await session.execute(insert(event_citizens_table), citizen_rows)
-    await update_head(session, last_hash=last_hash)
+    if _foldable(session, event_rows, citizen_rows):
+        # One statement instead of two or three (the events, the citizens they touched,
+        # the head's new end): the same rows in the same transaction, one round trip.
+        await session.execute(_insert_and_advance(event_rows, citizen_rows, last_hash))
+    else:
+        await session.execute(insert(events_table), event_rows)
+        if citizen_rows:
+            await session.execute(insert(event_citizens_table), citizen_rows)
+        await update_head(session, last_hash=last_hash)
     last_seq = head.last_seq + len(events)
     if sealer is not None:
         await sealer.after_append(session, replace(head, last_seq=last_seq, last_hash=last_hash))
     return list(range(head.last_seq + 1, last_seq + 1))
+
+
+#: Bound parameters one folded statement may carry (asyncpg's limit is 32,767).
+_MAX_FOLDED_PARAMETERS = 30_000
+
+
+def _foldable(
+    session: AsyncSession, event_rows: list[dict[str, Any]], citizen_rows: list[dict[str, Any]]
+) -> bool:
+    """Whether the append can be one statement: PostgreSQL (data-modifying CTEs; SQLite
+    has none) and few enough parameters."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    parameters = sum(len(r) for r in event_rows) + sum(len(r) for r in citizen_rows)
+    return parameters <= _MAX_FOLDED_PARAMETERS
+
+
+def _insert_and_advance(
+    event_rows: list[dict[str, Any]], citizen_rows: list[dict[str, Any]], last_hash: str
+) -> Any:
+    """`WITH appended AS (INSERT events), touched AS (INSERT citizens) UPDATE head`.
+
+    PostgreSQL runs every data-modifying part of a WITH exactly once, whether or not the
+    main statement reads it, and checks the citizens' foreign key at the statement's end.
+    """
+    statement = update(head_table).where(head_table.c.id == 1).values(last_hash=last_hash)
+    statement = statement.add_cte(insert(events_table).values(event_rows).cte("appended"))
+    if citizen_rows:
+        touched = insert(event_citizens_table).values(citizen_rows).cte("touched")
+        statement = statement.add_cte(touched)
+    return statement
 
 
 @dataclass

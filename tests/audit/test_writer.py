@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.audit.checkpoints import Sealer
-from hub.audit.models import AuditEventRecord
+from hub.audit.models import AuditEventRecord, event_citizens_table
 from hub.audit.recorder import AuditWriteError, GroupCommitWriter
 from hub.db import create_engine, session_factory, transaction
 from tests.audit.conftest import make_event, verify
@@ -98,3 +99,42 @@ async def test_two_processes_appending_keep_one_chain(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_folded_and_unfolded_appends_make_one_chain(
+    sessions: async_sessionmaker[AsyncSession], sealer: Sealer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL a batch is one statement after the head's lock (events, the citizens
+    # they touched and the head's new end, in a WITH); too many parameters, or SQLite, take
+    # the statement-per-table path. Both write the same rows: the chain verifies across.
+    from hub.audit import recorder
+
+    async with transaction(sessions) as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        engine = session.get_bind()
+    statements: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        writer = GroupCommitWriter(sessions, sealer=None)
+        await writer.write(make_event(1, citizens=[1, 2]))
+        folded = len(statements)
+        monkeypatch.setattr(recorder, "_MAX_FOLDED_PARAMETERS", 0)
+        statements.clear()
+        await writer.write(make_event(2, citizens=[3]))
+        unfolded = len(statements)
+        monkeypatch.undo()
+        await writer.write(make_event(3))
+        await writer.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # Lock, events, citizens, head (plus the transaction's own statements, if any).
+    assert unfolded - folded == (2 if postgres else 0)
+    async with transaction(sessions) as session:
+        touched = await session.scalar(select(func.count()).select_from(event_citizens_table))
+    assert touched == 3
+    result = await verify(sessions, sealer)
+    assert result.ok and result.events == 3
