@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import exc, insert, update
+from sqlalchemy import bindparam, exc, insert, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.audit.chain import canonical_json
@@ -50,7 +51,8 @@ async def append(
     if _foldable(session, event_rows, citizen_rows):
         # One statement instead of two or three (the events, the citizens they touched,
         # the head's new end): the same rows in the same transaction, one round trip.
-        await session.execute(_insert_and_advance(event_rows, citizen_rows, last_hash))
+        statement, parameters = _insert_and_advance(event_rows, citizen_rows, last_hash)
+        await session.execute(statement, parameters)
     else:
         await session.execute(insert(events_table), event_rows)
         if citizen_rows:
@@ -78,20 +80,67 @@ def _foldable(
     return parameters <= _MAX_FOLDED_PARAMETERS
 
 
-def _insert_and_advance(
-    event_rows: list[dict[str, Any]], citizen_rows: list[dict[str, Any]], last_hash: str
-) -> Any:
-    """`WITH appended AS (INSERT events), touched AS (INSERT citizens) UPDATE head`.
+_quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
+
+#: The folded statements by shape (columns, events, citizens rows): built and compiled once
+#: each, then run with the batch's values as parameters.
+_FOLDED: dict[tuple[tuple[str, ...], int, int], Any] = {}
+_FOLDED_SHAPES = 256
+
+
+def _folded_statement(columns: tuple[str, ...], events: int, citizens: int) -> Any:
+    """`WITH appended AS (INSERT events), touched AS (INSERT citizens) UPDATE head` for a
+    batch of this shape, its values as bound parameters `e<i>_<column>`, `c<i>_<column>`.
 
     PostgreSQL runs every data-modifying part of a WITH exactly once, whether or not the
     main statement reads it, and checks the citizens' foreign key at the statement's end.
+    Written as text with typed parameters: SQLAlchemy caches no compiled form of a WITH of
+    DML (it would compile it for every batch), but does cache a `text()`.
     """
-    statement = update(head_table).where(head_table.c.id == 1).values(last_hash=last_hash)
-    statement = statement.add_cte(insert(events_table).values(event_rows).cte("appended"))
-    if citizen_rows:
-        touched = insert(event_citizens_table).values(citizen_rows).cte("touched")
-        statement = statement.add_cte(touched)
+    key = (columns, events, citizens)
+    statement = _FOLDED.get(key)
+    if statement is not None:
+        return statement
+    binds = [bindparam("last_hash", type_=head_table.c.last_hash.type)]
+
+    def values(prefix: str, table: Any, names: tuple[str, ...], count: int) -> str:
+        rows = []
+        for i in range(count):
+            row = []
+            for name in names:
+                binds.append(bindparam(f"{prefix}{i}_{name}", type_=table.c[name].type))
+                row.append(f":{prefix}{i}_{name}")
+            rows.append(f"({', '.join(row)})")
+        quoted = ", ".join(_quote(name) for name in names)
+        return f"INSERT INTO {_quote(table.name)} ({quoted}) VALUES {', '.join(rows)}"
+
+    parts = [f"appended AS ({values('e', events_table, columns, events)})"]
+    if citizens:
+        touched = values("c", event_citizens_table, _CITIZEN_COLUMNS, citizens)
+        parts.append(f"touched AS ({touched})")
+    head = _quote(head_table.name)
+    sql = f"WITH {', '.join(parts)} UPDATE {head} SET last_hash = :last_hash WHERE id = 1"
+    statement = text(sql).bindparams(*binds)
+    if len(_FOLDED) >= _FOLDED_SHAPES:
+        _FOLDED.clear()
+    _FOLDED[key] = statement
     return statement
+
+
+_CITIZEN_COLUMNS = ("event_seq", "citizen_id", "fields")
+
+
+def _insert_and_advance(
+    event_rows: list[dict[str, Any]], citizen_rows: list[dict[str, Any]], last_hash: str
+) -> tuple[Any, dict[str, Any]]:
+    """The folded statement of this batch and its parameters."""
+    columns = tuple(event_rows[0])
+    parameters: dict[str, Any] = {"last_hash": last_hash}
+    for i, row in enumerate(event_rows):
+        parameters.update((f"e{i}_{name}", row[name]) for name in columns)
+    for i, row in enumerate(citizen_rows):
+        parameters.update((f"c{i}_{name}", row[name]) for name in _CITIZEN_COLUMNS)
+    return _folded_statement(columns, len(event_rows), len(citizen_rows)), parameters
 
 
 @dataclass
