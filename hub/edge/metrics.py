@@ -70,6 +70,13 @@ RATE_LIMIT_REFUSALS = Counter(
     "anonymous).",
     ["family"],
 )
+PERSISTED_DOCUMENTS = Counter(
+    "hub_graphql_documents",
+    "How GraphQL requests named their document (text, a trusted document's id, an APQ hash "
+    "served from the manifest or the store, hash with text) or why it was refused "
+    "(persisted_query_not_found: an APQ miss; document_not_trusted; ...).",
+    ["outcome"],
+)
 POOL_IN_USE = Gauge(
     "hub_db_pool_connections_in_use",
     "Database connections checked out of each pool (requests, audit).",
