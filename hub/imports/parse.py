@@ -103,6 +103,8 @@ def _sheet_rows(
 
 #: Text read at a time by the fast reader (whole lines of it are split at once).
 _CHUNK = 1 << 20
+
+
 def _text_rows(
     text: io.TextIOWrapper,
     delimiter: str,
@@ -145,12 +147,7 @@ def _text_rows(
         lines = body.split("\n")
         if not lines[-1]:
             lines.pop()
-        if (
-            '"' in body
-            or "\r" in body
-            or "\x00" in body
-            or max(map(len, lines), default=0) > limit
-        ):
+        if '"' in body or "\r" in body or "\x00" in body or max(map(len, lines), default=0) > limit:
             rest = body + pending
             if pending:  # the rest of its line (or the \n of its \r) is still unread
                 rest += text.readline()
@@ -191,9 +188,7 @@ def _csv_rows(
             f"the file is not UTF-8 text after line {before + lines.line_num}; save it as UTF-8",
         ) from None
     except csv.Error as error:
-        raise ImportFileError(
-            Code.UNREADABLE, f"line {before + lines.line_num}: {error}"
-        ) from None
+        raise ImportFileError(Code.UNREADABLE, f"line {before + lines.line_num}: {error}") from None
 
 
 def _text(cell: Any) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from hub.imports.parse import COLUMN_INDEX, EXTRA
 from hub.imports.regions import RegionResolver
@@ -54,6 +55,8 @@ _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _RT = re.compile(r"^\d{1,3}$")
 #: NIK digits 1-2 the fast path takes (11-94, ASCII); anything else is checked afresh.
 _PROVINCE_CODES = frozenset(str(code) for code in range(11, 95))
+#: What a cache of `RowValidator` answers for a value it has not seen yet.
+_UNSEEN: Any = object()
 #: Distinct values (of a kind) `RowValidator` remembers before it starts over.
 _REMEMBERED = 200_000
 
@@ -120,11 +123,11 @@ class RowValidator:
                 nama, tanggal, _tempat, jenis_kelamin, _ibu, hubungan, tahun, pmks,
             ) = values  # fmt: skip
             key = (provinsi, kota, rt, rw, jenis_kelamin, hubungan, tahun, pmks)
-            codes = self._codes.get(key, False)
-            if codes is False:
+            codes = self._codes.get(key, _UNSEEN)
+            if codes is _UNSEEN:
                 codes = self._remember_codes(key)
-            birth = self._births.get(tanggal, False)
-            if birth is False:
+            birth = self._births.get(tanggal, _UNSEEN)
+            if birth is _UNSEEN:
                 birth = self._remember_birth(tanggal)
             found, used = self.regions.lookup(kecamatan, kelurahan)
             if codes is not None and birth is not None and isinstance(found[1], str):
@@ -149,9 +152,7 @@ class RowValidator:
                     ), []  # fmt: skip
         return self._check_plain(line, values)
 
-    def _remember_codes(
-        self, key: tuple[str, ...]
-    ) -> tuple[str, str, str, str, str | None] | None:
+    def _remember_codes(self, key: tuple[str, ...]) -> tuple[str, str, str, str, str | None] | None:
         provinsi, kota, rt, rw, jenis_kelamin, hubungan, tahun, pmks = key
         sex = _SEXES.get(_key(jenis_kelamin))
         relationship = _RELATIONSHIPS.get(_key(hubungan))
