@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -59,36 +58,18 @@ class Reader:
     """The rows of one export, in `COLUMNS` order, with how far into the file reading is."""
 
     def __init__(
-        self,
-        format: str,
-        size: int,
-        position: Callable[[], int],
-        *,
-        rows: Iterator[Line] | None = None,
-        blocks: Iterator[Block] | None = None,
-        layout: Layout | None = None,
+        self, format: str, size: int, rows: Iterator[Line], position: Callable[[], int]
     ) -> None:
-        """A reader of `rows` (already in `COLUMNS` order), or of a text export's `blocks`
-        of lines laid out as `layout` says, of a file of `size` bytes."""
+        """A reader of `rows` (already in `COLUMNS` order) of a file of `size` bytes."""
         self.format = format
         self.size = size
-        self.layout = layout
-        self._position = position
-        self._blocks = blocks
         self._rows = rows
+        self._position = position
 
     def rows(self) -> Iterator[Line]:
         """Each non-empty data row. A row longer than the header ends with `EXTRA` (the
         validator refuses it); a shorter one is padded with empty values."""
-        if self._rows is None:
-            assert self._blocks is not None and self.layout is not None
-            self._rows = _text_rows(self._blocks, self.layout)
         return self._rows
-
-    def blocks(self) -> Iterator[Block] | None:
-        """A text export's lines in blocks (`split_lines` makes rows of a block of lines),
-        for reading in several processes; None for a workbook. Read this or `rows`."""
-        return self._blocks
 
     @property
     def bytes_read(self) -> int:
@@ -124,30 +105,23 @@ def _sheet_rows(
 _CHUNK = 1 << 20
 
 
-#: A block of a text export: (the line number before it, its lines), for `split_lines`; or,
-#: from the first line the csv module must read to the end of the file, those rows.
-Block = tuple[int, list[str]] | Iterator[Line]
+def _text_rows(
+    text: io.TextIOWrapper,
+    delimiter: str,
+    after_header: int,
+    positions: list[int],
+    width: int,
+) -> Iterator[Line]:
+    """The data rows of a text export, read a chunk of whole lines at a time.
 
-
-@dataclass(frozen=True)
-class Layout:
-    """How a text export's lines become rows: its separator, and where each required
-    column is among the header's `width` columns."""
-
-    delimiter: str
-    positions: list[int]
-    width: int
-
-
-def _text_blocks(text: io.TextIOWrapper, layout: Layout, after_header: int) -> Iterator[Block]:
-    """The data lines of a text export, a chunk of whole lines at a time.
-
-    A chunk without quotes, carriage returns or NUL is split with `str.split` (`split_lines`),
-    which is what the csv module makes of such lines, at a fraction of the cost. From the
-    first chunk that has any of them to the end of the file, the csv module reads the rest
-    (a quoted value may hold the delimiter or span lines; a lone carriage return ends a
-    record; NUL is refused), with the same line numbers.
+    A chunk without quotes, carriage returns or NUL is split with `str.split`, which is what
+    the csv module makes of such lines, at a fraction of the cost. From the first chunk that
+    has any of them to the end of the file, the csv module reads the rest (a quoted value
+    may hold the delimiter or span lines; a lone carriage return ends a record; NUL is
+    refused), with the same line numbers.
     """
+    pick = itemgetter(*positions)
+    strip = str.strip
     limit = csv.field_size_limit()
     number = after_header
     pending = ""
@@ -177,44 +151,27 @@ def _text_blocks(text: io.TextIOWrapper, layout: Layout, after_header: int) -> I
             rest = body + pending
             if pending:  # the rest of its line (or the \n of its \r) is still unread
                 rest += text.readline()
-            yield _csv_rows(chain(io.StringIO(rest, newline=""), text), layout, number)
+            yield from _csv_rows(
+                chain(io.StringIO(rest, newline=""), text), delimiter, number, positions, width
+            )
             return
-        yield number, lines
-        number += len(lines)
+        for line in lines:
+            number += 1
+            raw = line.split(delimiter)
+            if len(raw) == width:
+                # The common case, kept lean: millions of rows pass here.
+                yield number, tuple(map(strip, pick(raw)))
+                continue
+            picked = _picked(raw, positions, width)
+            if picked is not None:
+                yield number, picked
 
 
-def split_lines(before: int, lines: list[str], layout: Layout) -> Iterator[Line]:
-    """The rows of plain `lines` (no quote, carriage return or NUL), numbered from
-    `before` + 1, as the csv module would read them."""
-    delimiter, positions, width = layout.delimiter, layout.positions, layout.width
-    pick = itemgetter(*positions)
-    strip = str.strip
-    number = before
-    for line in lines:
-        number += 1
-        raw = line.split(delimiter)
-        if len(raw) == width:
-            # The common case, kept lean: millions of rows pass here.
-            yield number, tuple(map(strip, pick(raw)))
-            continue
-        picked = _picked(raw, positions, width)
-        if picked is not None:
-            yield number, picked
-
-
-def _text_rows(blocks: Iterator[Block], layout: Layout) -> Iterator[Line]:
-    """Every row of the blocks, in order."""
-    for block in blocks:
-        if isinstance(block, tuple):
-            yield from split_lines(*block, layout)
-        else:
-            yield from block
-
-
-def _csv_rows(source: Iterator[str], layout: Layout, before: int) -> Iterator[Line]:
+def _csv_rows(
+    source: Iterator[str], delimiter: str, before: int, positions: list[int], width: int
+) -> Iterator[Line]:
     """The rows the csv module reads from `source`, numbered from line `before` + 1."""
-    positions, width = layout.positions, layout.width
-    lines = csv.reader(source, delimiter=layout.delimiter)
+    lines = csv.reader(source, delimiter=delimiter)
     pick = itemgetter(*positions)
     strip = str.strip
     try:
@@ -311,9 +268,8 @@ def open_export(path: Path) -> Iterator[Reader]:
             raise ImportFileError(Code.EMPTY, "the file is empty")
         positions = _positions(header)
         name = {"|": "pipe", ";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
-        layout = Layout(delimiter, positions, len(header))
-        blocks = _text_blocks(text, layout, lines.line_num)
-        yield Reader(name, size, raw.tell, blocks=blocks, layout=layout)
+        rows = _text_rows(text, delimiter, lines.line_num, positions, len(header))
+        yield Reader(name, size, rows, raw.tell)
     finally:
         raw.close()
 
@@ -347,6 +303,6 @@ def _open_xlsx(path: Path, size: int) -> Iterator[Reader]:
         def position() -> int:
             return int(size * min(1.0, done[0] / extent))
 
-        yield Reader("xlsx", size, position, rows=_sheet_rows(numbered(), positions, len(header)))
+        yield Reader("xlsx", size, _sheet_rows(numbered(), positions, len(header)), position)
     finally:
         workbook.close()

@@ -70,8 +70,6 @@ class RegionResolver:
     ) -> None:
         """A resolver over (code, level, name, parent) regions and (alias, code) pairs."""
         self.threshold = threshold
-        regions, aliases = list(regions), list(aliases)
-        self._source = (regions, aliases)
         self._regions = {code: _Region(code, lvl, name, p) for code, lvl, name, p in regions}
         self._aliases: dict[str, list[str]] = {}
         for alias, code in aliases:
@@ -95,23 +93,6 @@ class RegionResolver:
     def decisions(self) -> list[FuzzyDecision]:
         """Every fuzzy match made so far, by level then text."""
         return sorted(self._decisions.values(), key=lambda d: (d.level, d.text))
-
-    def regions_and_aliases(
-        self,
-    ) -> tuple[list[tuple[str, str, str, str | None]], list[tuple[str, str]]]:
-        """What this resolver was made of (to make the same one in another process)."""
-        return self._source
-
-    def add_decisions(self, decided: Iterable[tuple[str, str, str, str, float, int]]) -> None:
-        """Count rows that another process's resolver decided by fuzzy matches:
-        (level, text, code, name, score, rows), merged with this one's own."""
-        for level, text, code, name, score, rows in decided:
-            decision = self._decisions.get((level, text))
-            if decision is None:
-                decision = self._decisions[(level, text)] = FuzzyDecision(
-                    level, text, code, name, score
-                )
-            decision.rows += rows
 
     def resolve(self, kecamatan: str, kelurahan: str) -> Resolution | tuple[str, Problem]:
         """(kelurahan code, kecamatan code), or (column, problem) when a name is not found."""
@@ -181,11 +162,8 @@ class RegionResolver:
             runner_up = best[1][1] if len(best) > 1 else 0.0
             if score - runner_up >= FUZZY_MARGIN:
                 if record:
-                    # The first decision for a text stays, with the rows it decided (the
-                    # same misspelt kelurahan under two spellings of its kecamatan).
-                    self._decisions.setdefault(
-                        (level, text),
-                        FuzzyDecision(level, text, code, self._regions[code].name, round(score, 1)),
+                    self._decisions[(level, text)] = FuzzyDecision(
+                        level, text, code, self._regions[code].name, round(score, 1)
                     )
                 return code
             return (

@@ -16,7 +16,7 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,13 +28,14 @@ from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.errors import ImportFileError
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
 from hub.imports.models import DtksImport
-from hub.imports.parse import Reader, file_sha256, open_export
+from hub.imports.parse import COLUMNS, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
-from hub.imports.validate import RowValidator
-from hub.imports.workers import Batch, default_workers, validated, validated_blocks
+from hub.imports.validate import RowValidator, StagedRow
 
 __all__ = ["ImportFileError", "ImportSummary", "import_dtks"]
 
+#: Rows per COPY / executemany into the staging table.
+BATCH_ROWS = 20_000
 #: Validated batches that may wait for the database (each about 20 MB).
 _AHEAD = 2
 REJECT_HEADER = ("line", "column", "value", "alasan", "reason")
@@ -122,14 +123,11 @@ async def import_dtks(
     now: dt.datetime | None = None,
     on_progress: Progress | None = None,
     bulk_min_rows: int = BULK_MIN_ROWS,
-    workers: int | None = None,
 ) -> ImportSummary:
     """Import the export at `path` in `connection`'s transaction; return what it did.
 
     An insert of at least `bulk_min_rows` rows into a registry table no bigger than it
-    rebuilds that table's indexes and foreign keys around it (`hub.imports.bulk`). A text
-    file is validated by `workers` processes (None: two for a big file on a machine with
-    two cores or more, else none; `hub.imports.workers`).
+    rebuilds that table's indexes and foreign keys around it (`hub.imports.bulk`).
 
     Raises ImportFileError, before writing anything, when the file cannot be read or lacks
     a required column. Never commits; a dry run changes nothing the caller cannot roll back.
@@ -176,9 +174,7 @@ async def import_dtks(
         with rejects_path.open("w", newline="", encoding="utf-8") as out:
             rejects = csv.writer(out)
             rejects.writerow(REJECT_HEADER)
-            if workers is None:
-                workers = default_workers(reader.size)
-            await _stream(reader, validator, stage, rejects, summary, on_progress, workers)
+            await _stream(reader, validator, stage, rejects, summary, on_progress)
             summary.read_seconds = time.perf_counter() - started
             summary.read_cpu_seconds = time.process_time() - cpu
             started = time.perf_counter()
@@ -238,6 +234,47 @@ class _RejectsWriter(Protocol):
     def writerows(self, rows: Iterable[Iterable[object]], /) -> None: ...
 
 
+@dataclass
+class _Batch:
+    """Rows validated together: the good ones staged, the refused ones' problems."""
+
+    good: list[StagedRow]
+    #: (line, iddtks, nik) of each row refused on its own.
+    bad: list[tuple[int, str, str]]
+    problems: list[tuple[int, str, str, str, str]]
+    #: Rows read so far, and bytes of the file.
+    read: int
+    position: int
+
+
+def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
+    """The file's rows in batches of `BATCH_ROWS` good ones (the last one smaller)."""
+    good: list[StagedRow] = []
+    bad: list[tuple[int, str, str]] = []
+    problems: list[tuple[int, str, str, str, str]] = []
+    check = validator.check
+    iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
+    keep = good.append
+    read = 0
+    for number, values in reader.rows():
+        read += 1
+        staged, found = check(number, values)
+        if staged is not None:
+            keep(staged)
+            if len(good) < BATCH_ROWS:
+                continue
+        else:
+            bad.append((number, values[iddtks_at], values[nik_at]))
+            problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+            continue
+        yield _Batch(good, bad, problems, read, reader.bytes_read)
+        if stop.is_set():
+            return
+        good, bad, problems = [], [], []
+        keep = good.append
+    yield _Batch(good, bad, problems, read, reader.size)
+
+
 async def _stream(
     reader: Reader,
     validator: RowValidator,
@@ -245,26 +282,20 @@ async def _stream(
     rejects: _RejectsWriter,
     summary: ImportSummary,
     on_progress: Progress | None,
-    workers: int,
 ) -> None:
     """Validate every row, staging the good ones and writing the bad ones' problems.
 
-    The file is read and validated in a thread of its own (and, with `workers`, by that
-    many processes: `hub.imports.workers`) while this coroutine stages the previous batch,
-    so that the database takes one batch while Python checks the next (at most `_AHEAD`
-    batches wait between them: memory stays flat).
+    The file is read and validated in a thread of its own while this coroutine stages the
+    previous batch, so that the database takes one batch while Python checks the next (at
+    most `_AHEAD` batches wait between them: memory stays flat).
     """
     loop = asyncio.get_running_loop()
-    handed: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=_AHEAD)
+    handed: queue.Queue[_Batch | BaseException | None] = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
-    if workers and reader.blocks() is not None:
-        batches = validated_blocks(reader, validator, stop, workers)
-    else:
-        batches = validated(reader.rows(), validator, stop, lambda: reader.bytes_read)
 
     def produce() -> None:
         try:
-            for batch in batches:
+            for batch in _validated(reader, validator, stop):
                 _put(handed, batch, stop)
         except BaseException as error:  # handed over, raised again by the consumer
             _put(handed, error, stop)

@@ -19,11 +19,9 @@ from typing import Any
 
 import pytest
 
-from hub.db import create_engine
 from hub.imports import parse
 from hub.imports.parse import COLUMNS, EXTRA, _positions, _text, open_export
 from hub.imports.regions import RegionResolver
-from hub.imports.service import import_dtks
 from hub.imports.validate import RowValidator
 from hub.regions.reference import bandung_regions, region_aliases
 from hub.synthetic.dtks import write_export
@@ -186,36 +184,3 @@ def test_io_stringio_splits_lines_as_the_file_does() -> None:
     # The csv hand-over reads the rest of a chunk from a StringIO chained to the file.
     text = "a\r\nb\rc\nd"
     assert list(io.StringIO(text, newline="")) == ["a\r\n", "b\r", "c\n", "d"]
-
-
-async def _dry_run(url: str, path: Path, rejects: Path, workers: int) -> dict[str, Any]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            transaction = await connection.begin()
-            summary = await import_dtks(
-                connection, path, rejects_path=rejects, ran_by="test", dry_run=True,
-                workers=workers,
-            )  # fmt: skip
-            await transaction.rollback()
-    finally:
-        await engine.dispose()
-    out = summary.as_dict()
-    out.pop("seconds")
-    return out
-
-
-@pytest.mark.slow
-async def test_worker_processes_import_what_one_process_imports(
-    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(parse, "_CHUNK", 8192)  # many blocks, handed out in turn
-    path = tmp_path / "dtks.txt"
-    write_export(path, citizens=3000, seed=6, dirty=0.1)
-    with path.open("a", encoding="utf-8") as handle:  # a tail the csv module reads
-        handle.write('"3273999999999999"|JAWA BARAT|KOTA BANDUNG|"a|b"\n')
-    alone = await _dry_run(empty_database_url, path, tmp_path / "one.csv", workers=0)
-    shared = await _dry_run(empty_database_url, path, tmp_path / "two.csv", workers=2)
-    assert shared == alone
-    assert alone["fuzzy_decisions"] and alone["rows"]["rejected"]
-    assert (tmp_path / "two.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
