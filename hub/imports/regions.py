@@ -162,8 +162,11 @@ class RegionResolver:
             runner_up = best[1][1] if len(best) > 1 else 0.0
             if score - runner_up >= FUZZY_MARGIN:
                 if record:
-                    self._decisions[(level, text)] = FuzzyDecision(
-                        level, text, code, self._regions[code].name, round(score, 1)
+                    # The first decision for a text stays, with the rows it decided (the
+                    # same misspelt kelurahan under two spellings of its kecamatan).
+                    self._decisions.setdefault(
+                        (level, text),
+                        FuzzyDecision(level, text, code, self._regions[code].name, round(score, 1)),
                     )
                 return code
             return (

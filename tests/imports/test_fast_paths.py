@@ -184,3 +184,13 @@ def test_io_stringio_splits_lines_as_the_file_does() -> None:
     # The csv hand-over reads the rest of a chunk from a StringIO chained to the file.
     text = "a\r\nb\rc\nd"
     assert list(io.StringIO(text, newline="")) == ["a\r\n", "b\r", "c\n", "d"]
+
+
+def test_a_misspelling_under_two_spellings_of_its_kecamatan_counts_every_row() -> None:
+    resolver = _validator().regions
+    found, _ = resolver.lookup("COBLONG", "Dagoo")
+    assert isinstance(found[1], str), found  # a fuzzy match of Dago
+    resolver.resolve("COBLONG", "Dagoo")
+    resolver.resolve("Kec. Coblong", "Dagoo")
+    resolver.resolve("COBLONG", "Dagoo")
+    assert [(d.text, d.rows) for d in resolver.decisions] == [("Dagoo", 3)]
