@@ -114,11 +114,12 @@ def _text_rows(
 ) -> Iterator[Line]:
     """The data rows of a text export, read a chunk of whole lines at a time.
 
-    A chunk without quotes, carriage returns or NUL is split with `str.split`, which is what
-    the csv module makes of such lines, at a fraction of the cost. From the first chunk that
-    has any of them to the end of the file, the csv module reads the rest (a quoted value
-    may hold the delimiter or span lines; a lone carriage return ends a record; NUL is
-    refused), with the same line numbers.
+    A chunk without quotes, carriage returns or NUL, and with no line longer than the csv
+    module's field limit, is split with `str.split`, which is what the csv module makes of
+    such lines, at a fraction of the cost. From the first chunk that has any of them to the
+    end of the file, the csv module reads the rest (a quoted value may hold the delimiter or
+    span lines, a lone carriage return ends a record, a value over the limit is an error),
+    with the same line numbers.
     """
     pick = itemgetter(*positions)
     strip = str.strip

@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -248,7 +249,8 @@ class _Batch:
 
 
 def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
-    """The file's rows in batches of `BATCH_ROWS` good ones (the last one smaller)."""
+    """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
+    smaller)."""
     good: list[StagedRow] = []
     bad: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str, str, str]] = []
@@ -266,7 +268,8 @@ def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -
         else:
             bad.append((number, values[iddtks_at], values[nik_at]))
             problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
-            continue
+            if len(bad) < BATCH_ROWS:  # a file of refused rows is handed over in batches too
+                continue
         yield _Batch(good, bad, problems, read, reader.bytes_read)
         if stop.is_set():
             return
@@ -321,6 +324,8 @@ async def _stream(
         stop.set()
         while not handed.empty():  # let a producer blocked on a full queue see `stop`
             handed.get_nowait()
+        with suppress(queue.Full):  # and a `get` left waiting by a cancellation return
+            handed.put_nowait(None)
         await producer
 
 

@@ -194,3 +194,24 @@ def test_a_misspelling_under_two_spellings_of_its_kecamatan_counts_every_row() -
     resolver.resolve("Kec. Coblong", "Dagoo")
     resolver.resolve("COBLONG", "Dagoo")
     assert [(d.text, d.rows) for d in resolver.decisions] == [("Dagoo", 3)]
+
+
+async def test_a_file_broken_half_way_is_refused_with_its_line(
+    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read in a thread beside the staging: its error still reaches the caller, as it was.
+    from hub.cli.imports import run_import
+    from hub.imports.errors import ImportErrorCode, ImportFileError
+    from tests.imports.test_dtks import settings_for
+
+    monkeypatch.setattr(parse, "_CHUNK", 4096)
+    path = tmp_path / "dtks.txt"
+    write_export(path, citizens=400, seed=2)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[300] = lines[300].replace("|", "|" + "x" * 200_000, 1)  # over csv's field limit
+    path.write_text("".join(lines), encoding="utf-8")
+    settings = settings_for(empty_database_url, tmp_path)
+    with pytest.raises(ImportFileError) as refused:
+        await run_import(settings, path, rejects=tmp_path / "r.csv", dry_run=False)
+    assert refused.value.code == ImportErrorCode.UNREADABLE
+    assert "line 301" in str(refused.value) and "field limit" in str(refused.value)
