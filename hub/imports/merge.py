@@ -324,7 +324,14 @@ class Stage:
         )
         new_id = "NULL"
         if assign_ids and self.dialect == "postgresql":
-            new_id = "nextval(pg_get_serial_sequence('households', 'id'))"
+            # The sequence by name, as the column's default names it: looked up once, not
+            # per row (pg_get_serial_sequence for each of 805,000 new households took 3.7-5.9
+            # s, nextval itself 0.25-0.39 s).
+            sequence = await self.connection.scalar(
+                text("SELECT pg_get_serial_sequence('households', 'id')")
+            )
+            quoted = str(sequence).replace("'", "''")
+            new_id = f"nextval(CAST('{quoted}' AS regclass))"
         await run(
             f"""CREATE TEMPORARY TABLE import_households AS
                 SELECT m.iddtks, m.kk_number, m.kelurahan_code, m.kecamatan_code, m.address,
