@@ -174,16 +174,29 @@ async def token(http: httpx.AsyncClient, base: str, party: Party) -> str:
     return value
 
 
-async def victim_loop(base: str, bearer: str, seconds: float) -> list[float]:
+#: The attacks `--attacks` may name.
+ATTACKS = ("brute", "flood", "costly")
+
+#: What one request was: its kind, wall-clock start and end (time.time(), comparable
+#: between the victim's and the attacker's processes), and its status.
+Span = tuple[str, float, float, int]
+
+
+async def victim_loop(
+    base: str, bearer: str, seconds: float, spans: list[Span] | None = None
+) -> list[float]:
     latencies: list[float] = []
     headers = {"authorization": f"Bearer {bearer}"}
     async with httpx.AsyncClient(timeout=30) as http:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             started = time.perf_counter()
+            wall = time.time()
             response = await http.post(f"{base}/graphql", json={"query": NORMAL}, headers=headers)
             took = time.perf_counter() - started
             latencies.append(took)
+            if spans is not None:
+                spans.append(("victim", wall, wall + took, response.status_code))
             assert response.status_code == 200, response.text
             # A normal partner paces itself (10 requests a second, well within its limit).
             await asyncio.sleep(max(0.0, PACE - took))
@@ -191,12 +204,19 @@ async def victim_loop(base: str, bearer: str, seconds: float) -> list[float]:
 
 
 async def attack(
-    base: str, attacker: Party, bearer: str, seconds: float, polite: bool = False
+    base: str,
+    attacker: Party,
+    bearer: str,
+    seconds: float,
+    polite: bool = False,
+    attacks: tuple[str, ...] = ATTACKS,
+    spans: list[Span] | None = None,
 ) -> Counter[str]:
-    """The three attacks at once; `polite`: instead, a client that spends its whole
-    allowance in cheap documents and waits as `Retry-After` says (what the limits allow
-    any client, the baseline an attack should not exceed)."""
+    """The attacks named at once (by default all three); `polite`: instead, a client that
+    spends its whole allowance in cheap documents and waits as `Retry-After` says (what
+    the limits allow any client, the baseline an attack should not exceed)."""
     outcomes: Counter[str] = Counter()
+    spans = [] if spans is None else spans
     end = time.monotonic() + seconds
     headers = {"authorization": f"Bearer {bearer}"}
 
@@ -204,17 +224,21 @@ async def attack(
         attempt = 0
         while time.monotonic() < end:
             attempt += 1
+            wall = time.time()
             response = await http.post(
                 f"{base}/oauth/token",
                 data={"grant_type": "client_credentials"},
                 auth=(attacker.client_id, f"guess-{attempt}"),
             )
             outcomes[f"brute {response.status_code}"] += 1
+            spans.append(("brute", wall, time.time(), response.status_code))
 
     async def flood(http: httpx.AsyncClient, document: str, name: str) -> None:
         while time.monotonic() < end:
+            wall = time.time()
             response = await http.post(f"{base}/graphql", json={"query": document}, headers=headers)
             outcomes[f"{name} {response.status_code}"] += 1
+            spans.append((name, wall, time.time(), response.status_code))
             if polite and response.status_code == 429:
                 wait = float(response.headers.get("retry-after", "1"))
                 await asyncio.sleep(min(wait, max(0.0, end - time.monotonic())))
@@ -227,19 +251,29 @@ async def attack(
     # it has loops.
     async with httpx.AsyncClient(timeout=60) as http:
         await asyncio.gather(
-            *(brute(http) for _ in range(BRUTE_LOOPS)),
-            *(flood(http, CHEAP, "flood") for _ in range(FLOOD_LOOPS)),
-            *(flood(http, COSTLY, "costly") for _ in range(COSTLY_LOOPS)),
+            *(brute(http) for _ in range(BRUTE_LOOPS if "brute" in attacks else 0)),
+            *(flood(http, CHEAP, "flood") for _ in range(FLOOD_LOOPS if "flood" in attacks else 0)),
+            *(
+                flood(http, COSTLY, "costly")
+                for _ in range(COSTLY_LOOPS if "costly" in attacks else 0)
+            ),
         )
     return outcomes
 
 
 def _attacker_process(
-    base: str, attacker: Party, bearer: str, seconds: float, polite: bool, results: Any
+    base: str,
+    attacker: Party,
+    bearer: str,
+    seconds: float,
+    polite: bool,
+    attacks: tuple[str, ...],
+    results: Any,
 ) -> None:
-    outcomes = asyncio.run(attack(base, attacker, bearer, seconds, polite))
+    spans: list[Span] = []
+    outcomes = asyncio.run(attack(base, attacker, bearer, seconds, polite, attacks, spans))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    results.put((dict(outcomes), round(usage.ru_utime + usage.ru_stime, 2)))
+    results.put((dict(outcomes), round(usage.ru_utime + usage.ru_stime, 2), spans))
 
 
 async def attacked_phase(
@@ -249,19 +283,35 @@ async def attacked_phase(
     victim_token: str,
     seconds: float,
     polite: bool,
-) -> tuple[list[float], dict[str, int], float]:
-    """The victim's latencies while the attacker's process runs its attacks."""
+    attacks: tuple[str, ...],
+) -> tuple[list[float], dict[str, int], float, list[str]]:
+    """The victim's latencies while the attacker's process runs its attacks, and what the
+    attacker had in flight during the victim's three slowest requests."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     process = context.Process(
-        target=_attacker_process, args=(base, attacker, attacker_token, seconds, polite, results)
+        target=_attacker_process,
+        args=(base, attacker, attacker_token, seconds, polite, attacks, results),
     )
     process.start()
     await asyncio.sleep(0.5)  # the attacker's interpreter starts; the attack is on
-    latencies = await victim_loop(base, victim_token, seconds - 0.5)
-    outcomes, cpu = await asyncio.to_thread(results.get, True, seconds + 120)
+    victim_spans: list[Span] = []
+    latencies = await victim_loop(base, victim_token, seconds - 0.5, victim_spans)
+    outcomes, cpu, attacker_spans = await asyncio.to_thread(results.get, True, seconds + 120)
     await asyncio.to_thread(process.join)
-    return latencies, outcomes, cpu
+    return latencies, outcomes, cpu, overlaps(victim_spans, attacker_spans)
+
+
+def overlaps(victim: list[Span], attacker: list[Span], slowest: int = 3) -> list[str]:
+    """For each of the victim's slowest requests, the attacker's requests that overlapped
+    it, by kind and status: which attack a slow answer shared the hub with."""
+    lines = []
+    for _, start, end, _ in sorted(victim, key=lambda span: span[1] - span[2])[:slowest]:
+        during = Counter(
+            f"{kind} {status}" for kind, a, b, status in attacker if a < end and b > start
+        )
+        lines.append(f"{(end - start) * 1000:.1f} ms with {dict(sorted(during.items()))}")
+    return lines
 
 
 def summary(latencies: list[float]) -> dict[str, Any]:
@@ -312,8 +362,14 @@ async def run(options: argparse.Namespace, workdir: Path) -> None:
                     flush=True,
                 )
                 before, cpu_before = load(), hub_cpu(pid)
-                latencies, outcomes, cpu = await attacked_phase(
-                    base, attacker, attacker_token, victim_token, options.seconds, options.polite
+                latencies, outcomes, cpu, slowest = await attacked_phase(
+                    base,
+                    attacker,
+                    attacker_token,
+                    victim_token,
+                    options.seconds,
+                    options.polite,
+                    options.attacks,
                 )
                 attacked = summary(latencies)
                 pooled["attacked"] += latencies
@@ -323,6 +379,8 @@ async def run(options: argparse.Namespace, workdir: Path) -> None:
                     flush=True,
                 )
                 print(f"{label} attacker {dict(sorted(outcomes.items()))} cpu {cpu} s", flush=True)
+                for line in slowest:
+                    print(f"{label} slowest  {line}", flush=True)
                 alone_p99.append(alone["p99_ms"])
                 attacked_p99.append(attacked["p99_ms"])
                 # The next round's alone phase starts with the attacker's refusals spent.
@@ -358,7 +416,15 @@ def main() -> None:
         help="instead of attacking, spend the whole allowance and honour Retry-After",
     )
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between rounds")
+    parser.add_argument(
+        "--attacks",
+        default=",".join(ATTACKS),
+        help=f"comma-separated, of {', '.join(ATTACKS)} (default: all at once)",
+    )
     options = parser.parse_args()
+    options.attacks = tuple(options.attacks.split(","))
+    if unknown := set(options.attacks) - set(ATTACKS):
+        parser.error(f"unknown attack {', '.join(sorted(unknown))}; known: {', '.join(ATTACKS)}")
     if options.workers > 1 and options.redis_url is None:
         options.redis_url = "redis://127.0.0.1:6379/0"
     with tempfile.TemporaryDirectory(prefix="hub-attack-") as folder:

@@ -35,6 +35,8 @@ class Options:
     port_base: int | None = None
     #: Whether to measure PostGraphile beside the hub (when Node and its packages are there).
     peer: bool = True
+    #: Serve with the edge's limits on (per-client slots, fair turns), allowances out of reach.
+    edge_limits: bool = False
 
     @property
     def primary_workers(self) -> int:
@@ -95,6 +97,12 @@ def parse(argv: list[str] | None = None) -> Options:
         default=True,
         help="also measure with authorization and audit off",
     )
+    parser.add_argument(
+        "--edge-limits",
+        action="store_true",
+        help="serve with the edge's limits on (per-client slots, fair turns between clients) "
+        "and allowances out of reach: what they cost a client alone",
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
@@ -120,6 +128,7 @@ def parse(argv: list[str] | None = None) -> Options:
         quick=quick,
         port_base=args.port_base,
         peer=args.peer,
+        edge_limits=args.edge_limits,
     )
 
 

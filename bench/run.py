@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import sys
 import tempfile
@@ -36,11 +37,14 @@ from bench.peer import PEER_SCENARIOS
 from bench.scenarios import FEED_SMALL_PAGE, LKS_NEEDS_FEED, Scenario, by_name
 from bench.servers import Ports, ServerError, free_port
 from hub.auth.keys import FileKeyStore
+from hub.edge.settings import DEFAULT_ROLE_RATE_LIMITS
 from hub.graphql.schema import build_schema
 from hub.settings import Settings, SettingsError
 
 #: The variables that switch layers off on the comparison server (development only).
 OFF_SWITCHES = {"HUB_AUTHORIZATION": "off", "HUB_AUDIT": "off"}
+#: An allowance no benchmark reaches (`--edge-limits`).
+OUT_OF_REACH = "1000000000/10 seconds"
 
 
 def _secret_files(workdir: Path) -> dict[str, str]:
@@ -134,11 +138,22 @@ def _measure(
             "HUB_LOG_LEVEL": "warning",
             # The per-client cost limits (hub.edge) would answer most of the benchmark's
             # requests with 429 within a second: the run measures serving, not refusing.
-            "HUB_RATE_LIMITS": "off",
+            # `--edge-limits` keeps the limits' machinery (slots, fair turns) and puts the
+            # allowances out of reach instead, to measure what that machinery costs.
+            **(
+                {
+                    "HUB_RATE_LIMITS": "on",
+                    "HUB_RATE_LIMIT": OUT_OF_REACH,
+                    "HUB_ROLE_RATE_LIMITS": json.dumps(
+                        dict.fromkeys(DEFAULT_ROLE_RATE_LIMITS, OUT_OF_REACH)
+                    ),
+                }
+                if options.edge_limits
+                else {"HUB_RATE_LIMITS": "off"}
+            ),
             # At city scale the seeded pledges have all lapsed (the city is generated as of
-            # 2026-11-01) and the sweep fails on them every minute in every worker (45,088
-            # ids in one IN list, over asyncpg's 32,767 arguments): off, so that a failing
-            # background loop does not run inside the measurements.
+            # 2026-11-01): the first sweep would end 45,088 of them in every worker, ~45 s
+            # of writing inside the measurements. Off.
             "HUB_PLEDGE_SWEEP_SECONDS": "0",
             **_secret_files(workdir),
         }

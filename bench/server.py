@@ -24,5 +24,6 @@ def add_floor(app: Starlette) -> Starlette:
 
 
 def create_bench_app(settings: Settings | None = None) -> Starlette:
-    """The hub configured from the environment (or `settings`), with the floor route."""
-    return add_floor(create_app(settings))
+    """The hub configured from the environment (or `settings`), with the floor route, as
+    `hub serve` runs it (its worker freezes the start-up heap: `create_served_app`)."""
+    return add_floor(create_app(settings, freeze_gc=True))

@@ -15,9 +15,9 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from urllib.parse import parse_qsl
 
-import anyio.to_thread
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from joserfc import jws
@@ -144,7 +144,8 @@ class OAuthEndpoints:
             return _error(InvalidRequestError(description=str(error)))
         except OAuth2Error as error:  # e.g. plain http to a non-loopback address
             return _error(error)
-        answer = await anyio.to_thread.run_sync(call, wrapped, limiter=self.hasher.limiter)
+        # authlib checks the secret (Argon2) inside `call`: the hasher's threads run it.
+        answer = await self.hasher.run(partial(call, wrapped))
         if answer.status != 200:
             return answer.to_starlette()
         client: OAuthClient = wrapped.client

@@ -117,7 +117,7 @@ def serve(
         samples.mkdir(parents=True)
         os.environ[MULTIPROC_DIR_VARIABLE] = str(samples.resolve())
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -155,7 +155,7 @@ def demo(
         )
     )
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.app:create_served_app",
         factory=True,
         host="127.0.0.1",
         port=settings.port,

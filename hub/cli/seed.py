@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import typer
@@ -120,6 +121,12 @@ def seed_command(
     console.print(_summary_table(summary))
 
 
+def refused_lines_file(export: Path) -> Path:
+    """Where `hub seed --export-dtks` notes the lines of the households an import of the
+    export refuses (the defects), for `--next-month` to leave them as they are."""
+    return export.with_suffix(".refused.json")
+
+
 def _export(
     console: Console, path: Path, *, citizens: int, seed: int, previous: Path | None
 ) -> None:
@@ -127,13 +134,24 @@ def _export(
     from hub.synthetic.dtks import write_export, write_next_month
 
     if previous is not None:
-        changed = write_next_month(previous, path, seed=seed)
+        # Month 1's refused households stay as they were (`write_next_month`): changed, a
+        # repeated NIK's first listing could go and its household be imported after all.
+        noted = refused_lines_file(previous)
+        untouched: list[int] = json.loads(noted.read_text()) if noted.is_file() else []
+        changed = write_next_month(previous, path, seed=seed, untouched=untouched)
         what = ", ".join(f"{n:,} {kind}" for kind, n in sorted(changed.changes.items()))
         console.print(f"Wrote {path}: {changed.rows:,} rows; changes: {what}")
+        if not noted.is_file():
+            console.print(
+                f"[yellow]No {noted.name} beside {previous.name}:[/] its refused households "
+                "were not known, so some of them may have changed."
+            )
         return
     summary = write_export(path, citizens=citizens, seed=seed)
+    refused_lines_file(path).write_text(json.dumps(summary.refused_household_lines))
     defects = ", ".join(f"{len(lines):,} {kind}" for kind, lines in sorted(summary.defects.items()))
     console.print(
         f"Wrote {path}: {summary.rows:,} rows, {summary.households:,} households; "
-        f"rows with a defect: {defects or 'none'}"
+        f"rows with a defect: {defects or 'none'} (their households' lines: "
+        f"{refused_lines_file(path).name})"
     )

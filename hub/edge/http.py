@@ -10,7 +10,9 @@ cost, inside the operation (`hub.graphql.cost`).
 
 `ClientLimitMiddleware` sits inside the bearer check, where the client is known, in front
 of `/graphql`. It runs at most `HUB_CLIENT_MAX_IN_FLIGHT` requests of one client at once
-(more wait, and beyond `HUB_CLIENT_MAX_WAITING` are refused at once); it refuses a client
+(more wait, and beyond `HUB_CLIENT_MAX_WAITING` are refused at once), and at most
+`HUB_WORKER_MAX_RUNNING` of all clients, the next turn going to the least busy client
+(`hub.edge.turns`); it refuses a client
 the limiter refused lately and that has not even the minimum charge left, before any
 GraphQL work; and it holds every 429 it answers for `HUB_RATE_LIMIT_REFUSAL_DELAY`, in
 its slot, so a client that ignores `Retry-After` gets one refusal a delay per slot
@@ -34,6 +36,7 @@ from hub.audit.http import TOKEN_PATHS, _basic_client_id
 from hub.db import utcnow
 from hub.edge.ratelimit import RateLimiter, Refusal
 from hub.edge.settings import EdgeSettings
+from hub.edge.turns import Turns, answered, waiting
 
 Record = Callable[[AuditEvent], Awaitable[int]]
 
@@ -210,6 +213,11 @@ class ClientLimitMiddleware:
         self.max_waiting = settings.client_max_waiting
         self.delay = settings.rate_limit_refusal_delay
         self._gates: dict[str, _Gate] = {}
+        self.turns = Turns(settings.worker_max_running, self._load)
+
+    def _load(self, client_id: str) -> int:
+        gate = self._gates.get(client_id)
+        return gate.users if gate else 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = scope.get("state", {}).get("principal") if scope["type"] == "http" else None
@@ -259,7 +267,11 @@ class ClientLimitMiddleware:
             if message["type"] == "http.response.start" and message["status"] == 429:
                 retry_after = Headers(raw=message.get("headers", [])).get("retry-after", "1")
                 wait = min(self.delay, float(retry_after)) if retry_after.isdigit() else 0
-                await asyncio.sleep(wait)
+                async with waiting():
+                    await asyncio.sleep(wait)
+            if message["type"] == "http.response.start":
+                answered()
             await send(message)
 
-        await self.app(scope, receive, held)
+        async with self.turns.turn(client_id):
+            await self.app(scope, receive, held)

@@ -70,6 +70,31 @@ RATE_LIMIT_REFUSALS = Counter(
     "anonymous).",
     ["family"],
 )
+PERSISTED_DOCUMENTS = Counter(
+    "hub_graphql_documents",
+    "How GraphQL requests named their document (text, a trusted document's id, an APQ hash "
+    "served from the manifest or the store, hash with text) or why it was refused "
+    "(persisted_query_not_found: an APQ miss; document_not_trusted; ...).",
+    ["outcome"],
+)
+CONNECTOR_CALLS = Counter(
+    "hub_connector_calls",
+    "Calls of agencies' connectors, by connector and outcome (ok, timeout, unreachable, "
+    "bad_answer: an HTTP error or an answer outside the contract, circuit_open: not called).",
+    ["connector", "outcome"],
+)
+CONNECTOR_LATENCY = Histogram(
+    "hub_connector_call_duration_seconds",
+    "Time a connector took to answer (calls made, whatever their outcome).",
+    ["connector"],
+    buckets=_LATENCY_BUCKETS,
+)
+CONNECTOR_CIRCUIT_OPEN = Gauge(
+    "hub_connector_circuit_open",
+    "1 while a connector's circuit breaker is open or half-open in some worker, else 0.",
+    ["connector"],
+    multiprocess_mode="livemax",
+)
 POOL_IN_USE = Gauge(
     "hub_db_pool_connections_in_use",
     "Database connections checked out of each pool (requests, audit).",

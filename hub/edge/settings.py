@@ -17,6 +17,10 @@
 - `HUB_CLIENT_MAX_IN_FLIGHT`: how many `/graphql` requests of one client a worker runs at
   once; more wait their turn (no work is done for them meanwhile), and beyond
   `HUB_CLIENT_MAX_WAITING` waiting they are refused at once (`RATE_LIMITED`).
+- `HUB_WORKER_MAX_RUNNING`: how many `/graphql` requests a worker runs at once, of all
+  clients; the next turn goes to the client with the fewest requests in the worker, so a
+  client flooding it with its allowance does not stretch everyone else's answers
+  (`hub.edge.turns`). Waiting for the audit's group commit gives the turn away.
 - `HUB_RATE_LIMIT_REFUSAL_DELAY`: seconds a refusal (`429`) is held before it is sent, to
   a client past its limit on `/graphql` and to a locked-out token request (never longer
   than its `Retry-After`; 0: none). A client that ignores `Retry-After` and asks again
@@ -104,6 +108,8 @@ class EdgeSettings(HubSettings):
     rate_limit_min_cost: int = Field(default=20, ge=1, le=10_000)
     client_max_in_flight: int = Field(default=4, ge=1, le=1000)
     client_max_waiting: int = Field(default=32, ge=0, le=10_000)
+    #: GraphQL requests one worker runs at once, of all clients (hub.edge.turns).
+    worker_max_running: int = Field(default=2, ge=1, le=10_000)
     rate_limit_refusal_delay: float = Field(default=1.0, ge=0, le=30)
     token_failure_limits_client: str = "5/minute;20/hour;100/day"
     token_failure_limits_address: str = "30/minute;300/hour;1000/day"

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from hub.audit.events import AuditEvent, CitizenAccess, Decision
 from hub.db import utcnow
 from hub.graphql.audit import REFUSALS
 from hub.graphql.context import Context
+from hub.graphql.edge import refused_code
 
 logger = logging.getLogger("hub.events")
 
@@ -71,14 +73,19 @@ async def record(event: AuditEvent | None, context: Context) -> None:
         await context.recorder.record(event)
 
 
-def _reason(errors: list[GraphQLError]) -> tuple[Decision, str | None]:
-    refusal = next((e for e in errors if (e.extensions or {}).get("code") in REFUSALS), None)
+def _own_code(error: GraphQLError) -> str:
+    return str((error.extensions or {}).get("code", "INVALID"))
+
+
+def _reason(
+    errors: list[GraphQLError], code: Callable[[GraphQLError], str] = _own_code
+) -> tuple[Decision, str | None]:
+    refusal = next((e for e in errors if code(e) in REFUSALS), None)
     if refusal is not None:
         extensions = refusal.extensions or {}
-        return "DENIED", f"{extensions['code']}: {extensions.get('permission') or refusal.message}"
+        return "DENIED", f"{code(refusal)}: {extensions.get('permission') or refusal.message}"
     if errors:
-        codes = sorted({str((e.extensions or {}).get("code", "INVALID")) for e in errors})
-        return "ALLOWED", "errors: " + ", ".join(codes)
+        return "ALLOWED", "errors: " + ", ".join(sorted({code(e) for e in errors}))
     return "ALLOWED", None
 
 
@@ -86,9 +93,10 @@ class WebSocketOperations(SchemaExtension):
     """Over a websocket: subscriptions only, each recorded in the audit trail as it starts."""
 
     _recorded = False
+    _started = 0.0
 
     async def on_operation(self) -> AsyncIterator[None]:
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
         yield
         execution = self.execution_context
         context = execution.context
@@ -98,6 +106,23 @@ class WebSocketOperations(SchemaExtension):
         result = execution.result
         decision, reason = _reason(list(result.errors or []) if result else [])
         await self._record(context, decision, reason, time.perf_counter() - started)
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        # A document refused before it runs (it does not parse or validate, or is not a
+        # trusted one) is the stream's one result, and the transport stops reading the
+        # stream once it has it: `on_operation` never gets past its yield. Recorded here,
+        # before the refusal is sent.
+        context = self.execution_context.context
+        if (
+            isinstance(result, PreExecutionError)
+            and isinstance(context, Context)
+            and context.websocket is not None
+            and not self._recorded
+        ):
+            # Coded as the client will get them (CodedErrors codes them after this hook).
+            decision, reason = _reason(list(result.errors or []), code=refused_code)
+            await self._record(context, decision, reason, time.perf_counter() - self._started)
+        yield
 
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context

@@ -21,8 +21,11 @@ from typing import Any
 
 import httpx
 from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.messages.base import Event
+from purgatory.domain.messages.events import ContextChanged
 from purgatory.domain.model import OpenedState
 
+from hub.edge.metrics import CONNECTOR_CALLS, CONNECTOR_CIRCUIT_OPEN, CONNECTOR_LATENCY
 from hub.federation.models import Connector
 
 logger = logging.getLogger("hub.federation")
@@ -33,6 +36,16 @@ BREAKER_OPEN_SECONDS = 30
 _breakers = AsyncCircuitBreakerFactory(
     default_threshold=BREAKER_THRESHOLD, default_ttl=BREAKER_OPEN_SECONDS
 )
+
+
+def _breaker_changed(circuit: str, kind: str, event: Event) -> None:
+    """Keep `hub_connector_circuit_open` as the breaker's state (`<connector>@<url>`)."""
+    if kind == "state_changed" and isinstance(event, ContextChanged):
+        connector = circuit.rsplit("@", 1)[0]
+        CONNECTOR_CIRCUIT_OPEN.labels(connector=connector).set(event.state != "closed")
+
+
+_breakers.add_listener(_breaker_changed)
 #: (token URL, client id) -> (access token, monotonic expiry), for CLIENT_CREDENTIALS.
 _tokens: dict[tuple[str, str], tuple[str, float]] = {}
 
@@ -133,9 +146,12 @@ async def fetch_entities(
         f"{{ ... on Citizen {{ {selection} }} }} }}"
     )
     seconds = target.timeout_ms / 1000
+    started = time.perf_counter()
+    called = False
     try:
         breaker = await _breakers.get_breaker(f"{target.name}@{target.url}")
         async with breaker:
+            called = True
             async with asyncio.timeout(seconds):
                 # One client per call (cheap with the shared TLS context): a process-wide
                 # pool would have to be closed by every app's lifespan.
@@ -146,17 +162,30 @@ async def fetch_entities(
                         json={"query": document, "variables": {"r": representations}},
                         headers=headers,
                     )
-            return _entities_of(response, len(representations))
+            entities = _entities_of(response, len(representations))
+        _measured(target, "ok", started)
+        return entities
     except OpenedState:
-        reason = f"not called for {BREAKER_OPEN_SECONDS} s after repeated failures"
+        outcome, reason = (
+            "circuit_open",
+            f"not called for {BREAKER_OPEN_SECONDS} s after repeated failures",
+        )
     except TimeoutError:
-        reason = f"no answer within {target.timeout_ms} ms"
+        outcome, reason = "timeout", f"no answer within {target.timeout_ms} ms"
     except httpx.HTTPError as error:
-        reason = f"{type(error).__name__}"
+        outcome, reason = "unreachable", f"{type(error).__name__}"
     except _BadAnswer as error:
-        reason = str(error)
+        outcome, reason = "bad_answer", str(error)
+    _measured(target, outcome, started if called else None)
     logger.warning("connector %s unavailable: %s", target.name, reason)
     raise ConnectorFailure(target.name, reason)
+
+
+def _measured(target: Target, outcome: str, started: float | None) -> None:
+    """Count the call; time it when the connector was called (not when the circuit was open)."""
+    CONNECTOR_CALLS.labels(connector=target.name, outcome=outcome).inc()
+    if started is not None:
+        CONNECTOR_LATENCY.labels(connector=target.name).observe(time.perf_counter() - started)
 
 
 def _entities_of(response: httpx.Response, expected: int) -> list[dict[str, Any] | None]:

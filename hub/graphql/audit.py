@@ -38,6 +38,7 @@ from hub.audit.events import AuditEvent, CitizenAccessLog, merge_accesses
 from hub.audit.http import AUDITED
 from hub.audit.subjects import citizen_accesses
 from hub.db import WRITE_TRANSACTION, utcnow
+from hub.edge.turns import waiting
 from hub.graphql.context import Context
 
 logger = logging.getLogger("hub.graphql")
@@ -141,7 +142,9 @@ class RecordAndCommit(SchemaExtension):
                 # group commit, so that waiting requests do not hold the pool.
                 async with context.db_lock:
                     await context.session.close()
-                await context.recorder.record(event)
+                # Waiting for durability needs no CPU: another request takes the turn.
+                async with waiting():
+                    await context.recorder.record(event)
         except Exception:
             logger.exception("audit or commit failed (request %s)", context.request_id)
             if is_mutation:

@@ -31,6 +31,7 @@ from strawberry.types.execution import ExecutionContext, PreExecutionError
 
 from hub.edge.apq import DocumentStore
 from hub.edge.documents import Catalogue, document_id
+from hub.edge.metrics import PERSISTED_DOCUMENTS
 from hub.edge.settings import EdgeSettings
 from hub.graphql.context import Context
 
@@ -38,6 +39,8 @@ from hub.graphql.context import Context
 DOCUMENT_ID_STATE = "hub_document_id"
 #: `Context.memo` key: the hash whose text to register once the operation is admitted.
 _REGISTER = "hub_apq_register"
+#: `Context.memo` key: how an admitted request named its document (the metric's outcome).
+_WAY = "hub_document_way"
 
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -87,6 +90,19 @@ class Documents:
 
     async def resolve(self, execution: ExecutionContext) -> PreExecutionError | None:
         """Put the request's document text in `execution.query`, or refuse it."""
+        refusal = await self._resolve(execution)
+        context = execution.context
+        if refusal is not None:  # one of the codes of STATUS_OF_CODE: a bounded label
+            first = (refusal.errors or [GraphQLError("refused")])[0]
+            outcome = str((first.extensions or {}).get("code", "refused")).lower()
+        elif isinstance(context, Context):
+            outcome = context.memo.pop(_WAY, "text")
+        else:
+            outcome = "text"
+        PERSISTED_DOCUMENTS.labels(outcome=outcome).inc()
+        return refusal
+
+    async def _resolve(self, execution: ExecutionContext) -> PreExecutionError | None:
         context = execution.context
         if not isinstance(context, Context):
             return None
@@ -131,6 +147,7 @@ class Documents:
                 documentId=sha256,
             )
         execution.query = document.body
+        context.memo[_WAY] = "document_id"
         return None
 
     async def _by_hash(
@@ -171,9 +188,11 @@ class Documents:
                 return self._untrusted(context, sha256)
             if trusted is None and self.store is not None:
                 context.memo[_REGISTER] = sha256
+            context.memo[_WAY] = "persisted_query_with_text"
             return None
         if trusted is not None:
             execution.query = trusted.body
+            context.memo[_WAY] = "persisted_query_trusted"
             return None
         if restricted:
             return self._untrusted(context, sha256)
@@ -185,6 +204,7 @@ class Documents:
             # with the text.
             return _refuse("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
         execution.query = text
+        context.memo[_WAY] = "persisted_query_stored"
         return None
 
     def _untrusted(self, context: Context, sha256: str) -> PreExecutionError:
@@ -204,3 +224,4 @@ class Documents:
         sha256 = context.memo.pop(_REGISTER, None)
         if sha256 is not None and execution.query is not None:
             await self.store.put(sha256, execution.query)
+            PERSISTED_DOCUMENTS.labels(outcome="persisted_query_registered").inc()

@@ -170,6 +170,21 @@ def code_of(error: GraphQLError) -> str | None:
     return (error.extensions or {}).get("code")
 
 
+def refused_code(error: GraphQLError) -> str:
+    """The code of an error that stopped a document before it ran: its own, else
+    GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED (what `CodedErrors` gives it)."""
+    code = code_of(error)
+    if code is not None:
+        return code
+    if _syntax(error):
+        return "GRAPHQL_PARSE_FAILED"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def _syntax(error: GraphQLError) -> bool:
+    return GraphQLSyntaxError in (type(error), type(error.original_error))
+
+
 def _unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
@@ -199,9 +214,20 @@ class CodedErrors(SchemaExtension):
             return
         result.errors = [self._coded(e) for e in result.errors]
 
+    def on_stream_result(self, result: Any) -> Any:
+        # Over a websocket a document refused before it ran is the stream's one result,
+        # sent before `on_operation` would get past its yield: coded here instead. A syntax
+        # error stays as it is: the transport recognises it by its class, closes the socket
+        # with 4400 and sends no payload.
+        if isinstance(result, PreExecutionError) and result.errors:
+            result.errors = [
+                e if isinstance(e, GraphQLSyntaxError) else self._coded(e) for e in result.errors
+            ]
+        yield
+
     def _coded(self, error: GraphQLError) -> GraphQLError:
         code = code_of(error)
-        if code is None and GraphQLSyntaxError in (type(error), type(error.original_error)):
+        if code is None and _syntax(error):
             code = "GRAPHQL_PARSE_FAILED"
         elif code is None and id(error) in self.validation_errors:
             code = "GRAPHQL_VALIDATION_FAILED"

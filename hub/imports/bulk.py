@@ -9,7 +9,9 @@ indexes, unique constraints and foreign keys, lets the insert run, and recreates
 from the very definition PostgreSQL reported for it (`pg_get_constraintdef`,
 `pg_get_indexdef`): a unique constraint is checked again over the whole table and a foreign
 key validated in one query, so nothing the insert wrote escapes a check. The primary key
-stays (other tables' foreign keys hang on it).
+stays (other tables' foreign keys hang on it), unless the caller asks and nothing does
+(`household_kk_numbers`, keyed by the KK number: 805,000 keys inserted one by one into
+their index cost more than the rest of that table's load).
 
 All of it runs inside the import's transaction: the DDL is undone with it, and the lock it
 takes (ACCESS EXCLUSIVE on the table until commit) means no other session ever sees the
@@ -35,20 +37,24 @@ def worth_rebuilding(inserting: int, existing: int, *, minimum: int = BULK_MIN_R
     return inserting >= minimum and inserting >= existing
 
 
-async def _definitions(connection: AsyncConnection, table: str) -> tuple[list[str], list[str]]:
+async def _definitions(
+    connection: AsyncConnection, table: str, *, primary_key: bool = False
+) -> tuple[list[str], list[str]]:
     """(DROP statements, CREATE statements) of `table`'s secondary indexes, unique
-    constraints and foreign keys, the drops in an order that works, the creates too."""
+    constraints and foreign keys (with `primary_key`, its primary key too), the drops in an
+    order that works, the creates too."""
+    kinds = "'u', 'f', 'p'" if primary_key else "'u', 'f'"
     constraints = (
         await connection.execute(
             text(
-                """SELECT conname, CAST(contype AS text), pg_get_constraintdef(oid)
+                f"""SELECT conname, CAST(contype AS text), pg_get_constraintdef(oid)
                    FROM pg_constraint
-                   WHERE conrelid = CAST(:table AS regclass) AND contype IN ('u', 'f')
-                     -- a unique constraint another table's foreign key needs stays
+                   WHERE conrelid = CAST(:table AS regclass) AND contype IN ({kinds})
+                     -- a key another table's foreign key needs stays
                      AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f'
                                      AND r.confrelid = pg_constraint.conrelid
                                      AND r.conindid = pg_constraint.conindid
-                                     AND pg_constraint.contype = 'u')
+                                     AND pg_constraint.contype IN ('u', 'p'))
                    ORDER BY contype DESC, conname"""
             ),
             {"table": table},
@@ -69,8 +75,8 @@ async def _definitions(connection: AsyncConnection, table: str) -> tuple[list[st
     ).all()
     drops = [f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' for name, _, _ in constraints]
     drops += [f'DROP INDEX "{name}"' for name, _ in indexes]
-    # Unique constraints (and indexes) first, so that foreign keys validate through them.
-    unique = [(n, d) for n, kind, d in constraints if kind == "u"]
+    # Keys (and indexes) first, so that foreign keys validate through them.
+    unique = [(n, d) for n, kind, d in constraints if kind in ("u", "p")]
     foreign = [(n, d) for n, kind, d in constraints if kind == "f"]
     creates = [f'ALTER TABLE {table} ADD CONSTRAINT "{n}" {d}' for n, d in unique]
     creates += [str(definition) for _, definition in indexes]
@@ -82,10 +88,14 @@ async def _definitions(connection: AsyncConnection, table: str) -> tuple[list[st
 
 
 @asynccontextmanager
-async def rebuilt_around(connection: AsyncConnection, table: str) -> AsyncIterator[None]:
+async def rebuilt_around(
+    connection: AsyncConnection, table: str, *, primary_key: bool = False
+) -> AsyncIterator[None]:
     """Run the body with `table`'s secondary indexes, unique constraints and foreign keys
-    dropped, and recreate them after it (PostgreSQL only; in the caller's transaction)."""
-    drops, creates = await _definitions(connection, table)
+    dropped, and recreate them after it (PostgreSQL only; in the caller's transaction).
+    With `primary_key` the primary key goes too, unless another table's foreign key needs
+    it (then it stays, as it always does without)."""
+    drops, creates = await _definitions(connection, table, primary_key=primary_key)
     await connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
     for statement in drops:
         await connection.execute(text(statement))

@@ -96,6 +96,15 @@ class RegionResolver:
 
     def resolve(self, kecamatan: str, kelurahan: str) -> Resolution | tuple[str, Problem]:
         """(kelurahan code, kecamatan code), or (column, problem) when a name is not found."""
+        found, used = self.lookup(kecamatan, kelurahan)
+        for decision in used:  # count the rows each fuzzy match decides
+            decision.rows += 1
+        return found
+
+    def lookup(
+        self, kecamatan: str, kelurahan: str
+    ) -> tuple[Resolution | tuple[str, Problem], list[FuzzyDecision]]:
+        """What `resolve` answers, and the fuzzy decisions it rests on, counting no row."""
         key = (kecamatan, kelurahan)
         cached = self._cache.get(key)
         if cached is None:
@@ -107,9 +116,7 @@ class RegionResolver:
                     if decision is not None:
                         used.append(decision)
             cached = self._cache[key] = (found, used)
-        for decision in cached[1]:  # count the rows each fuzzy match decides
-            decision.rows += 1
-        return cached[0]
+        return cached
 
     def _resolve(self, kecamatan: str, kelurahan: str) -> Resolution | tuple[str, Problem]:
         kec_code = self._match("KECAMATAN", kecamatan, self._kecamatan)
@@ -155,8 +162,11 @@ class RegionResolver:
             runner_up = best[1][1] if len(best) > 1 else 0.0
             if score - runner_up >= FUZZY_MARGIN:
                 if record:
-                    self._decisions[(level, text)] = FuzzyDecision(
-                        level, text, code, self._regions[code].name, round(score, 1)
+                    # The first decision for a text stays, with the rows it decided (the
+                    # same misspelt kelurahan under two spellings of its kecamatan).
+                    self._decisions.setdefault(
+                        (level, text),
+                        FuzzyDecision(level, text, code, self._regions[code].name, round(score, 1)),
                     )
                 return code
             return (

@@ -10,10 +10,14 @@ in line order.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +37,8 @@ __all__ = ["ImportFileError", "ImportSummary", "import_dtks"]
 
 #: Rows per COPY / executemany into the staging table.
 BATCH_ROWS = 20_000
+#: Validated batches that may wait for the database (each about 20 MB).
+_AHEAD = 2
 REJECT_HEADER = ("line", "column", "value", "alasan", "reason")
 
 #: (bytes read, file size, rows read, rows refused so far)
@@ -229,6 +235,49 @@ class _RejectsWriter(Protocol):
     def writerows(self, rows: Iterable[Iterable[object]], /) -> None: ...
 
 
+@dataclass
+class _Batch:
+    """Rows validated together: the good ones staged, the refused ones' problems."""
+
+    good: list[StagedRow]
+    #: (line, iddtks, nik) of each row refused on its own.
+    bad: list[tuple[int, str, str]]
+    problems: list[tuple[int, str, str, str, str]]
+    #: Rows read so far, and bytes of the file.
+    read: int
+    position: int
+
+
+def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
+    """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
+    smaller)."""
+    good: list[StagedRow] = []
+    bad: list[tuple[int, str, str]] = []
+    problems: list[tuple[int, str, str, str, str]] = []
+    check = validator.check
+    iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
+    keep = good.append
+    read = 0
+    for number, values in reader.rows():
+        read += 1
+        staged, found = check(number, values)
+        if staged is not None:
+            keep(staged)
+            if len(good) < BATCH_ROWS:
+                continue
+        else:
+            bad.append((number, values[iddtks_at], values[nik_at]))
+            problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+            if len(bad) < BATCH_ROWS:  # a file of refused rows is handed over in batches too
+                continue
+        yield _Batch(good, bad, problems, read, reader.bytes_read)
+        if stop.is_set():
+            return
+        good, bad, problems = [], [], []
+        keep = good.append
+    yield _Batch(good, bad, problems, read, reader.size)
+
+
 async def _stream(
     reader: Reader,
     validator: RowValidator,
@@ -237,33 +286,54 @@ async def _stream(
     summary: ImportSummary,
     on_progress: Progress | None,
 ) -> None:
-    """Validate every row, staging the good ones and writing the bad ones' problems."""
-    good: list[StagedRow] = []
-    bad: list[tuple[int, str, str]] = []
-    check = validator.check
-    iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
-    keep = good.append
-    read = 0
-    for number, values in reader.rows():
-        read += 1
-        staged, problems = check(number, values)
-        if staged is not None:
-            keep(staged)
-            if len(good) < BATCH_ROWS:
-                continue
+    """Validate every row, staging the good ones and writing the bad ones' problems.
+
+    The file is read and validated in a thread of its own while this coroutine stages the
+    previous batch, so that the database takes one batch while Python checks the next (at
+    most `_AHEAD` batches wait between them: memory stays flat).
+    """
+    loop = asyncio.get_running_loop()
+    handed: queue.Queue[_Batch | BaseException | None] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in _validated(reader, validator, stop):
+                _put(handed, batch, stop)
+        except BaseException as error:  # handed over, raised again by the consumer
+            _put(handed, error, stop)
         else:
-            summary.rows_rejected += 1
-            summary.reject_lines += len(problems)
-            bad.append((number, values[iddtks_at], values[nik_at]))
-            rejects.writerows((p.line, p.column, p.value, p.alasan, p.reason) for p in problems)
+            _put(handed, None, stop)
+
+    producer = loop.run_in_executor(None, produce)
+    try:
+        while True:
+            item = await loop.run_in_executor(None, handed.get)
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            rejects.writerows(item.problems)
+            summary.rows_rejected += len(item.bad)
+            summary.reject_lines += len(item.problems)
+            summary.rows_read = item.read
+            await stage.add(item.good, item.bad)
+            if on_progress is not None:
+                on_progress(item.position, reader.size, item.read, summary.rows_rejected)
+    finally:
+        stop.set()
+        while not handed.empty():  # let a producer blocked on a full queue see `stop`
+            handed.get_nowait()
+        with suppress(queue.Full):  # and a `get` left waiting by a cancellation return
+            handed.put_nowait(None)
+        await producer
+
+
+def _put(handed: queue.Queue[Any], item: object, stop: threading.Event) -> None:
+    """Put `item` in `handed`, unless the consumer stops first."""
+    while not stop.is_set():
+        try:
+            handed.put(item, timeout=0.1)
+            return
+        except queue.Full:
             continue
-        await stage.add(good, bad)
-        good, bad = [], []
-        keep = good.append
-        summary.rows_read = read
-        if on_progress is not None:
-            on_progress(reader.bytes_read, reader.size, read, summary.rows_rejected)
-    summary.rows_read = read
-    await stage.add(good, bad)
-    if on_progress is not None:
-        on_progress(reader.size, reader.size, summary.rows_read, summary.rows_rejected)

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from hub.imports.parse import COLUMN_INDEX, EXTRA
 from hub.imports.regions import RegionResolver
@@ -52,6 +53,12 @@ _PROVINCE_NAMES = {"jawabarat", "jabar", "32", "provinsijawabarat"}
 _WIDTH = 19
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _RT = re.compile(r"^\d{1,3}$")
+#: NIK digits 1-2 the fast path takes (11-94, ASCII); anything else is checked afresh.
+_PROVINCE_CODES = frozenset(str(code) for code in range(11, 95))
+#: What a cache of `RowValidator` answers for a value it has not seen yet.
+_UNSEEN: Any = object()
+#: Distinct values (of a kind) `RowValidator` remembers before it starts over.
+_REMEMBERED = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +103,93 @@ class RowValidator:
         self.regions = regions
         self.today = today
         self._oldest = today.year - 120
+        #: (provinsi, kabupaten_kota, rt, rw, jenis_kelamin, hubungan, tahun, jenis_pmks) ->
+        #: (rt, rw, sex, relationship, PPKS code) as staged, or None when any is wrong.
+        self._codes: dict[tuple[str, ...], tuple[str, str, str, str, str | None] | None] = {}
+        #: tanggal_lahir -> (birth date, NIK digits 7-12 of a man, of a woman), or None.
+        self._births: dict[str, tuple[dt.date, str, str] | None] = {}
 
     def check(
         self, line: int, values: tuple[str, ...]
     ) -> tuple[StagedRow | None, list[RowProblem]]:
         """The staged row, or None and every problem the row has."""
-        # The fast path: every check at once, no messages. Millions of rows pass here; the
-        # few that fail are examined again, one problem at a time, by `explain`.
+        # The fast path: every check at once, no messages, and what a few values decide
+        # (codes, birth dates, region names) remembered from earlier rows. Millions of rows
+        # pass here; a row it cannot vouch for is checked afresh (`_check_plain`), and one
+        # that fails is examined again, one problem at a time, by `explain`.
+        if len(values) == _WIDTH:
+            (
+                iddtks, provinsi, kota, kecamatan, kelurahan, alamat, _dusun, rt, rw, kk, nik,
+                nama, tanggal, _tempat, jenis_kelamin, _ibu, hubungan, tahun, pmks,
+            ) = values  # fmt: skip
+            key = (provinsi, kota, rt, rw, jenis_kelamin, hubungan, tahun, pmks)
+            codes = self._codes.get(key, _UNSEEN)
+            if codes is _UNSEEN:
+                codes = self._remember_codes(key)
+            birth = self._births.get(tanggal, _UNSEEN)
+            if birth is _UNSEEN:
+                birth = self._remember_birth(tanggal)
+            found, used = self.regions.lookup(kecamatan, kelurahan)
+            if codes is not None and birth is not None and isinstance(found[1], str):
+                rt_value, rw_value, sex, relationship, ppks = codes
+                name = " ".join(nama.split())
+                if (
+                    0 < len(iddtks) <= 32
+                    and 0 < len(alamat) <= 200
+                    and 0 < len(name) <= 120
+                    and len(nik) == 16
+                    and nik[6:12] == birth[2 if sex == "F" else 1]
+                    and nik.isdigit()
+                    and nik[:2] in _PROVINCE_CODES
+                    and nik[12:] != "0000"
+                    and kk_problem(kk) is None
+                ):
+                    for decision in used:  # as `resolve` counts them
+                        decision.rows += 1
+                    return (
+                        line, iddtks, kk, found[0], found[1], alamat, rt_value, rw_value,
+                        nik, name, birth[0], sex, relationship, ppks,
+                    ), []  # fmt: skip
+        return self._check_plain(line, values)
+
+    def _remember_codes(self, key: tuple[str, ...]) -> tuple[str, str, str, str, str | None] | None:
+        provinsi, kota, rt, rw, jenis_kelamin, hubungan, tahun, pmks = key
+        sex = _SEXES.get(_key(jenis_kelamin))
+        relationship = _RELATIONSHIPS.get(_key(hubungan))
+        ppks = _PPKS.get(_key(pmks)) if pmks else None
+        rt_value, rw_value = _rt_rw(rt), _rt_rw(rw)
+        codes = None
+        if (
+            rt_value is not None
+            and rw_value is not None
+            and sex is not None
+            and relationship is not None
+            and (ppks is not None or not pmks)
+            and _key(provinsi) in _PROVINCE_NAMES
+            and _key(kota) in _CITY_NAMES
+            and _year_ok(tahun, self.today.year)
+        ):
+            codes = (rt_value, rw_value, sex, relationship, ppks)
+        if len(self._codes) >= _REMEMBERED:
+            self._codes.clear()
+        self._codes[key] = codes
+        return codes
+
+    def _remember_birth(self, text: str) -> tuple[dt.date, str, str] | None:
+        birth = parse_date(text)
+        known = None
+        if birth is not None and self._oldest <= birth.year and birth <= self.today:
+            rest = f"{birth.month:02d}{birth.year % 100:02d}"
+            known = (birth, f"{birth.day:02d}{rest}", f"{birth.day + 40:02d}{rest}")
+        if len(self._births) >= _REMEMBERED:
+            self._births.clear()
+        self._births[text] = known
+        return known
+
+    def _check_plain(
+        self, line: int, values: tuple[str, ...]
+    ) -> tuple[StagedRow | None, list[RowProblem]]:
+        """`check` without the remembered answers: each value examined afresh."""
         if len(values) == _WIDTH:
             (
                 iddtks, provinsi, kota, kecamatan, kelurahan, alamat, _dusun, rt, rw, kk, nik,

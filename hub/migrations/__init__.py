@@ -81,7 +81,32 @@ def _diff(connection: Connection) -> list[object]:
                 "ignore", message=f".*expression-based index '({'|'.join(elsewhere)})'"
             )
         diffs = list(compare_metadata(context, Base.metadata))
-    return _settle_index_pairs(connection, diffs)
+    return _settle_index_pairs(connection, diffs) + _collation_diffs(connection)
+
+
+def _collation_diffs(connection: Connection) -> list[object]:
+    """("modify_collation", table, column, stored, wanted) for every text column whose
+    collation the database does not hold as the model says (PostgreSQL: alembic's type
+    comparison does not look at collations; None is the database's default)."""
+    if connection.dialect.name != "postgresql":
+        return []
+    stored = {
+        (table, column): collation
+        for table, column, collation in connection.execute(
+            text(
+                "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema()"
+            )
+        )
+    }
+    diffs: list[object] = []
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            key = (table.name, column.name)
+            wanted = getattr(column.type.dialect_impl(connection.dialect), "collation", None)
+            if key in stored and stored[key] != wanted:
+                diffs.append(("modify_collation", *key, stored[key], wanted))
+    return diffs
 
 
 def _settle_index_pairs(connection: Connection, diffs: list[object]) -> list[object]:

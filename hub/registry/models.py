@@ -35,6 +35,11 @@ from hub.db import Base, BigId, UTCDateTime, utcnow
 
 RELATIONSHIPS = ("HEAD", "SPOUSE", "CHILD", "PARENT", "GRANDCHILD", "IN_LAW", "OTHER")
 SEXES = ("F", "M")
+#: A NIK or KK number: 16 digits, compared byte by byte on PostgreSQL (COLLATE "C", the
+#: same order for digits as any collation; the database's own collation made building the
+#: 2.6 million NIKs' unique index several times slower, migration 0013). SQLite compares
+#: text bytewise already.
+NUMBER_16 = String(16).with_variant(String(16, collation="C"), "postgresql")
 #: How a record last changed: the synthetic seed, a DTKS file import, an agency's API call.
 CHANNELS = ("SEED", "IMPORT", "API")
 
@@ -69,7 +74,7 @@ class Household(Provenance, Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kk_number: Mapped[str] = mapped_column(String(16), unique=True)
+    kk_number: Mapped[str] = mapped_column(NUMBER_16, unique=True)
     dtks_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     address: Mapped[str] = mapped_column(String(200))
     rt: Mapped[str] = mapped_column(String(3))
@@ -87,7 +92,7 @@ class HouseholdKkNumber(Base):
 
     __tablename__ = "household_kk_numbers"
 
-    kk_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kk_number: Mapped[str] = mapped_column(NUMBER_16, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
@@ -108,7 +113,7 @@ class Citizen(Provenance, Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    nik: Mapped[str] = mapped_column(String(16), unique=True)
+    nik: Mapped[str] = mapped_column(NUMBER_16, unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -154,7 +155,20 @@ async def test_a_mutation_by_id_over_get_is_405(hub: Api) -> None:
     assert answer.headers["allow"] == "POST"
 
 
+def documents_counted(outcome: str) -> float:
+    """`hub_graphql_documents_total{outcome}` in this process's metrics."""
+    return REGISTRY.get_sample_value("hub_graphql_documents_total", {"outcome": outcome}) or 0.0
+
+
 async def test_apq_follows_apollos_protocol(hub: Api) -> None:
+    outcomes = (
+        "persisted_query_not_found",
+        "persisted_query_with_text",
+        "persisted_query_registered",
+        "persisted_query_stored",
+        "persisted_query_trusted",
+    )
+    before = {outcome: documents_counted(outcome) for outcome in outcomes}
     foundation = hub.as_("lks_partner")
     # A document of this test alone, so no other test registered it.
     document = f"query Mine{uuid.uuid4().hex[:8]} {{ me {{ clientId }} }}"
@@ -186,6 +200,15 @@ async def test_apq_follows_apollos_protocol(hub: Api) -> None:
     # A manifest document's id is known without registering it.
     known = await send(foundation, extensions=apq(stats_id()))
     assert known.status_code == 200 and "errors" not in known.json()
+    # /metrics counts each way: two misses, one registration, two hits, one manifest hash.
+    counted = {outcome: documents_counted(outcome) - before[outcome] for outcome in outcomes}
+    assert counted == {
+        "persisted_query_not_found": 2,
+        "persisted_query_with_text": 1,
+        "persisted_query_registered": 1,
+        "persisted_query_stored": 2,
+        "persisted_query_trusted": 1,
+    }
 
 
 async def test_a_hash_that_is_not_its_texts_is_refused_and_nothing_stored(hub: Api) -> None:

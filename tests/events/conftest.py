@@ -211,6 +211,17 @@ class TransportWs:
             payload: dict[str, Any] = message["payload"]
             return payload
 
+    async def next_errors(self, wait: float = 10) -> list[dict[str, Any]]:
+        """The errors of the next `error` message: a document refused before it ran."""
+        while True:
+            message = await self.receive(wait)
+            if message["type"] == "ping":
+                await self.send({"type": "pong"})
+                continue
+            assert message["type"] == "error", message
+            errors: list[dict[str, Any]] = message["payload"]
+            return errors
+
     async def nothing_for(self, seconds: float) -> None:
         """Assert that no message comes within `seconds`."""
         with contextlib.suppress(TimeoutError):

@@ -233,3 +233,57 @@ async def test_the_trusted_documents_allow_list_holds_for_subscriptions(
         refused = await ws.receive(10)
         assert refused["type"] == "error", refused
         assert refused["payload"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+
+
+async def test_a_subscription_refused_before_it_runs_is_audited(
+    fresh_city_database_url: str,
+) -> None:
+    url = fresh_city_database_url
+    async with (
+        live_hub(hub_settings(url)) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "lks_partner")) as ws,
+    ):
+        await ws.subscribe("1", "subscription { noSuchField { id } }")
+        errors = await ws.next_errors()
+        assert "noSuchField" in errors[0]["message"]
+        assert errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        await ws.subscribe("2", "subscription {")
+        # graphql-transport-ws closes the socket on a document that does not parse.
+        with pytest.raises(Closed) as closed:
+            await ws.next_errors()
+        assert closed.value.code == 4400
+    audited = await sql(
+        url,
+        "SELECT decision, reason FROM audit_events "
+        "WHERE operation_type = 'subscription' ORDER BY seq",
+    )
+    reasons = [(row["decision"], row["reason"]) for row in audited]
+    assert ("ALLOWED", "errors: GRAPHQL_VALIDATION_FAILED") in reasons, reasons
+    assert ("ALLOWED", "errors: GRAPHQL_PARSE_FAILED") in reasons, reasons
+
+
+async def test_an_untrusted_subscription_is_refused_and_audited(
+    fresh_city_database_url: str,
+) -> None:
+    url = fresh_city_database_url
+    settings = hub_settings(url)
+    settings = settings.model_copy(
+        update={
+            "edge": settings.edge.model_copy(
+                update={"trusted_documents_only": frozenset({"lks_partner"})}
+            )
+        }
+    )
+    async with (
+        live_hub(settings) as hub,
+        TransportWs.open(hub.ws_url, init_payload(hub, "lks_partner")) as ws,
+    ):
+        await ws.subscribe("1", "subscription { needOpened { id status } }")
+        errors = await ws.next_errors()
+        assert errors[0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+    audited = await sql(
+        url,
+        "SELECT decision, reason FROM audit_events WHERE operation_type = 'subscription'",
+    )
+    assert [row["decision"] for row in audited] == ["DENIED"], audited
+    assert audited[0]["reason"].startswith("DOCUMENT_NOT_TRUSTED"), audited

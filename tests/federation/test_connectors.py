@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from hub.federation.connectors import BREAKER_THRESHOLD
 from hub.graphql.relay import from_global_id
@@ -176,6 +177,11 @@ async def test_a_slow_or_failing_connector_gives_a_partial_result(
     assert max(durations) < 1.5, durations
 
 
+def sample(name: str, **labels: str) -> float | None:
+    """A series of this process's metrics (`/metrics` in one worker)."""
+    return REGISTRY.get_sample_value(name, labels)
+
+
 async def test_the_circuit_opens_after_repeated_failures(fresh_city: Api, agency: Agency) -> None:
     assert (await register(fresh_city, **dinkes(agency, name="dinkes-flaky", query="?fail=503")))[
         "errors"
@@ -190,6 +196,12 @@ async def test_the_circuit_opens_after_repeated_failures(fresh_city: Api, agency
     body = await opd.query(document)
     assert body["errors"][0]["extensions"]["reason"].startswith("not called for 30 s")
     assert await agency.requests() == before + BREAKER_THRESHOLD  # not called at all
+    # /metrics: five bad answers, timed; one call refused by the open circuit, not timed.
+    connector = {"connector": "dinkes-flaky"}
+    assert sample("hub_connector_calls_total", **connector, outcome="bad_answer") == 5
+    assert sample("hub_connector_calls_total", **connector, outcome="circuit_open") == 1
+    assert sample("hub_connector_call_duration_seconds_count", **connector) == 5
+    assert sample("hub_connector_circuit_open", **connector) == 1
 
 
 async def test_an_answer_outside_the_contract_is_a_failed_connector(

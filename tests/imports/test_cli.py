@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.synthetic.dtks import write_export
+from hub.cli.seed import refused_lines_file
+from hub.synthetic.dtks import write_export, write_next_month
 
 
 def test_dry_run_prints_the_summary_and_a_bad_file_exits_1(
@@ -33,3 +35,28 @@ def test_dry_run_prints_the_summary_and_a_bad_file_exits_1(
     refused = runner.invoke(app, ["import", "dtks", str(broken), *url])
     assert refused.exit_code == 1
     assert "no column provinsi" in refused.output and "Nothing was written" in refused.output
+
+
+def test_the_next_month_from_the_command_line_leaves_refused_households_alone(
+    tmp_path: Path,
+) -> None:
+    # As `write_next_month(untouched=…)` does for the bench and the samples: the households
+    # month 1's import refuses are copied as they are (noted beside the export by the CLI).
+    runner = CliRunner(env={"COLUMNS": "200"})
+    first, second = tmp_path / "m1.txt", tmp_path / "m2.txt"
+    made = runner.invoke(app, ["seed", "--export-dtks", str(first), "--citizens", "6000",
+                               "--seed", "3"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    expected = write_export(tmp_path / "again.txt", citizens=6000, seed=3)
+    assert expected.refused_household_lines
+    assert json.loads(refused_lines_file(first).read_text()) == expected.refused_household_lines
+    made = runner.invoke(app, ["seed", "--export-dtks", str(second), "--seed", "3",
+                               "--next-month", str(first)])  # fmt: skip
+    assert made.exit_code == 0 and "changes:" in made.output and "No " not in made.output
+    kept = tmp_path / "kept.txt"
+    write_next_month(first, kept, seed=3, untouched=expected.refused_household_lines)
+    assert second.read_bytes() == kept.read_bytes()
+    # … which is not what the next month is when nothing is left alone (for this seed).
+    careless = tmp_path / "careless.txt"
+    write_next_month(first, careless, seed=3)
+    assert careless.read_bytes() != kept.read_bytes()

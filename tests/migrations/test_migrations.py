@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 
 from hub.db import create_engine
@@ -49,3 +50,21 @@ async def test_drift_sees_a_descending_key_made_ascending(empty_database_url: st
         await engine.dispose()
     names = {(d[0], d[1].name) for d in await drift(empty_database_url) if isinstance(d, tuple)}
     assert ("add_index", "ix_needs_urgent") in names
+
+
+async def test_drift_sees_a_number_column_under_the_database_collation(
+    empty_database_url: str,
+) -> None:
+    # NIKs and KK numbers are COLLATE "C" on PostgreSQL (migration 0013); alembic's type
+    # comparison ignores collations, so `drift` compares them itself.
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite compares text bytewise; its columns carry no collation to drift")
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text('ALTER TABLE citizens ALTER COLUMN nik TYPE VARCHAR(16) COLLATE "default"')
+            )
+    finally:
+        await engine.dispose()
+    assert await drift(empty_database_url) == [("modify_collation", "citizens", "nik", None, "C")]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
+import anyio
+import pytest
 from argon2 import PasswordHasher
 
-from hub.organizations.hashing import SecretHasher, generate_secret
+from hub.organizations.hashing import (
+    HASH_NICENESS,
+    SecretHasher,
+    _in_hashing_thread,
+    generate_secret,
+)
 from tests.support.clock import FakeClock
 
 
@@ -53,3 +64,16 @@ async def test_hashing_runs_off_the_event_loop() -> None:
     assert await hasher.verify(stored, "s")
     assert not await hasher.verify(stored, "t")
     assert hasher._verified == {}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="niceness per thread is Linux's")
+async def test_hashing_threads_run_below_the_event_loop() -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    in_thread = await _in_hashing_thread(niceness, anyio.CapacityLimiter(1))
+    loop_thread = niceness()  # the event loop's own thread keeps the process's priority
+    if loop_thread < HASH_NICENESS:
+        assert in_thread == HASH_NICENESS
+    else:  # already as nice (a process started with `nice`): never raised back
+        assert in_thread >= loop_thread
