@@ -8,9 +8,10 @@ cheap documents from one client, and a costly document in a loop. Alone and atta
 phases alternate `--rounds` times, so a change in the shared machine's load falls on both.
 
 The attacker runs in a process of its own (its loops would otherwise share the victim's
-event loop and its delays would be counted as the hub's); its CPU time is reported, so a
-run where the attacker, not the hub, was the bottleneck shows. Each phase line carries
-the machine's load average. `--limits on,off` runs the hub with the limits, then with
+event loop and its delays would be counted as the hub's), at the lowest CPU priority (on
+its own machine its client work would take nothing from the hub or the victim); its CPU
+time and its answers per phase are reported, so a starved attacker would show. Each phase
+line carries the machine's load average. `--limits on,off` runs the hub with the limits, then with
 `HUB_RATE_LIMITS=off` (and the cost limit out of reach), so the difference is what the
 limits buy. With `--workers 2` the limits are shared in Redis (`--redis-url`).
 
@@ -124,7 +125,13 @@ async def prepare(url: str, citizens: int) -> tuple[Party, Party]:
 
 @contextlib.asynccontextmanager
 async def hub(
-    url: str, workdir: Path, *, limits: bool, workers: int, redis_url: str | None
+    url: str,
+    workdir: Path,
+    *,
+    limits: bool,
+    workers: int,
+    redis_url: str | None,
+    log_dir: Path | None = None,
 ) -> AsyncIterator[tuple[str, int]]:
     port = _free_port()
     env = {
@@ -133,14 +140,16 @@ async def hub(
         "HUB_VAR_DIR": str(workdir),
         "HUB_PORT": str(port),
         "HUB_WORKERS": str(workers),
-        "HUB_LOG_LEVEL": "warning",
+        # `HUB_LOG_LEVEL=info` keeps the access log (each answer's time in the hub) in the
+        # hub's log, which `--log-dir` keeps after the run.
+        "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "warning"),
         "HUB_RATE_LIMITS": "on" if limits else "off",
         **({} if limits else {"HUB_MAX_COST": "10000000"}),
     }
     if redis_url and limits:
         # Every worker counts the same client in the same keys, apart from other runs'.
         env |= {"HUB_REDIS_URL": redis_url, "HUB_RATE_LIMIT_PREFIX": f"attack{port}"}
-    log = (workdir / f"hub-{'on' if limits else 'off'}.log").open("ab")
+    log = (log_dir or workdir).joinpath(f"hub-{'on' if limits else 'off'}.log").open("ab")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hub.cli", "serve", env=env, stdout=log, stderr=log
     )
@@ -270,6 +279,10 @@ def _attacker_process(
     attacks: tuple[str, ...],
     results: Any,
 ) -> None:
+    # The attacker's own client work would be on its own machine: here it shares the two
+    # cores with the hub and the victim, so it yields to them. It still gets what is idle,
+    # and its answers per phase are reported (a starved attacker would show).
+    os.nice(19)
     spans: list[Span] = []
     outcomes = asyncio.run(attack(base, attacker, bearer, seconds, polite, attacks, spans))
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -343,7 +356,12 @@ async def run(options: argparse.Namespace, workdir: Path) -> None:
         pooled: dict[str, list[float]] = {"alone": [], "attacked": []}
         async with (
             hub(
-                url, workdir, limits=limits, workers=options.workers, redis_url=options.redis_url
+                url,
+                workdir,
+                limits=limits,
+                workers=options.workers,
+                redis_url=options.redis_url,
+                log_dir=options.log_dir,
             ) as (base, pid),
             httpx.AsyncClient() as http,
         ):
@@ -416,6 +434,7 @@ def main() -> None:
         help="instead of attacking, spend the whole allowance and honour Retry-After",
     )
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between rounds")
+    parser.add_argument("--log-dir", type=Path, help="keep the hub's logs here")
     parser.add_argument(
         "--attacks",
         default=",".join(ATTACKS),
