@@ -1,12 +1,16 @@
 """Client secrets: generated once, shown once, stored only as an Argon2id hash.
 
-Argon2 is deliberately slow (about 0.1 s and 64 MiB per check with the library's RFC 9106
-defaults), so every hash and check runs in a worker thread, and at most a few at a time: a
-burst of token requests must neither stall the event loop nor take gigabytes of memory.
-Those threads run at a lower CPU priority (Linux niceness `HASH_NICENESS`, which argon2's
-own lane threads inherit): a check takes ~0.2 s of CPU on four lanes, and at equal
-priority a few wrong guesses took both cores from the event loop serving every other
-client (bench/attack.py: the victim's slowest answers were those beside a hashed guess).
+A secret is 32 random bytes: guessing it is hopeless whatever the hash, so the hash's
+slowness only has to make a stolen table of hashes useless, and every check it costs is
+CPU a wrong guess takes from the clients being served. New secrets are hashed with OWASP's
+recommended Argon2id profile (19 MiB, 2 passes, 1 lane: ~20 ms of one core here) rather
+than the library's RFC 9106 default (64 MiB, 3 passes, 4 lanes: ~0.2 s of CPU over both
+cores), under which six guesses a minute stretched another client's answers 2-3x
+(bench/attack.py). A stored hash names its own parameters, so older hashes still verify
+(they are not re-hashed). Every hash and check runs in a worker thread, at most a few at a
+time, at a lower CPU priority (Linux niceness `HASH_NICENESS`, which argon2's own lane
+threads inherit), so that a burst of token requests neither stalls the event loop nor takes
+its CPU, nor takes gigabytes of memory.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ def generate_secret() -> str:
 def _default_concurrency() -> int:
     """How many slow hashes may run at once: one per CPU, at least two."""
     return max(2, os.cpu_count() or 2)
+
+
+def secret_password_hasher() -> PasswordHasher:
+    """OWASP's first recommended Argon2id configuration (Password Storage Cheat Sheet)."""
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 #: Niceness of the hashing threads: the event loop (niceness 0) gets ~80 % of a core it
@@ -100,7 +109,7 @@ class SecretHasher:
         clock: Callable[[], float] = time.monotonic,
         max_cached: int = 10_000,
     ) -> None:
-        self.hasher = hasher or PasswordHasher()
+        self.hasher = hasher or secret_password_hasher()
         self.limiter = anyio.CapacityLimiter(max_concurrency or _default_concurrency())
         self.verified_cache_seconds = verified_cache_seconds
         self._clock = clock

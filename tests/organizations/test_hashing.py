@@ -77,3 +77,13 @@ async def test_hashing_threads_run_below_the_event_loop() -> None:
         assert in_thread == HASH_NICENESS
     else:  # already as nice (a process started with `nice`): never raised back
         assert in_thread >= loop_thread
+
+
+async def test_hashes_made_under_the_former_profile_still_verify() -> None:
+    hasher = SecretHasher()
+    # A hash made under the library's RFC 9106 default (the hub's until 2026-12-01) names
+    # its own parameters.
+    older = PasswordHasher().hash("s")
+    assert "m=65536,t=3,p=4" in older
+    assert await hasher.verify(older, "s")
+    assert not await hasher.verify(older, "t")

@@ -99,10 +99,10 @@ async def test_secrets_are_stored_only_as_argon2id_hashes(
     assert stored.startswith("$argon2id$")
 
 
-def test_the_default_hasher_uses_the_rfc9106_profile() -> None:
+def test_the_default_hasher_uses_owasps_argon2id_profile() -> None:
     hasher = SecretHasher()
     digest = hasher.hash_sync("s3cret")
-    assert digest.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert digest.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert hasher.verify_sync(digest, "s3cret")
     assert not hasher.verify_sync(digest, "other")
     assert not hasher.verify_sync("not a hash", "s3cret")
