@@ -144,6 +144,8 @@ def _measure(
                 {
                     "HUB_RATE_LIMITS": "on",
                     "HUB_RATE_LIMIT": OUT_OF_REACH,
+                    # The floor's route takes no token: limited per address.
+                    "HUB_ANONYMOUS_RATE_LIMIT": OUT_OF_REACH,
                     "HUB_ROLE_RATE_LIMITS": json.dumps(
                         dict.fromkeys(DEFAULT_ROLE_RATE_LIMITS, OUT_OF_REACH)
                     ),
