@@ -19,7 +19,7 @@ Create Date: 2026-12-01 11:20:00.000000
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -34,6 +34,25 @@ _NEED_CELL = "status, kecamatan_code, category_code, coalesce(ppks_code, ''), se
 _MONTH_KEY = "organization_id, category_code, month"
 _PG_MONTH = "to_char(delivered_on, 'YYYY-MM')"
 _SQLITE_MONTH = "strftime('%Y-%m', delivered_on)"
+
+
+def _pg_apply_function(
+    table: str, upsert: Callable[[str], str], rows: Callable[[str, int], str]
+) -> str:
+    """`<table>_apply()`: the statement trigger that adds the changed rows' cells (+1 for
+    new rows, -1 for old ones) to `table`, and empties it on TRUNCATE."""
+    return f"""
+CREATE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN{upsert(rows("new_rows", 1))}
+  ELSIF TG_OP = 'UPDATE' THEN{upsert(rows("new_rows", 1) + " UNION ALL " + rows("old_rows", -1))}
+  ELSIF TG_OP = 'DELETE' THEN{upsert(rows("old_rows", -1))}
+  ELSE
+    DELETE FROM {table};
+  END IF;
+  RETURN NULL;
+END $$
+"""
 
 
 def _pg_need_function() -> str:
@@ -52,18 +71,7 @@ def _pg_need_function() -> str:
             f"ppks_code, severity, {d} AS d FROM {table}"
         )
 
-    return f"""
-CREATE FUNCTION need_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN{upsert(rows("new_rows", 1))}
-  ELSIF TG_OP = 'UPDATE' THEN{upsert(rows("new_rows", 1) + " UNION ALL " + rows("old_rows", -1))}
-  ELSIF TG_OP = 'DELETE' THEN{upsert(rows("old_rows", -1))}
-  ELSE
-    DELETE FROM need_counts;
-  END IF;
-  RETURN NULL;
-END $$
-"""
+    return _pg_apply_function("need_counts", upsert, rows)
 
 
 def _pg_month_function() -> str:
@@ -82,18 +90,7 @@ def _pg_month_function() -> str:
             f"{d} * amount_rupiah AS amount, {d} AS d FROM {table}"
         )
 
-    return f"""
-CREATE FUNCTION contribution_months_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN{upsert(rows("new_rows", 1))}
-  ELSIF TG_OP = 'UPDATE' THEN{upsert(rows("new_rows", 1) + " UNION ALL " + rows("old_rows", -1))}
-  ELSIF TG_OP = 'DELETE' THEN{upsert(rows("old_rows", -1))}
-  ELSE
-    DELETE FROM contribution_months;
-  END IF;
-  RETURN NULL;
-END $$
-"""
+    return _pg_apply_function("contribution_months", upsert, rows)
 
 
 def _pg_triggers(table: str, function: str) -> list[str]:
