@@ -52,9 +52,9 @@ def secret_password_hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-#: Niceness of the hashing threads: the event loop (niceness 0) gets ~80 % of a core it
-#: shares with two of argon2's lanes, while a check still ends in under a second on a
-#: saturated machine (niceness 19 would leave it ~1.5 % there).
+#: Niceness of the hashing threads: the event loop (niceness 0) gets ~90 % of a core it
+#: shares with a hashing thread (weights 1024 and 110), while a check still ends in well
+#: under a second on a saturated machine (niceness 19 would leave it ~1.5 % there).
 HASH_NICENESS = 10
 
 _T = TypeVar("_T")
