@@ -25,6 +25,7 @@ than rewriting staged rows, which on PostgreSQL costs a new row version each.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,8 +195,15 @@ class Stage:
                 return
         await self._run(sql, **params)
 
-    async def add(self, rows: Sequence[StagedRow], refused: Sequence[tuple[int, str, str]]) -> None:
-        """Stage valid rows, and the (line, iddtks, nik) of rows refused on their own."""
+    async def add(
+        self,
+        rows: Sequence[StagedRow],
+        refused: Sequence[tuple[int, str, str]],
+        frame: Any = None,
+    ) -> None:
+        """Stage valid rows, then those of `frame` (a polars frame of the same columns, from
+        `hub.imports.columnar`), and the (line, iddtks, nik) of rows refused on their own."""
+        staged = len(rows) + (0 if frame is None else frame.height)
         if self._copy:
             raw = await self.connection.get_raw_connection()
             driver = raw.driver_connection
@@ -204,24 +212,44 @@ class Stage:
                 await driver.copy_records_to_table(
                     "import_rows", records=rows, columns=STAGED_COLUMNS
                 )
+            if frame is not None and frame.height:
+                # Encoded for COPY by polars, not row by row: every value is one a plain
+                # check accepted (no line break); only ppks_code may be NULL (empty).
+                data = io.BytesIO()
+                frame.write_csv(data, include_header=False)
+                await driver.copy_to_table(
+                    "import_rows",
+                    source=io.BytesIO(data.getbuffer()),
+                    columns=STAGED_COLUMNS,
+                    format="csv",
+                    force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],
+                )
             if refused:
                 await driver.copy_records_to_table(
                     "import_refused", records=refused, columns=("line", "iddtks", "nik")
                 )
         else:
             marks = ", ".join("?" for _ in STAGED_COLUMNS)
+            if frame is not None and frame.height:
+                import polars as pl
+
+                dated = frame.with_columns(pl.col("birth_date").cast(pl.String))
+                rows = [*rows, *dated.iter_rows()]
             if rows:
                 # sqlite3's own date adapter is deprecated; dates go in as ISO text.
                 await self.connection.exec_driver_sql(
                     f"INSERT INTO import_rows ({', '.join(STAGED_COLUMNS)}) VALUES ({marks})",
-                    [(*r[:10], r[10].isoformat(), *r[11:]) for r in rows],
+                    [
+                        (*r[:10], r[10] if isinstance(r[10], str) else r[10].isoformat(), *r[11:])
+                        for r in rows
+                    ],
                 )
             if refused:
                 await self.connection.exec_driver_sql(
                     "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
                     list(refused),
                 )
-        self.staged += len(rows)
+        self.staged += staged
         self.refused_rows += len(refused)
 
     async def _run(self, sql: str, **params: Any) -> int:

@@ -26,10 +26,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.imports.bulk import BULK_MIN_ROWS
+from hub.imports.columnar import ColumnarChecker
 from hub.imports.errors import ImportFileError
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
 from hub.imports.models import DtksImport
-from hub.imports.parse import COLUMNS, Reader, file_sha256, open_export
+from hub.imports.parse import COLUMNS, PlainLines, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
 from hub.imports.validate import RowValidator, StagedRow
 
@@ -246,6 +247,8 @@ class _Batch:
     #: Rows read so far, and bytes of the file.
     read: int
     position: int
+    #: More good rows, as a polars frame (`hub.imports.columnar`), staged after `good`.
+    frame: Any = None
 
 
 def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
@@ -258,7 +261,20 @@ def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -
     iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
     keep = good.append
     read = 0
-    for number, values in reader.rows():
+    columnar = ColumnarChecker(validator)
+    for item in reader.blocks():
+        if isinstance(item, PlainLines):
+            if good or bad:  # rows read before, staged first: lines stay in order
+                yield _Batch(good, bad, problems, read, reader.bytes_read)
+                good, bad, problems = [], [], []
+                keep = good.append
+            checked = columnar.check(item)
+            read += checked.rows
+            yield _Batch([], checked.bad, checked.problems, read, reader.bytes_read, checked.staged)
+            if stop.is_set():
+                return
+            continue
+        number, values = item
         read += 1
         staged, found = check(number, values)
         if staged is not None:
@@ -317,7 +333,7 @@ async def _stream(
             summary.rows_rejected += len(item.bad)
             summary.reject_lines += len(item.problems)
             summary.rows_read = item.read
-            await stage.add(item.good, item.bad)
+            await stage.add(item.good, item.bad, item.frame)
             if on_progress is not None:
                 on_progress(item.position, reader.size, item.read, summary.rows_rejected)
     finally:
