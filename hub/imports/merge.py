@@ -92,6 +92,15 @@ HOUSEHOLD_REASONS = {
 }
 
 
+def staged_csv(frame: Any) -> bytes:
+    """A polars frame of staged rows encoded for COPY … (FORMAT csv), by polars rather than
+    row by row: every value is one a plain check accepted (no line break); only ppks_code
+    may be NULL (written empty, unquoted)."""
+    data = io.BytesIO()
+    frame.write_csv(data, include_header=False)
+    return data.getvalue()
+
+
 @dataclass
 class Counts:
     """How many records of one kind are new, changed, moved, unchanged or no longer listed."""
@@ -128,6 +137,11 @@ class Stage:
     rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
     _ids_assigned: bool = field(init=False, default=False)
+
+    @property
+    def copies_csv(self) -> bool:
+        """Whether `add` takes rows encoded by `staged_csv` (COPY on PostgreSQL)."""
+        return self._copy
 
     @property
     def dialect(self) -> str:
@@ -200,10 +214,14 @@ class Stage:
         rows: Sequence[StagedRow],
         refused: Sequence[tuple[int, str, str]],
         frame: Any = None,
+        csv: bytes = b"",
+        csv_rows: int = 0,
     ) -> None:
         """Stage valid rows, then those of `frame` (a polars frame of the same columns, from
-        `hub.imports.columnar`), and the (line, iddtks, nik) of rows refused on their own."""
-        staged = len(rows) + (0 if frame is None else frame.height)
+        `hub.imports.columnar`) or of `csv` (`csv_rows` of them encoded by `staged_csv`,
+        when `copies_csv`), and the (line, iddtks, nik) of rows refused on their own."""
+        assert not csv or self.copies_csv
+        staged = len(rows) + (0 if frame is None else frame.height) + csv_rows
         if self._copy:
             raw = await self.connection.get_raw_connection()
             driver = raw.driver_connection
@@ -213,13 +231,17 @@ class Stage:
                     "import_rows", records=rows, columns=STAGED_COLUMNS
                 )
             if frame is not None and frame.height:
-                # Encoded for COPY by polars, not row by row: every value is one a plain
-                # check accepted (no line break); only ppks_code may be NULL (empty).
-                data = io.BytesIO()
-                frame.write_csv(data, include_header=False)
                 await driver.copy_to_table(
                     "import_rows",
-                    source=io.BytesIO(data.getbuffer()),
+                    source=io.BytesIO(staged_csv(frame)),
+                    columns=STAGED_COLUMNS,
+                    format="csv",
+                    force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],
+                )
+            if csv:
+                await driver.copy_to_table(
+                    "import_rows",
+                    source=io.BytesIO(csv),
                     columns=STAGED_COLUMNS,
                     format="csv",
                     force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.columnar import ColumnarChecker
 from hub.imports.errors import ImportFileError
-from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
+from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage, staged_csv
 from hub.imports.models import DtksImport
 from hub.imports.parse import COLUMNS, PlainLines, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
@@ -247,13 +247,19 @@ class _Batch:
     #: Rows read so far, and bytes of the file.
     read: int
     position: int
-    #: More good rows, as a polars frame (`hub.imports.columnar`), staged after `good`.
+    #: More good rows, as a polars frame (`hub.imports.columnar`), staged after `good`;
+    #: or already encoded for COPY (`staged_csv`), `csv_rows` of them.
     frame: Any = None
+    csv: bytes = b""
+    csv_rows: int = 0
 
 
-def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
+def _validated(
+    reader: Reader, validator: RowValidator, stop: threading.Event, *, csv: bool = False
+) -> Iterator[_Batch]:
     """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
-    smaller)."""
+    smaller), and of a chunk of plain lines each; with `csv`, the rows of those encoded
+    for COPY here (in the reading thread, holding no frame while it waits)."""
     good: list[StagedRow] = []
     bad: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str, str, str]] = []
@@ -270,7 +276,13 @@ def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -
                 keep = good.append
             checked = columnar.check(item)
             read += checked.rows
-            yield _Batch([], checked.bad, checked.problems, read, reader.bytes_read, checked.staged)
+            batch = _Batch([], checked.bad, checked.problems, read, reader.bytes_read)
+            if csv:
+                batch.csv, batch.csv_rows = staged_csv(checked.staged), checked.staged.height
+            else:
+                batch.frame = checked.staged
+            del checked, item  # (the frames: only the batch is kept while it waits)
+            yield batch
             if stop.is_set():
                 return
             continue
@@ -314,7 +326,7 @@ async def _stream(
 
     def produce() -> None:
         try:
-            for batch in _validated(reader, validator, stop):
+            for batch in _validated(reader, validator, stop, csv=stage.copies_csv):
                 _put(handed, batch, stop)
         except BaseException as error:  # handed over, raised again by the consumer
             _put(handed, error, stop)
@@ -333,7 +345,7 @@ async def _stream(
             summary.rows_rejected += len(item.bad)
             summary.reject_lines += len(item.problems)
             summary.rows_read = item.read
-            await stage.add(item.good, item.bad, item.frame)
+            await stage.add(item.good, item.bad, item.frame, item.csv, item.csv_rows)
             if on_progress is not None:
                 on_progress(item.position, reader.size, item.read, summary.rows_rejected)
     finally:
