@@ -470,31 +470,57 @@ class Stage:
         known citizen in a new household counts as moved, as it will be.
         """
         distinct = self._distinct
-        await self._run("DROP TABLE IF EXISTS import_citizens")
-        await self._run(
-            f"""CREATE TEMPORARY TABLE import_citizens AS
-                SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship, r.ppks_code,
-                  s.household_id, c.id AS citizen_id,
-                  CASE WHEN c.id IS NULL THEN 'NEW'
+        status = f"""CASE WHEN c.id IS NULL THEN 'NEW'
                     WHEN s.household_id IS NULL OR c.household_id <> s.household_id THEN 'MOVED'
                     WHEN c.full_name <> r.full_name OR c.birth_date <> r.birth_date
                       OR c.sex <> r.sex OR c.relationship <> r.relationship
                       OR c.ppks_code {distinct} r.ppks_code OR NOT c.dtks_listed THEN 'CHANGED'
-                    ELSE 'UNCHANGED' END AS status,
-                  {_citizen_fields(distinct)} AS changed_fields
-                FROM import_rows r
-                -- a repeated NIK's row is in a refused household, so not in this join
-                JOIN import_households s ON s.iddtks = r.iddtks
-                LEFT JOIN citizens c ON c.nik = r.nik"""
-        )
-        counts = Counts()
-        for status, count in await self._groups("import_citizens"):
-            setattr(counts, status.lower(), count)
-        counts.changed += counts.moved
+                    ELSE 'UNCHANGED' END"""
+        await self._run("DROP TABLE IF EXISTS import_citizens")
         await self._run("DROP TABLE IF EXISTS import_gone_citizens")
-        await self._run(
-            f"CREATE TEMPORARY TABLE import_gone_citizens AS SELECT id FROM citizens {_GONE_CIT}"
-        )
+        if self.dialect == "postgresql":
+            # One join of the staged rows with the citizens for both questions: each row's
+            # citizen, and the citizens no row lists (GONE: no longer listed, unless a row
+            # refused on its own names them). A row of a refused household (no `s`) is in
+            # neither: its citizen is listed, not sorted.
+            await self._run(
+                f"""CREATE TEMPORARY TABLE import_citizens AS
+                    SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
+                      r.ppks_code, s.household_id, c.id AS citizen_id,
+                      CASE WHEN r.nik IS NULL THEN 'GONE' ELSE {status} END AS status,
+                      {_citizen_fields(distinct)} AS changed_fields
+                    FROM import_rows r
+                    LEFT JOIN import_households s ON s.iddtks = r.iddtks
+                    FULL JOIN citizens c ON c.nik = r.nik
+                    WHERE CASE WHEN r.nik IS NULL
+                      THEN c.dtks_listed
+                        AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = c.nik)
+                      ELSE s.iddtks IS NOT NULL END"""
+            )
+            await self._run(
+                """CREATE TEMPORARY TABLE import_gone_citizens AS
+                   SELECT citizen_id AS id FROM import_citizens WHERE status = 'GONE'"""
+            )
+        else:
+            await self._run(
+                f"""CREATE TEMPORARY TABLE import_citizens AS
+                    SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
+                      r.ppks_code, s.household_id, c.id AS citizen_id, {status} AS status,
+                      {_citizen_fields(distinct)} AS changed_fields
+                    FROM import_rows r
+                    -- a repeated NIK's row is in a refused household, so not in this join
+                    JOIN import_households s ON s.iddtks = r.iddtks
+                    LEFT JOIN citizens c ON c.nik = r.nik"""
+            )
+            await self._run(
+                "CREATE TEMPORARY TABLE import_gone_citizens AS "
+                f"SELECT id FROM citizens {_GONE_CIT}"
+            )
+        counts = Counts()
+        for found, count in await self._groups("import_citizens"):
+            if found != "GONE":
+                setattr(counts, found.lower(), count)
+        counts.changed += counts.moved
         counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_citizens")
         return counts
 

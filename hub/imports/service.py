@@ -26,7 +26,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.imports.bulk import BULK_MIN_ROWS
-from hub.imports.columnar import ColumnarChecker
 from hub.imports.errors import ImportFileError
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage, staged_csv
 from hub.imports.models import DtksImport
@@ -267,6 +266,9 @@ def _validated(
     iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
     keep = good.append
     read = 0
+    # polars is loaded here, by an import, not by everything that imports this module.
+    from hub.imports.columnar import ColumnarChecker
+
     columnar = ColumnarChecker(validator)
     for item in reader.blocks():
         if isinstance(item, PlainLines):
