@@ -25,6 +25,7 @@ than rewriting staged rows, which on PostgreSQL costs a new row version each.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,15 @@ HOUSEHOLD_REASONS = {
 }
 
 
+def staged_csv(frame: Any) -> bytes:
+    """A polars frame of staged rows encoded for COPY … (FORMAT csv), by polars rather than
+    row by row: every value is one a plain check accepted (no line break); only ppks_code
+    may be NULL (written empty, unquoted)."""
+    data = io.BytesIO()
+    frame.write_csv(data, include_header=False)
+    return data.getvalue()
+
+
 @dataclass
 class Counts:
     """How many records of one kind are new, changed, moved, unchanged or no longer listed."""
@@ -127,6 +137,11 @@ class Stage:
     rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
     _ids_assigned: bool = field(init=False, default=False)
+
+    @property
+    def copies_csv(self) -> bool:
+        """Whether `add` takes rows encoded by `staged_csv` (COPY on PostgreSQL)."""
+        return self._copy
 
     @property
     def dialect(self) -> str:
@@ -194,8 +209,19 @@ class Stage:
                 return
         await self._run(sql, **params)
 
-    async def add(self, rows: Sequence[StagedRow], refused: Sequence[tuple[int, str, str]]) -> None:
-        """Stage valid rows, and the (line, iddtks, nik) of rows refused on their own."""
+    async def add(
+        self,
+        rows: Sequence[StagedRow],
+        refused: Sequence[tuple[int, str, str]],
+        frame: Any = None,
+        csv: bytes = b"",
+        csv_rows: int = 0,
+    ) -> None:
+        """Stage valid rows, then those of `frame` (a polars frame of the same columns, from
+        `hub.imports.columnar`) or of `csv` (`csv_rows` of them encoded by `staged_csv`,
+        when `copies_csv`), and the (line, iddtks, nik) of rows refused on their own."""
+        assert not csv or self.copies_csv
+        staged = len(rows) + (0 if frame is None else frame.height) + csv_rows
         if self._copy:
             raw = await self.connection.get_raw_connection()
             driver = raw.driver_connection
@@ -204,24 +230,48 @@ class Stage:
                 await driver.copy_records_to_table(
                     "import_rows", records=rows, columns=STAGED_COLUMNS
                 )
+            if frame is not None and frame.height:
+                await driver.copy_to_table(
+                    "import_rows",
+                    source=io.BytesIO(staged_csv(frame)),
+                    columns=STAGED_COLUMNS,
+                    format="csv",
+                    force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],
+                )
+            if csv:
+                await driver.copy_to_table(
+                    "import_rows",
+                    source=io.BytesIO(csv),
+                    columns=STAGED_COLUMNS,
+                    format="csv",
+                    force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],
+                )
             if refused:
                 await driver.copy_records_to_table(
                     "import_refused", records=refused, columns=("line", "iddtks", "nik")
                 )
         else:
             marks = ", ".join("?" for _ in STAGED_COLUMNS)
+            if frame is not None and frame.height:
+                import polars as pl
+
+                dated = frame.with_columns(pl.col("birth_date").cast(pl.String))
+                rows = [*rows, *dated.iter_rows()]
             if rows:
                 # sqlite3's own date adapter is deprecated; dates go in as ISO text.
                 await self.connection.exec_driver_sql(
                     f"INSERT INTO import_rows ({', '.join(STAGED_COLUMNS)}) VALUES ({marks})",
-                    [(*r[:10], r[10].isoformat(), *r[11:]) for r in rows],
+                    [
+                        (*r[:10], r[10] if isinstance(r[10], str) else r[10].isoformat(), *r[11:])
+                        for r in rows
+                    ],
                 )
             if refused:
                 await self.connection.exec_driver_sql(
                     "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
                     list(refused),
                 )
-        self.staged += len(rows)
+        self.staged += staged
         self.refused_rows += len(refused)
 
     async def _run(self, sql: str, **params: Any) -> int:
@@ -420,31 +470,57 @@ class Stage:
         known citizen in a new household counts as moved, as it will be.
         """
         distinct = self._distinct
-        await self._run("DROP TABLE IF EXISTS import_citizens")
-        await self._run(
-            f"""CREATE TEMPORARY TABLE import_citizens AS
-                SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship, r.ppks_code,
-                  s.household_id, c.id AS citizen_id,
-                  CASE WHEN c.id IS NULL THEN 'NEW'
+        status = f"""CASE WHEN c.id IS NULL THEN 'NEW'
                     WHEN s.household_id IS NULL OR c.household_id <> s.household_id THEN 'MOVED'
                     WHEN c.full_name <> r.full_name OR c.birth_date <> r.birth_date
                       OR c.sex <> r.sex OR c.relationship <> r.relationship
                       OR c.ppks_code {distinct} r.ppks_code OR NOT c.dtks_listed THEN 'CHANGED'
-                    ELSE 'UNCHANGED' END AS status,
-                  {_citizen_fields(distinct)} AS changed_fields
-                FROM import_rows r
-                -- a repeated NIK's row is in a refused household, so not in this join
-                JOIN import_households s ON s.iddtks = r.iddtks
-                LEFT JOIN citizens c ON c.nik = r.nik"""
-        )
-        counts = Counts()
-        for status, count in await self._groups("import_citizens"):
-            setattr(counts, status.lower(), count)
-        counts.changed += counts.moved
+                    ELSE 'UNCHANGED' END"""
+        await self._run("DROP TABLE IF EXISTS import_citizens")
         await self._run("DROP TABLE IF EXISTS import_gone_citizens")
-        await self._run(
-            f"CREATE TEMPORARY TABLE import_gone_citizens AS SELECT id FROM citizens {_GONE_CIT}"
-        )
+        if self.dialect == "postgresql":
+            # One join of the staged rows with the citizens for both questions: each row's
+            # citizen, and the citizens no row lists (GONE: no longer listed, unless a row
+            # refused on its own names them). A row of a refused household (no `s`) is in
+            # neither: its citizen is listed, not sorted.
+            await self._run(
+                f"""CREATE TEMPORARY TABLE import_citizens AS
+                    SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
+                      r.ppks_code, s.household_id, c.id AS citizen_id,
+                      CASE WHEN r.nik IS NULL THEN 'GONE' ELSE {status} END AS status,
+                      {_citizen_fields(distinct)} AS changed_fields
+                    FROM import_rows r
+                    LEFT JOIN import_households s ON s.iddtks = r.iddtks
+                    FULL JOIN citizens c ON c.nik = r.nik
+                    WHERE CASE WHEN r.nik IS NULL
+                      THEN c.dtks_listed
+                        AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = c.nik)
+                      ELSE s.iddtks IS NOT NULL END"""
+            )
+            await self._run(
+                """CREATE TEMPORARY TABLE import_gone_citizens AS
+                   SELECT citizen_id AS id FROM import_citizens WHERE status = 'GONE'"""
+            )
+        else:
+            await self._run(
+                f"""CREATE TEMPORARY TABLE import_citizens AS
+                    SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
+                      r.ppks_code, s.household_id, c.id AS citizen_id, {status} AS status,
+                      {_citizen_fields(distinct)} AS changed_fields
+                    FROM import_rows r
+                    -- a repeated NIK's row is in a refused household, so not in this join
+                    JOIN import_households s ON s.iddtks = r.iddtks
+                    LEFT JOIN citizens c ON c.nik = r.nik"""
+            )
+            await self._run(
+                "CREATE TEMPORARY TABLE import_gone_citizens AS "
+                f"SELECT id FROM citizens {_GONE_CIT}"
+            )
+        counts = Counts()
+        for found, count in await self._groups("import_citizens"):
+            if found != "GONE":
+                setattr(counts, found.lower(), count)
+        counts.changed += counts.moved
         counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_citizens")
         return counts
 

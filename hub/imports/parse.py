@@ -15,10 +15,11 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hub.imports.errors import ImportErrorCode as Code
 from hub.imports.errors import ImportFileError
@@ -58,12 +59,19 @@ class Reader:
     """The rows of one export, in `COLUMNS` order, with how far into the file reading is."""
 
     def __init__(
-        self, format: str, size: int, rows: Iterator[Line], position: Callable[[], int]
+        self,
+        format: str,
+        size: int,
+        rows: Iterator[Line],
+        position: Callable[[], int],
+        blocks: Iterator[Line | PlainLines] | None = None,
     ) -> None:
-        """A reader of `rows` (already in `COLUMNS` order) of a file of `size` bytes."""
+        """A reader of `rows` (already in `COLUMNS` order) of a file of `size` bytes; or,
+        when `blocks` is given, of the same rows as `blocks` hands them over."""
         self.format = format
         self.size = size
         self._rows = rows
+        self._blocks = blocks
         self._position = position
 
     def rows(self) -> Iterator[Line]:
@@ -71,10 +79,79 @@ class Reader:
         validator refuses it); a shorter one is padded with empty values."""
         return self._rows
 
+    def blocks(self) -> Iterator[Line | PlainLines]:
+        """The rows as `rows` reads them, except that a run of plain lines of a text export
+        comes whole, unsplit (`PlainLines`), for `hub.imports.columnar`. Read either this
+        or `rows`, not both: they read the same file."""
+        return self._rows if self._blocks is None else self._blocks
+
     @property
     def bytes_read(self) -> int:
         """Bytes of the file consumed so far (for a progress bar)."""
         return self._position()
+
+
+@dataclass(frozen=True, slots=True)
+class PlainLines:
+    """Lines of a text export read whole by polars, the one after line `before` first:
+    each has the header's number of values, no quote, carriage return or NUL, no white
+    space but ASCII's (space, tab, VT, FF) and is no longer than the csv module's field
+    limit, so that `fields` holds what `line.split(delimiter)` gives, one column (`c0`,
+    `c1`, …) per value, unstripped."""
+
+    before: int
+    fields: Any  # a polars DataFrame; untyped here so that importing parse needs no polars
+    #: Where each of `COLUMNS` is among a line's values.
+    positions: list[int]
+
+
+#: The white space that `str.strip` and `str.split` know beyond ASCII's space, tab, VT and
+#: FF (and the line ends): a line with any of it is split the plain way (a test compares
+#: this with `str.isspace` over every code point).
+OTHER_SPACE = (
+    "\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_OTHER_SPACE_PATTERN = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in OTHER_SPACE) + "]"
+
+
+def _plain_lines(
+    body: str, before: int, delimiter: str, positions: list[int], width: int, limit: int
+) -> PlainLines | None:
+    """`body` (whole lines, no quote, CR or NUL) read by polars, or None when one of its
+    lines is not plain enough for that (`PlainLines`): it is then split line by line."""
+    import polars as pl
+
+    if body.startswith("\ufeff"):
+        return None  # polars would take it for a byte order mark
+    count = body.count("\n") + (not body.endswith("\n"))
+    if body.count(delimiter) != (width - 1) * count:
+        return None  # a blank, short or long line (or several)
+    if body.isascii():
+        if any(c in body for c in "\x1c\x1d\x1e\x1f"):
+            return None
+    elif pl.Series([body]).str.contains(_OTHER_SPACE_PATTERN).item():
+        return None
+    try:
+        fields = pl.read_csv(
+            body.encode(),
+            has_header=False,
+            separator=delimiter,
+            quote_char=None,
+            infer_schema=False,
+            empty_string_is_null=False,
+            new_columns=[f"c{i}" for i in range(width)],
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None  # a line with more values than the header (another short)
+    if fields.height != count or fields.width != width:
+        return None
+    if len(body) > limit:
+        longest = fields.select(pl.sum_horizontal(pl.all().str.len_bytes()).max()).item()
+        if int(longest or 0) + width - 1 > limit:  # (bytes: at least as many as chars)
+            return None
+    return PlainLines(before, fields, positions)
 
 
 def _picked(raw: list[Any], positions: list[int], width: int) -> tuple[str, ...] | None:
@@ -103,6 +180,8 @@ def _sheet_rows(
 
 #: Text read at a time by the fast reader (whole lines of it are split at once).
 _CHUNK = 1 << 20
+#: Text read at a time for `Reader.blocks` (about 20,000 lines of a SIKS-NG export).
+_COLUMNAR_CHUNK = 4 << 20
 
 
 def _text_rows(
@@ -112,23 +191,39 @@ def _text_rows(
     positions: list[int],
     width: int,
 ) -> Iterator[Line]:
+    """The data rows of a text export, read a chunk of whole lines at a time."""
+    return cast(
+        Iterator[Line], _text_blocks(text, delimiter, after_header, positions, width, False)
+    )
+
+
+def _text_blocks(
+    text: io.TextIOWrapper,
+    delimiter: str,
+    after_header: int,
+    positions: list[int],
+    width: int,
+    columnar: bool,
+) -> Iterator[Line | PlainLines]:
     """The data rows of a text export, read a chunk of whole lines at a time.
 
     A chunk without quotes, carriage returns or NUL, and with no line longer than the csv
     module's field limit, is split with `str.split`, which is what the csv module makes of
-    such lines, at a fraction of the cost. From the first chunk that has any of them to the
-    end of the file, the csv module reads the rest (a quoted value may hold the delimiter or
-    span lines, a lone carriage return ends a record, a value over the limit is an error),
-    with the same line numbers.
+    such lines, at a fraction of the cost (`columnar`: handed over whole as `PlainLines`,
+    split into lines by polars). From the first chunk that has any of them to the end of
+    the file, the csv module reads the rest (a quoted value may hold the delimiter or span
+    lines, a lone carriage return ends a record, a value over the limit is an error), with
+    the same line numbers.
     """
     pick = itemgetter(*positions)
     strip = str.strip
     limit = csv.field_size_limit()
+    size = _COLUMNAR_CHUNK if columnar else _CHUNK
     number = after_header
     pending = ""
     while True:
         try:
-            chunk = text.read(_CHUNK)
+            chunk = text.read(size)
         except UnicodeDecodeError:
             raise ImportFileError(
                 Code.UNREADABLE,
@@ -145,10 +240,17 @@ def _text_rows(
             body, pending = pending, ""
         else:
             return
+        plain = '"' not in body and "\r" not in body and "\x00" not in body
+        if columnar and plain:
+            block = _plain_lines(body, number, delimiter, positions, width, limit)
+            if block is not None:
+                yield block
+                number += block.fields.height
+                continue
         lines = body.split("\n")
         if not lines[-1]:
             lines.pop()
-        if '"' in body or "\r" in body or "\x00" in body or max(map(len, lines), default=0) > limit:
+        if not plain or max(map(len, lines), default=0) > limit:
             rest = body + pending
             if pending:  # the rest of its line (or the \n of its \r) is still unread
                 rest += text.readline()
@@ -269,8 +371,10 @@ def open_export(path: Path) -> Iterator[Reader]:
             raise ImportFileError(Code.EMPTY, "the file is empty")
         positions = _positions(header)
         name = {"|": "pipe", ";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
-        rows = _text_rows(text, delimiter, lines.line_num, positions, len(header))
-        yield Reader(name, size, rows, raw.tell)
+        after, width = lines.line_num, len(header)
+        rows = _text_rows(text, delimiter, after, positions, width)
+        blocks = _text_blocks(text, delimiter, after, positions, width, True)
+        yield Reader(name, size, rows, raw.tell, blocks)
     finally:
         raw.close()
 

@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.errors import ImportFileError
-from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
+from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage, staged_csv
 from hub.imports.models import DtksImport
-from hub.imports.parse import COLUMNS, Reader, file_sha256, open_export
+from hub.imports.parse import COLUMNS, PlainLines, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
 from hub.imports.validate import RowValidator, StagedRow
 
@@ -246,11 +246,19 @@ class _Batch:
     #: Rows read so far, and bytes of the file.
     read: int
     position: int
+    #: More good rows, as a polars frame (`hub.imports.columnar`), staged after `good`;
+    #: or already encoded for COPY (`staged_csv`), `csv_rows` of them.
+    frame: Any = None
+    csv: bytes = b""
+    csv_rows: int = 0
 
 
-def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
+def _validated(
+    reader: Reader, validator: RowValidator, stop: threading.Event, *, csv: bool = False
+) -> Iterator[_Batch]:
     """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
-    smaller)."""
+    smaller), and of a chunk of plain lines each; with `csv`, the rows of those encoded
+    for COPY here (in the reading thread, holding no frame while it waits)."""
     good: list[StagedRow] = []
     bad: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str, str, str]] = []
@@ -258,7 +266,29 @@ def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -
     iddtks_at, nik_at = COLUMNS.index("iddtks"), COLUMNS.index("nomor_nik")
     keep = good.append
     read = 0
-    for number, values in reader.rows():
+    # polars is loaded here, by an import, not by everything that imports this module.
+    from hub.imports.columnar import ColumnarChecker
+
+    columnar = ColumnarChecker(validator)
+    for item in reader.blocks():
+        if isinstance(item, PlainLines):
+            if good or bad:  # rows read before, staged first: lines stay in order
+                yield _Batch(good, bad, problems, read, reader.bytes_read)
+                good, bad, problems = [], [], []
+                keep = good.append
+            checked = columnar.check(item)
+            read += checked.rows
+            batch = _Batch([], checked.bad, checked.problems, read, reader.bytes_read)
+            if csv:
+                batch.csv, batch.csv_rows = staged_csv(checked.staged), checked.staged.height
+            else:
+                batch.frame = checked.staged
+            del checked, item  # (the frames: only the batch is kept while it waits)
+            yield batch
+            if stop.is_set():
+                return
+            continue
+        number, values = item
         read += 1
         staged, found = check(number, values)
         if staged is not None:
@@ -298,7 +328,7 @@ async def _stream(
 
     def produce() -> None:
         try:
-            for batch in _validated(reader, validator, stop):
+            for batch in _validated(reader, validator, stop, csv=stage.copies_csv):
                 _put(handed, batch, stop)
         except BaseException as error:  # handed over, raised again by the consumer
             _put(handed, error, stop)
@@ -317,7 +347,7 @@ async def _stream(
             summary.rows_rejected += len(item.bad)
             summary.reject_lines += len(item.problems)
             summary.rows_read = item.read
-            await stage.add(item.good, item.bad)
+            await stage.add(item.good, item.bad, item.frame, item.csv, item.csv_rows)
             if on_progress is not None:
                 on_progress(item.position, reader.size, item.read, summary.rows_rejected)
     finally:

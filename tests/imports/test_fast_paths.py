@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from hub.imports import parse
-from hub.imports.parse import COLUMNS, EXTRA, _positions, _text, open_export
+from hub.imports.parse import COLUMNS, EXTRA, PlainLines, _positions, _text, open_export
 from hub.imports.regions import RegionResolver
 from hub.imports.validate import RowValidator
 from hub.regions.reference import bandung_regions, region_aliases
@@ -215,3 +216,218 @@ async def test_a_file_broken_half_way_is_refused_with_its_line(
         await run_import(settings, path, rejects=tmp_path / "r.csv", dry_run=False)
     assert refused.value.code == ImportErrorCode.UNREADABLE
     assert "line 301" in str(refused.value) and "field limit" in str(refused.value)
+
+
+# The vectorised path (`Reader.blocks` and `hub.imports.columnar`).
+
+
+def block_rows(path: Path) -> list[tuple[int, tuple[str, ...]]]:
+    """The rows `Reader.blocks` hands over, each `PlainLines` split back into rows."""
+    out: list[tuple[int, tuple[str, ...]]] = []
+    with open_export(path) as reader:
+        for item in reader.blocks():
+            if isinstance(item, PlainLines):
+                pick = itemgetter(*item.positions)
+                for i, values in enumerate(item.fields.iter_rows(), start=item.before + 1):
+                    out.append((i, tuple(map(str.strip, pick(values)))))
+            else:
+                out.append(item)
+    return out
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_blocks_hold_what_the_csv_module_reads(
+    case: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse, "_COLUMNAR_CHUNK", chunk)
+    path = tmp_path / "export.txt"
+    path.write_bytes(CASES[case].encode("utf-8"))
+    assert block_rows(path) == plain_rows(path)
+
+
+def test_the_blocks_of_other_separators_and_white_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse, "_COLUMNAR_CHUNK", 300)
+    for delimiter in (";", ",", "\t", "|"):
+        rows = [delimiter.join(COLUMNS), *(_row(n, delimiter) for n in range(40))]
+        for at, space in enumerate(parse.OTHER_SPACE):  # each in a chunk of its own
+            rows[1 + at % 40] = rows[1 + at % 40].replace(delimiter, f"{space}{delimiter}", 1)
+        rows[5] = "\ufeff" + rows[5]
+        rows[9] = rows[9].replace(delimiter, f" \t\x0b\x0c{delimiter} ", 2)
+        path = tmp_path / "export.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        assert block_rows(path) == plain_rows(path), delimiter
+
+
+def test_other_space_is_all_the_white_space_python_strips_beyond_ascii() -> None:
+    import sys
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    assert "".join(c for c in every if c not in " \t\n\x0b\x0c\r") == parse.OTHER_SPACE
+
+
+def test_polars_reads_iso_dates_as_fromisoformat_does() -> None:
+    import polars as pl
+
+    texts = [
+        f"{y:04d}-{m:02d}-{d:02d}"
+        for y in (1, 1900, 1906, 2000, 2001, 2024, 2100)
+        for m in range(100)
+        for d in range(100)
+    ]
+
+    def python(text: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return None
+
+    read = pl.Series(texts).str.to_date("%Y-%m-%d", strict=False).to_list()
+    assert read == [python(t) for t in texts]
+
+
+def _columnar(
+    path: Path, kinds: list[str] | None = None
+) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """(staged rows, refused (line, iddtks, nik), problems, fuzzy decisions) as `_validated`
+    finds them with the vectorised path, and with `check` row by row (`kinds`: which)."""
+    from hub.imports.columnar import ColumnarChecker
+
+    validator = _validator()
+    columnar = ColumnarChecker(validator)
+    staged: list[Any] = []
+    bad: list[Any] = []
+    problems: list[Any] = []
+    with open_export(path) as reader:
+        for item in reader.blocks():
+            if kinds is not None:
+                kinds.append("block" if isinstance(item, PlainLines) else "row")
+            if isinstance(item, PlainLines):
+                checked = columnar.check(item)
+                staged.extend(checked.staged.iter_rows())
+                bad.extend(checked.bad)
+                problems.extend(checked.problems)
+                continue
+            line, values = item
+            row, found = validator.check(line, values)
+            if row is not None:
+                staged.append(row)
+            else:
+                bad.append((line, values[0], values[10]))
+                problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+    fuzzy = [(d.level, d.text, d.code, d.score, d.rows) for d in validator.regions.decisions]
+    return staged, bad, problems, fuzzy
+
+
+def _plainly(path: Path) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """The same, read by the csv module and checked by `_check_plain` alone."""
+    validator = _validator()
+    staged: list[Any] = []
+    bad: list[Any] = []
+    problems: list[Any] = []
+    for line, values in plain_rows(path):
+        row, found = validator._check_plain(line, values)
+        if row is not None:
+            staged.append(row)
+        else:
+            bad.append((line, values[0], values[10]))
+            problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+    fuzzy = [(d.level, d.text, d.code, d.score, d.rows) for d in validator.regions.decisions]
+    return staged, bad, problems, fuzzy
+
+
+def _boundary(values: tuple[str, ...], rng: Random) -> tuple[str, ...]:
+    """A row with a birth date at or beyond the limits (NIK digits 7-12 made to match it),
+    or with a KK number whose issue date is or is not one."""
+    row = list(values)
+    if rng.random() < 0.5:
+        birth = rng.choice(
+            ["1906-01-01", "1905-12-31", "2026-12-01", "2026-12-02", "2000-02-29", "1999-02-29"]
+        )
+        y, m, d = birth.split("-")
+        day = int(d) + (40 if row[14].upper().startswith("P") else 0)
+        row[12] = birth
+        row[10] = f"{row[10][:6]}{day:02d}{m}{y[2:]}{row[10][12:]}"
+    else:
+        issued = rng.choice(["310299", "290201", "290200", "001299", "311399", "150105"])
+        row[9] = f"{row[9][:6]}{issued}{row[9][12:]}"
+    return tuple(row)
+
+
+@pytest.mark.parametrize("chunk", [2_000, 20_000, 100_000])
+def test_the_columnar_checker_decides_as_the_plain_one(
+    chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse, "_COLUMNAR_CHUNK", chunk)
+    source = tmp_path / "dtks.txt"
+    write_export(source, citizens=1500, seed=9, dirty=0.1)
+    rows = plain_rows(source)
+    # Each row, and three copies with one value replaced (Unicode digits, white space,
+    # ISO week dates, DD-MM-YYYY, the other sex's NIK date, …), in a file of their own;
+    # some chunks get a blank line, a short row or a non-ASCII space and are split by hand.
+    lines = [source.read_text(encoding="utf-8").splitlines()[0]]
+    odd = ["20-10-1990", "5/3/1988", "1.1.2000", " 1990-01-01", "31-02-2000", "1990-1-01"]
+    rng = Random(11)
+    for n, (_, values) in enumerate(_mutations(rows, seed=3)):
+        if n % 97 == 5:
+            values = (*values[:12], rng.choice(odd), *values[13:])
+        elif n % 5 == 1 and len(values) > 12 and re.fullmatch(r"\d{4}-\d\d-\d\d", values[12]):
+            # The same date as DD-MM-YYYY, D/M/YYYY or DD.MM.YYYY (still a valid row).
+            y, m, d = values[12].split("-")
+            sep, pad = rng.choice([("-", True), ("/", False), (".", True), ("/", True)])
+            day, month = (d, m) if pad else (str(int(d)), str(int(m)))
+            values = (*values[:12], f"{day}{sep}{month}{sep}{y}", *values[13:])
+        elif n % 7 == 2 and len(values) == len(COLUMNS):
+            values = _boundary(values, rng)
+        lines.append("|".join(v.replace("|", "/") for v in values))
+        if n % 1500 == 700:
+            lines.append(rng.choice(["", "a|b|c", "\xa0" + lines[-1], lines[-1] + "\u3000"]))
+    path = tmp_path / "mutated.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kinds: list[str] = []
+    found = _columnar(path, kinds)
+    expected = _plainly(path)
+    assert "block" in kinds and "row" in kinds
+    assert found[0] == expected[0]
+    assert found[1:] == expected[1:]
+    assert 0 < len(expected[0]) < len(lines)
+    assert expected[3]
+
+
+async def test_a_columnar_import_stages_what_a_row_by_row_one_does(
+    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The COPY of a polars frame (CSV) and the row-by-row COPY (binary) stage the same rows.
+    from sqlalchemy import text
+
+    from hub.db import create_engine
+    from hub.imports.merge import Stage
+
+    path = tmp_path / "dtks.txt"
+    write_export(path, citizens=800, seed=4, dirty=0.1)
+    from hub.imports import service
+
+    staged: dict[bool, list[Any]] = {}
+    for columnar in (True, False):
+        if not columnar:
+            monkeypatch.setattr(parse.Reader, "blocks", parse.Reader.rows)
+        engine = create_engine(empty_database_url)
+        try:
+            async with engine.connect() as connection:
+                validator = _validator()
+                stage = Stage(connection)
+                await stage.create()
+                with open_export(path) as reader:
+                    import threading
+
+                    for batch in service._validated(reader, validator, threading.Event()):
+                        await stage.add(batch.good, batch.bad, batch.frame)
+                result = await connection.execute(text("SELECT * FROM import_rows"))
+                staged[columnar] = [tuple(r) for r in result]
+                await connection.rollback()
+        finally:
+            await engine.dispose()
+    assert staged[True] == staged[False]
+    assert len(staged[True]) > 700
