@@ -149,6 +149,8 @@ def _measure(
                     "HUB_ROLE_RATE_LIMITS": json.dumps(
                         dict.fromkeys(DEFAULT_ROLE_RATE_LIMITS, OUT_OF_REACH)
                     ),
+                    # Unpaced: one benchmark client stands for many partners.
+                    "HUB_CLIENT_RATE": "0",
                 }
                 if options.edge_limits
                 else {"HUB_RATE_LIMITS": "off"}

@@ -8,6 +8,7 @@ auto-increments) and `UTCDateTime` (always timezone-aware in Python, whatever th
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -91,7 +92,8 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         _prepare_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # No `pool_pre_ping`: see `_ping_if_idle`.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         # PostgreSQL's JIT compiles a query whose estimated cost is high, which the row
         # rules' correlated subqueries often are: measured at 270 ms on a 30 ms page query.
         # The hub runs short OLTP queries; compiling never pays off.
@@ -100,7 +102,38 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    else:
+        event.listen(engine.sync_engine, "checkin", _note_idle_since)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 1.0
+
+
+def _note_idle_since(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["hub_idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for idle connections only.
+
+    `pool_pre_ping` pings at every checkout, and asyncpg's ping is three round trips (a
+    transaction begun, `;`, rolled back): on a cheap request, more than its own statements.
+    A connection back in the pool within the last second was working then; one idle for
+    longer (a database restart may have dropped it) is pinged, and a failed ping makes the
+    pool open another (`DisconnectionError`, SQLAlchemy's documented recipe). A connection
+    lost within that second fails its statement; SQLAlchemy then invalidates the pool, and
+    the request is answered `SERVICE_UNAVAILABLE` with `Retry-After` like any other outage.
+    """
+    idle_since = record.info.get("hub_idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        raise sa_exc.DisconnectionError() from error
 
 
 #: Execution option asking SQLite to take the write lock when the transaction begins.

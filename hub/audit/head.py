@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub.audit.models import head_table as _HEAD
 
@@ -53,8 +53,8 @@ def _head(row: Any) -> Head:
     )
 
 
-async def read_head(session: AsyncSession) -> Head:
-    """The head as this transaction sees it, without locking it."""
+async def read_head(session: AsyncSession | AsyncConnection) -> Head:
+    """The head as this transaction (or statement, in autocommit) sees it, without locking it."""
     row = (await session.execute(select(_HEAD).where(_HEAD.c.id == 1))).first()
     if row is None:
         raise AuditChainError("the audit chain head is missing; run `hub db upgrade`")

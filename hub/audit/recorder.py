@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, exc, insert, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.audit.chain import canonical_json
 from hub.audit.checkpoints import Sealer
 from hub.audit.events import AuditEvent
-from hub.audit.head import lock_head, update_head
+from hub.audit.head import Head, lock_head, read_head, update_head
 from hub.audit.models import event_citizens_table, events_table, head_table
 from hub.audit.rows import chained_rows
 
@@ -82,10 +82,34 @@ def _foldable(
 
 _quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
 
-#: The folded statements by shape (columns, events, citizens rows): built and compiled once
-#: each, then run with the batch's values as parameters.
-_FOLDED: dict[tuple[tuple[str, ...], int, int], Any] = {}
+#: The folded and unlocked statements by shape (kind, columns, events, citizens rows):
+#: built and compiled once each, then run with the batch's values as parameters.
+_FOLDED: dict[tuple[Any, ...], Any] = {}
 _FOLDED_SHAPES = 256
+
+
+def _values(
+    binds: list[Any], prefix: str, table: Any, names: tuple[str, ...], count: int
+) -> tuple[str, str]:
+    """`(:e0_a, :e0_b), (:e1_a, …)` for `count` rows of `table`'s columns `names`, their
+    typed parameters appended to `binds`; and the quoted column list."""
+    rows = []
+    for i in range(count):
+        row = []
+        for name in names:
+            binds.append(bindparam(f"{prefix}{i}_{name}", type_=table.c[name].type))
+            row.append(f":{prefix}{i}_{name}")
+        rows.append(f"({', '.join(row)})")
+    return ", ".join(rows), ", ".join(_quote(name) for name in names)
+
+
+def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    statement = _FOLDED.get(key)
+    if statement is None:
+        if len(_FOLDED) >= _FOLDED_SHAPES:
+            _FOLDED.clear()
+        statement = _FOLDED[key] = build()
+    return statement
 
 
 def _folded_statement(columns: tuple[str, ...], events: int, citizens: int) -> Any:
@@ -97,50 +121,81 @@ def _folded_statement(columns: tuple[str, ...], events: int, citizens: int) -> A
     Written as text with typed parameters: SQLAlchemy caches no compiled form of a WITH of
     DML (it would compile it for every batch), but does cache a `text()`.
     """
-    key = (columns, events, citizens)
-    statement = _FOLDED.get(key)
-    if statement is not None:
-        return statement
-    binds = [bindparam("last_hash", type_=head_table.c.last_hash.type)]
 
-    def values(prefix: str, table: Any, names: tuple[str, ...], count: int) -> str:
-        rows = []
-        for i in range(count):
-            row = []
-            for name in names:
-                binds.append(bindparam(f"{prefix}{i}_{name}", type_=table.c[name].type))
-                row.append(f":{prefix}{i}_{name}")
-            rows.append(f"({', '.join(row)})")
-        quoted = ", ".join(_quote(name) for name in names)
-        return f"INSERT INTO {_quote(table.name)} ({quoted}) VALUES {', '.join(rows)}"
+    def build() -> Any:
+        binds = [bindparam("last_hash", type_=head_table.c.last_hash.type)]
+        rows, quoted = _values(binds, "e", events_table, columns, events)
+        parts = [f"appended AS (INSERT INTO {_quote(events_table.name)} ({quoted}) VALUES {rows})"]
+        if citizens:
+            rows, quoted = _values(binds, "c", event_citizens_table, _CITIZEN_COLUMNS, citizens)
+            table = _quote(event_citizens_table.name)
+            parts.append(f"touched AS (INSERT INTO {table} ({quoted}) VALUES {rows})")
+        head = _quote(head_table.name)
+        sql = f"WITH {', '.join(parts)} UPDATE {head} SET last_hash = :last_hash WHERE id = 1"
+        return text(sql).bindparams(*binds)
 
-    parts = [f"appended AS ({values('e', events_table, columns, events)})"]
-    if citizens:
-        touched = values("c", event_citizens_table, _CITIZEN_COLUMNS, citizens)
-        parts.append(f"touched AS ({touched})")
-    head = _quote(head_table.name)
-    sql = f"WITH {', '.join(parts)} UPDATE {head} SET last_hash = :last_hash WHERE id = 1"
-    statement = text(sql).bindparams(*binds)
-    if len(_FOLDED) >= _FOLDED_SHAPES:
-        _FOLDED.clear()
-    _FOLDED[key] = statement
-    return statement
+    return _cached(("folded", columns, events, citizens), build)
+
+
+def _unlocked_statement(columns: tuple[str, ...], events: int, citizens: int) -> Any:
+    """The batch appended only if the head is still where it was read, in one statement:
+    `WITH advanced AS (UPDATE head … WHERE last_seq = :expected_seq AND last_hash =
+    :expected_hash RETURNING id)`, then the events and citizens inserted only when
+    `advanced` has its row; the statement returns how many head rows moved (1 or 0)."""
+
+    def build() -> Any:
+        binds = [
+            bindparam(name, type_=head_table.c[column].type)
+            for name, column in (
+                ("last_seq", "last_seq"),
+                ("last_hash", "last_hash"),
+                ("expected_seq", "last_seq"),
+                ("expected_hash", "last_hash"),
+            )
+        ]
+        head = _quote(head_table.name)
+        parts = [
+            f"advanced AS (UPDATE {head} SET last_seq = :last_seq, last_hash = :last_hash "
+            "WHERE id = 1 AND last_seq = :expected_seq AND last_hash = :expected_hash "
+            "RETURNING id)"
+        ]
+        tables = [("appended", "e", events_table, columns, events)]
+        if citizens:
+            tables.append(("touched", "c", event_citizens_table, _CITIZEN_COLUMNS, citizens))
+        for name, prefix, table, names, count in tables:
+            rows, quoted = _values(binds, prefix, table, names, count)
+            parts.append(
+                f"{name} AS (INSERT INTO {_quote(table.name)} ({quoted}) SELECT * FROM "
+                f"(VALUES {rows}) AS v ({quoted}) WHERE EXISTS (SELECT FROM advanced))"
+            )
+        sql = f"WITH {', '.join(parts)} SELECT count(*) FROM advanced"
+        return text(sql).bindparams(*binds)
+
+    return _cached(("unlocked", columns, events, citizens), build)
 
 
 _CITIZEN_COLUMNS = ("event_seq", "citizen_id", "fields")
+
+
+def _parameters(
+    event_rows: list[dict[str, Any]], citizen_rows: list[dict[str, Any]], **head: Any
+) -> dict[str, Any]:
+    """The batch's rows as the `e<i>_<column>`, `c<i>_<column>` parameters, and `head`."""
+    columns = tuple(event_rows[0])
+    parameters: dict[str, Any] = dict(head)
+    for i, row in enumerate(event_rows):
+        parameters.update((f"e{i}_{name}", row[name]) for name in columns)
+    for i, row in enumerate(citizen_rows):
+        parameters.update((f"c{i}_{name}", row[name]) for name in _CITIZEN_COLUMNS)
+    return parameters
 
 
 def _insert_and_advance(
     event_rows: list[dict[str, Any]], citizen_rows: list[dict[str, Any]], last_hash: str
 ) -> tuple[Any, dict[str, Any]]:
     """The folded statement of this batch and its parameters."""
-    columns = tuple(event_rows[0])
-    parameters: dict[str, Any] = {"last_hash": last_hash}
-    for i, row in enumerate(event_rows):
-        parameters.update((f"e{i}_{name}", row[name]) for name in columns)
-    for i, row in enumerate(citizen_rows):
-        parameters.update((f"c{i}_{name}", row[name]) for name in _CITIZEN_COLUMNS)
-    return _folded_statement(columns, len(event_rows), len(citizen_rows)), parameters
+    statement = _folded_statement(tuple(event_rows[0]), len(event_rows), len(citizen_rows))
+    return statement, _parameters(event_rows, citizen_rows, last_hash=last_hash)
 
 
 @dataclass
@@ -152,6 +207,9 @@ class WriterStats:
     commits: int = 0
     failures: int = 0
     largest_batch: int = 0
+    #: PostgreSQL: batches appended by compare-and-set, and the sets another appender won.
+    unlocked: int = 0
+    head_races: int = 0
 
 
 _Pending = tuple[AuditEvent, "asyncio.Future[int]"]
@@ -168,6 +226,17 @@ class GroupCommitWriter:
     transaction carries all of them (up to `max_batch`). A batch that fails for a reason
     other than an unreachable database is retried event by event, so one malformed event
     fails only its own request.
+
+    On PostgreSQL a batch is appended without holding the head's lock across a round trip
+    (`_append_unlocked`): the writer keeps one connection in autocommit and the head it
+    last saw, chains the batch from that head in Python, and appends it in one statement
+    that moves the head only if it is still there (compare-and-set), else reads the head
+    again and retries. The row lock is then held by PostgreSQL for that one statement and
+    its commit, never while this worker's event loop runs someone else's request, so a
+    busy worker does not make the others' appends wait; and a batch costs one round trip
+    instead of seven (checkout ping, BEGIN, lock, insert, COMMIT). A batch whose append
+    makes a checkpoint due, or that keeps losing the race, takes the locked transaction
+    (`append`), which seals in the same transaction.
     """
 
     def __init__(
@@ -188,6 +257,9 @@ class GroupCommitWriter:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        #: The unlocked path's connection (autocommit) and the head it last left.
+        self._connection: AsyncConnection | None = None
+        self._head: Head | None = None
 
     async def write(self, event: AuditEvent) -> int:
         """Append `event` and return its seq once durable; raise `AuditWriteError` otherwise."""
@@ -214,6 +286,7 @@ class GroupCommitWriter:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+        await self._drop_connection()
 
     async def _run(self) -> None:
         """Drain the queue, one transaction per batch, until closed and empty."""
@@ -258,8 +331,88 @@ class GroupCommitWriter:
             hook(len(self._queue))
 
     async def _commit(self, events: list[AuditEvent]) -> list[int]:
-        """Append `events` in a transaction of their own and commit it."""
+        """Append `events` and commit them: unlocked when it can, else in a transaction."""
+        engine = self.sessions.kw.get("bind")
+        if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+            seqs = await self._append_unlocked(engine, events)
+            if seqs is not None:
+                return seqs
+        self._head = None  # the transaction moves the head: read it afresh next time
         # Durable means what the engine's commit means: fsync on PostgreSQL (its default
         # synchronous_commit); on SQLite it depends on `PRAGMA synchronous` (see hub.db).
         async with self.sessions() as session, session.begin():
             return await append(session, events, sealer=self.sealer)
+
+    async def _append_unlocked(
+        self, engine: AsyncEngine, events: list[AuditEvent]
+    ) -> list[int] | None:
+        """Append `events` by compare-and-set on the head (see the class docstring): their
+        seqs, or None when the locked transaction must do it (a checkpoint is due, the
+        batch is too big for one statement, or the head kept moving)."""
+        reconnected = False
+        for _ in range(_UNLOCKED_ATTEMPTS):
+            connection = await self._open(engine)
+            try:
+                head = self._head or await read_head(connection)
+                if self.sealer is not None and (
+                    head.last_checkpoint_at is None
+                    or self.sealer.due(
+                        replace(head, last_seq=head.last_seq + len(events)), self.sealer.clock()
+                    )
+                ):
+                    return None
+                event_rows, citizen_rows, last_hash = chained_rows(
+                    events, first_seq=head.last_seq + 1, prev_hash=head.last_hash
+                )
+                parameters = _parameters(
+                    event_rows,
+                    citizen_rows,
+                    last_seq=head.last_seq + len(events),
+                    last_hash=last_hash,
+                    expected_seq=head.last_seq,
+                    expected_hash=head.last_hash,
+                )
+                if len(parameters) > _MAX_FOLDED_PARAMETERS:
+                    return None
+                statement = _unlocked_statement(
+                    tuple(event_rows[0]), len(event_rows), len(citizen_rows)
+                )
+                moved = (await connection.execute(statement, parameters)).scalar_one()
+            except exc.DBAPIError as error:
+                await self._drop_connection()
+                if error.connection_invalidated and not reconnected:
+                    # The kept connection died while idle (a database restart): the pool
+                    # pings the next one on checkout, as it does for every other session.
+                    reconnected = True
+                    continue
+                raise
+            except BaseException:
+                # Whatever failed (the event, the connection), start from a fresh one.
+                await self._drop_connection()
+                raise
+            if moved:
+                last_seq = head.last_seq + len(events)
+                self._head = replace(head, last_seq=last_seq, last_hash=last_hash)
+                self.stats.unlocked += 1
+                return list(range(head.last_seq + 1, last_seq + 1))
+            self._head = None  # another appender moved the head first: read it again
+            self.stats.head_races += 1
+        return None
+
+    async def _open(self, engine: AsyncEngine) -> AsyncConnection:
+        if self._connection is None or self._connection.closed:
+            connection = await engine.connect()
+            self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return self._connection
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection, self._head = self._connection, None, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except Exception as error:  # a broken connection: the pool discards it anyway
+                log.debug("audit writer: closing its connection failed: %r", error)
+
+
+#: Compare-and-set attempts of a batch before it takes the locked transaction.
+_UNLOCKED_ATTEMPTS = 3

@@ -10,7 +10,8 @@ cost, inside the operation (`hub.graphql.cost`).
 
 `ClientLimitMiddleware` sits inside the bearer check, where the client is known, in front
 of `/graphql`. It runs at most `HUB_CLIENT_MAX_IN_FLIGHT` requests of one client at once
-(more wait, and beyond `HUB_CLIENT_MAX_WAITING` are refused at once), and at most
+(more wait, and beyond `HUB_CLIENT_MAX_WAITING` are refused at once), starts them no
+faster than `HUB_CLIENT_RATE` a second after a burst (`hub.edge.pacing`), and runs at most
 `HUB_WORKER_MAX_RUNNING` of all clients, the next turn going to the least busy client
 (`hub.edge.turns`); it refuses a client
 the limiter refused lately and that has not even the minimum charge left, before any
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.audit.events import AuditEvent
 from hub.audit.http import TOKEN_PATHS, _basic_client_id
 from hub.db import utcnow
+from hub.edge.pacing import Pacer
 from hub.edge.ratelimit import RateLimiter, Refusal
 from hub.edge.settings import EdgeSettings
 from hub.edge.turns import Turns, answered, waiting
@@ -214,6 +216,9 @@ class ClientLimitMiddleware:
         self.delay = settings.rate_limit_refusal_delay
         self._gates: dict[str, _Gate] = {}
         self.turns = Turns(settings.worker_max_running, self._load)
+        self.pacer = (
+            Pacer(settings.client_rate, settings.client_burst) if settings.client_rate else None
+        )
 
     def _load(self, client_id: str) -> int:
         gate = self._gates.get(client_id)
@@ -242,6 +247,10 @@ class ClientLimitMiddleware:
         gate.users += 1
         try:
             async with gate.slots:
+                if self.pacer is not None:
+                    pause = self.pacer.reserve(client_id)
+                    if pause > 0:
+                        await asyncio.sleep(pause)
                 await self._admit(scope, receive, send, client_id, principal.roles)
         finally:
             gate.users -= 1

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.audit.checkpoints import Sealer
-from hub.audit.models import AuditEventRecord, event_citizens_table
-from hub.audit.recorder import AuditWriteError, GroupCommitWriter
+from hub.audit.checkpoints import CheckpointPolicy, Sealer
+from hub.audit.models import AuditCheckpoint, AuditEventRecord, event_citizens_table
+from hub.audit.recorder import AuditWriteError, GroupCommitWriter, append
 from hub.db import create_engine, session_factory, transaction
 from tests.audit.conftest import make_event, verify
 
@@ -83,17 +83,31 @@ async def test_one_bad_event_fails_alone(
 async def test_two_processes_appending_keep_one_chain(
     empty_database_url: str, sealer: Sealer
 ) -> None:
-    # Two engines stand for two worker processes, each with its own group-commit writer.
+    # Two engines stand for two worker processes, each with its own group-commit writer;
+    # a checkpoint every 50 events, so that most batches append without the lock.
+    sealer = Sealer(
+        sealer.signer,
+        policy=CheckpointPolicy(every=50),
+        clock=sealer.clock,
+        verifiers=sealer.verifiers,
+    )
     engines = [create_engine(empty_database_url) for _ in range(2)]
     writers = [GroupCommitWriter(session_factory(e), sealer=sealer, max_batch=16) for e in engines]
     try:
+        # One after the other first: the first append starts the checkpoint timer (locked),
+        # then each writer's head is stale when it appends again.
+        first = [await writers[n % 2].write(make_event(n)) for n in range(4)]
         seqs = await asyncio.gather(
-            *(writers[n % 2].write(make_event(n, citizens=[n % 7])) for n in range(120))
+            *(writers[n % 2].write(make_event(n, citizens=[n % 7])) for n in range(4, 120))
         )
         for writer in writers:
             await writer.close()
-        assert sorted(seqs) == list(range(1, 121))
+        assert first == [1, 2, 3, 4] and sorted(seqs) == list(range(5, 121))
         assert all(writer.stats.events > 0 for writer in writers)
+        if engines[0].dialect.name == "postgresql":
+            # The set the second writer lost (its fourth event) was retried from the head
+            # read again; each checkpoint was sealed by a locked transaction.
+            assert writers[1].stats.unlocked > 0 and writers[1].stats.head_races > 0
         result = await verify(session_factory(engines[0]), sealer)
         assert result.ok and result.events == 120 and result.sealed_through
     finally:
@@ -101,12 +115,43 @@ async def test_two_processes_appending_keep_one_chain(
             await engine.dispose()
 
 
+async def test_unlocked_appends_chain_with_mutations_and_checkpoints(
+    sessions: async_sessionmaker[AsyncSession], sealer: Sealer
+) -> None:
+    # On PostgreSQL the writer appends by compare-and-set from the head it last left; a
+    # mutation appending in its own transaction moves the head under it, so its next set
+    # fails and is retried from the head read again. Checkpoints fall every 5 events
+    # whichever path appended them.
+    writer = GroupCommitWriter(sessions, sealer=sealer)
+    number = 0
+    for _ in range(4):
+        for _ in range(3):
+            number += 1
+            await writer.write(make_event(number, citizens=[number]))
+        number += 1
+        async with transaction(sessions) as session:
+            await append(session, [make_event(number)], sealer=sealer)
+    await writer.close()
+    async with transaction(sessions) as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        checkpoints = list(await session.scalars(select(AuditCheckpoint.seq)))
+    if postgres:
+        assert writer.stats.unlocked > 0 and writer.stats.head_races > 0
+    else:
+        assert writer.stats.unlocked == 0
+    assert sorted(checkpoints) == [5, 10, 15]
+    result = await verify(sessions, sealer)
+    assert result.ok and result.events == 16 and result.sealed_through == 15
+
+
 async def test_folded_and_unfolded_appends_make_one_chain(
     sessions: async_sessionmaker[AsyncSession], sealer: Sealer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # On PostgreSQL a batch is one statement after the head's lock (events, the citizens
-    # they touched and the head's new end, in a WITH); too many parameters, or SQLite, take
-    # the statement-per-table path. Both write the same rows: the chain verifies across.
+    # On PostgreSQL the locked transaction writes a batch in one statement after the head's
+    # lock (events, the citizens they touched and the head's new end, in a WITH); too many
+    # parameters, or SQLite, take the statement-per-table path. Both write the same rows:
+    # the chain verifies across. (The writer's unlocked path is off here, as it is for a
+    # batch whose append makes a checkpoint due.)
     from hub.audit import recorder
 
     async with transaction(sessions) as session:
@@ -117,6 +162,10 @@ async def test_folded_and_unfolded_appends_make_one_chain(
     def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
+    async def locked_only(*_: Any) -> None:
+        return None
+
+    monkeypatch.setattr(GroupCommitWriter, "_append_unlocked", locked_only)
     event.listen(engine, "before_cursor_execute", count)
     try:
         writer = GroupCommitWriter(sessions, sealer=None)
@@ -126,7 +175,7 @@ async def test_folded_and_unfolded_appends_make_one_chain(
         statements.clear()
         await writer.write(make_event(2, citizens=[3]))
         unfolded = len(statements)
-        monkeypatch.undo()
+        monkeypatch.setattr(recorder, "_MAX_FOLDED_PARAMETERS", 30_000)
         await writer.write(make_event(3))
         await writer.close()
     finally:
@@ -138,3 +187,27 @@ async def test_folded_and_unfolded_appends_make_one_chain(
     assert touched == 3
     result = await verify(sessions, sealer)
     assert result.ok and result.events == 3
+
+
+async def test_a_connection_lost_while_idle_is_replaced(
+    sessions: async_sessionmaker[AsyncSession], sealer: Sealer
+) -> None:
+    # The writer keeps one connection between batches on PostgreSQL; a database restart
+    # (here: every other backend of the database terminated) must not fail the next write.
+    writer = GroupCommitWriter(sessions, sealer=None)
+    try:
+        assert await writer.write(make_event(1)) == 1
+        async with transaction(sessions) as session:
+            if session.get_bind().dialect.name != "postgresql":
+                pytest.skip("the writer keeps a connection on PostgreSQL only")
+            await session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        assert await writer.write(make_event(2)) == 2
+        assert writer.stats.failures == 0
+    finally:
+        await writer.close()
+    assert (await verify(sessions, sealer)).ok

@@ -109,6 +109,7 @@ async def production(city: Api) -> AsyncIterator[httpx.AsyncClient]:
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
     ) as client:
         yield client
+    await app.state.recorder.close()  # its writer keeps a connection on PostgreSQL
     await app.state.audit_engine.dispose()
     await app.state.engine.dispose()
 

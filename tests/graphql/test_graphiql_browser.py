@@ -64,16 +64,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _wait_ready(base_url: str) -> None:
+async def _wait_ready(base_url: str, server: asyncio.subprocess.Process) -> None:
+    # Start-up (imports, the schema) takes a few seconds alone and several times that on a
+    # loaded machine: wait as long as the server lives, up to a generous bound.
     async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
-        for _ in range(300):
+        for _ in range(1200):
+            if server.returncode is not None:
+                raise AssertionError(f"the server exited with {server.returncode}")
             try:
                 if (await client.get("/readyz")).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
-    raise AssertionError("the server did not start")
+    raise AssertionError("the server did not start in 120 s")
 
 
 @pytest.fixture
@@ -101,7 +105,7 @@ async def demo_hub(empty_database_url: str, tmp_path: Path) -> AsyncIterator[tup
     )  # fmt: skip
     try:
         base_url = f"http://127.0.0.1:{port}"
-        await _wait_ready(base_url)
+        await _wait_ready(base_url, server)
         foundation = next(c for c in credentials if c.role == "lks_partner")
         yield base_url, foundation
     finally:

@@ -1,0 +1,55 @@
+"""Pacing: how fast one client's requests may start in a worker, bursts included.
+
+The rate limit bounds what a client spends over a window (`HUB_ROLE_RATE_LIMITS`, ten
+seconds), not how fast: a client whose window is full may spend all of it at once, and a
+foundation's 3500 units are 175 cheap requests, which two cores answer back to back in
+about a second with every other client's answers waiting behind them (bench/attack.py: the
+victim's slowest answers fell in the first second of each attack). `Pacer` spreads them:
+a client may start `burst` requests at once and then `rate` a second (the generic cell
+rate algorithm, GCRA, as NGINX's `limit_req` with `burst` applies it); a request ahead
+of its time waits for it before any work is done for it, in the client's slot, so a
+client that keeps to the rate never waits and one that does not is slowed, not refused
+(the slots and the waiting bound of `hub.edge.http` still refuse a flood of connections).
+
+Per worker and in memory, like the slots and the turns: what it protects is the worker's
+CPU, and a shared counter would cost a round trip to Redis on every request. The
+`limits` library has no GCRA; this is its arithmetic, on one timestamp per client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+#: Reservations between two sweeps of the clients whose schedule has lapsed.
+_SWEEP_EVERY = 1024
+
+
+class Pacer:
+    """When each client's next request may start (see the module docstring)."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = 1.0 / rate
+        #: How far ahead of its schedule a client may be: `burst - 1` requests at once.
+        self.tolerance = (burst - 1) * self.interval
+        self.clock = clock
+        #: Per client, the theoretical arrival time of its next request (GCRA's TAT).
+        self._next: dict[str, float] = {}
+        self._reservations = 0
+
+    def reserve(self, client_id: str) -> float:
+        """Take the client's next start and return how long to wait for it (0: now)."""
+        now = self.clock()
+        start = max(self._next.get(client_id, now), now)
+        self._next[client_id] = start + self.interval
+        self._reservations += 1
+        if self._reservations % _SWEEP_EVERY == 0:
+            self._sweep(now)
+        return max(0.0, start - self.tolerance - now)
+
+    def _sweep(self, now: float) -> None:
+        """Forget clients whose schedule is in the past: they start afresh anyway."""
+        for client_id in [key for key, due in self._next.items() if due <= now]:
+            del self._next[client_id]

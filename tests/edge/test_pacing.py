@@ -1,0 +1,73 @@
+"""Pacing (hub.edge.pacing): a client's requests start no faster than its rate after a
+burst, each client on its own schedule; through HTTP, a burst beyond it is slowed, not
+refused."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from hub.edge.pacing import Pacer
+from hub.edge.settings import EdgeSettings
+from tests.support.api import close_api, make_api
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_starts_at_once_and_the_rest_at_the_rate() -> None:
+    clock = Clock()
+    pacer = Pacer(rate=10, burst=3, clock=clock)
+    waits = [round(pacer.reserve("flood"), 3) for _ in range(6)]
+    # Three at once, then one every 0.1 s.
+    assert waits == [0, 0, 0, 0.1, 0.2, 0.3]
+    # Another client is on its own schedule.
+    assert pacer.reserve("victim") == 0
+
+
+def test_a_client_keeping_to_its_rate_never_waits() -> None:
+    clock = Clock()
+    pacer = Pacer(rate=10, burst=1, clock=clock)
+    for _ in range(20):
+        assert pacer.reserve("steady") == 0
+        clock.now += 0.1
+    # Idle for a while, then a burst: the idle time is not saved up beyond the burst.
+    clock.now += 60
+    assert [round(pacer.reserve("steady"), 3) for _ in range(3)] == [0, 0.1, 0.2]
+
+
+def test_lapsed_schedules_are_forgotten() -> None:
+    clock = Clock()
+    pacer = Pacer(rate=1000, burst=1, clock=clock)
+    for n in range(2048):
+        pacer.reserve(f"client-{n}")
+        clock.now += 1  # each client's next start is long past by the next sweep
+    assert len(pacer._next) < 1100
+
+
+async def test_a_burst_over_http_is_spread_not_refused(city_database_url: str) -> None:
+    settings = EdgeSettings(
+        rate_limit_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        client_rate=20,
+        client_burst=3,
+        client_max_in_flight=16,
+    )
+    api = await make_api(city_database_url, edge=settings)
+    try:
+        foundation = api.as_("lks_partner")
+        started = time.monotonic()
+        answers = await asyncio.gather(*(foundation.post("{ me { clientId } }") for _ in range(15)))
+        elapsed = time.monotonic() - started
+    finally:
+        await api.app.state.limiter.reset()
+        await close_api(api)
+    assert [answer.status_code for answer in answers] == [200] * 15
+    # Three at once, then twelve more at 20 a second: the last starts 0.6 s after the first
+    # (unpaced, the fifteen take a few tens of milliseconds).
+    assert elapsed >= 0.6
