@@ -22,6 +22,11 @@ _needs = Need.__table__
 _categories = NeedCategory.__table__
 _changes = NeedStatusChange.__table__
 
+# Built once: the batch loads key their final statements on these (`hub.graphql.loaders`).
+_NEEDS = select(_needs)
+_NEEDS_NEWEST_FIRST = select(_needs).order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
+_CHANGES_OLDEST_FIRST = select(_changes).order_by(_changes.c.changed_at, _changes.c.id)
+
 
 async def categories_by_code(
     context: Context, codes: Sequence[Any]
@@ -35,22 +40,25 @@ async def categories_by_code(
 
 async def needs_by_id(context: Context, ids: Sequence[Any]) -> list[NeedType | None]:
     """Needs for the given ids, aligned with them."""
-    return await one_each(context, select(_needs), _needs.c.id, ids, NeedType.from_row, rows="Need")
+    return await one_each(context, _NEEDS, _needs.c.id, ids, NeedType.from_row, rows="Need")
 
 
 async def needs_by_citizen(context: Context, ids: Sequence[Any]) -> list[list[NeedType]]:
     """For each citizen id, that person's needs, newest first."""
-    statement = select(_needs).order_by(_needs.c.reported_at.desc(), _needs.c.id.desc())
     return await many_each(
-        context, statement, _needs.c.citizen_id, ids, NeedType.from_row, rows="Need"
+        context, _NEEDS_NEWEST_FIRST, _needs.c.citizen_id, ids, NeedType.from_row, rows="Need"
     )
 
 
 async def history_by_need(context: Context, ids: Sequence[Any]) -> list[list[NeedStatusChangeType]]:
     """For each need id, its status changes, oldest first (reached only through a need)."""
-    statement = select(_changes).order_by(_changes.c.changed_at, _changes.c.id)
     return await many_each(
-        context, statement, _changes.c.need_id, ids, NeedStatusChangeType.from_row, rows=None
+        context,
+        _CHANGES_OLDEST_FIRST,
+        _changes.c.need_id,
+        ids,
+        NeedStatusChangeType.from_row,
+        rows=None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from hub.authz.masking import pledged_by_caller_column
 from hub.graphql.context import Context
@@ -22,6 +22,14 @@ from hub.registry.types import HouseholdMembership, Provenance
 _citizens = Citizen.__table__
 _households = Household.__table__
 
+# Built once: the batch loads key their final statements on these (`hub.graphql.loaders`).
+_CITIZENS = select(_citizens)
+_HOUSEHOLDS = select(_households)
+_MEMBERS = select(_citizens).order_by(_citizens.c.birth_date, _citizens.c.id)
+#: `select(citizens, pledged_by_caller_column)` by the column (one per organisation, kept
+#: by `hub.authz.masking`), by identity: the entry holds the column.
+_WITH_PLEDGED: dict[int, tuple[Any, Select[Any]]] = {}
+
 #: Members in KK order: the head first, then spouse, parents, children, others.
 _RELATIONSHIP_ORDER = ("HEAD", "SPOUSE", "PARENT", "CHILD", "IN_LAW", "GRANDCHILD", "OTHER")
 
@@ -34,7 +42,14 @@ async def citizens_by_id(context: Context, ids: Sequence[Any]) -> list[CitizenTy
     masking then needs no query of its own for them.
     """
     pledged = pledged_by_caller_column(context)
-    statement = select(_citizens) if pledged is None else select(_citizens, pledged)
+    statement = _CITIZENS
+    if pledged is not None:
+        known = _WITH_PLEDGED.get(id(pledged))
+        if known is None or known[0] is not pledged:
+            if len(_WITH_PLEDGED) >= 4096:
+                _WITH_PLEDGED.clear()
+            known = _WITH_PLEDGED[id(pledged)] = (pledged, select(_citizens, pledged))
+        statement = known[1]
     return await one_each(
         context, statement, _citizens.c.id, ids, CitizenType.from_row, rows="Citizen"
     )
@@ -44,7 +59,7 @@ async def households_by_id(context: Context, ids: Sequence[Any]) -> list[Househo
     """Households for the given ids, aligned with them."""
     return await one_each(
         context,
-        select(_households),
+        _HOUSEHOLDS,
         _households.c.id,
         ids,
         HouseholdType.from_row,
@@ -56,7 +71,7 @@ async def members_by_household(context: Context, ids: Sequence[Any]) -> list[lis
     """For each household id, its members, head first, then by birth date."""
     members = await many_each(
         context,
-        select(_citizens).order_by(_citizens.c.birth_date, _citizens.c.id),
+        _MEMBERS,
         _citizens.c.household_id,
         ids,
         CitizenType.from_row,
@@ -94,11 +109,17 @@ def _provenance_statement(table: Any) -> Any:
     )
 
 
+_CITIZEN_PROVENANCE = _provenance_statement(_citizens)
+_HOUSEHOLD_PROVENANCE = _provenance_statement(_households)
+_history = CitizenHouseholdHistory.__table__
+_HISTORY = select(_history).order_by(_history.c.valid_to.desc(), _history.c.id.desc())
+
+
 async def citizen_provenance(context: Context, ids: Sequence[Any]) -> list[Provenance | None]:
     """The provenance of each citizen id, aligned with them."""
     return await one_each(
         context,
-        _provenance_statement(_citizens),
+        _CITIZEN_PROVENANCE,
         _citizens.c.id,
         ids,
         Provenance.from_row,
@@ -110,7 +131,7 @@ async def household_provenance(context: Context, ids: Sequence[Any]) -> list[Pro
     """The provenance of each household id, aligned with them."""
     return await one_each(
         context,
-        _provenance_statement(_households),
+        _HOUSEHOLD_PROVENANCE,
         _households.c.id,
         ids,
         Provenance.from_row,
@@ -122,11 +143,10 @@ async def history_by_citizen(
     context: Context, ids: Sequence[Any]
 ) -> list[list[HouseholdMembership]]:
     """For each citizen id, the households they left, most recent first."""
-    history = CitizenHouseholdHistory.__table__
     return await many_each(
         context,
-        select(history).order_by(history.c.valid_to.desc(), history.c.id.desc()),
-        history.c.citizen_id,
+        _HISTORY,
+        _history.c.citizen_id,
         ids,
         HouseholdMembership.from_row,
         # Dates and relationship of a citizen already reached; the household itself is
