@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from hub.authz.masking import pledged_by_caller_column
 from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
-from hub.graphql.prefetch import relation
+from hub.graphql.prefetch import Join, relation
 from hub.imports.models import DtksImport
 from hub.organizations.models import Client, Organization
 from hub.regions.loaders import regions_by_code
@@ -41,18 +41,28 @@ async def citizens_by_id(context: Context, ids: Sequence[Any]) -> list[CitizenTy
     (a foundation stating a purpose), the statement answers it too, for each row: the
     masking then needs no query of its own for them.
     """
-    pledged = pledged_by_caller_column(context)
-    statement = _CITIZENS
-    if pledged is not None:
-        known = _WITH_PLEDGED.get(id(pledged))
-        if known is None or known[0] is not pledged:
-            if len(_WITH_PLEDGED) >= 4096:
-                _WITH_PLEDGED.clear()
-            known = _WITH_PLEDGED[id(pledged)] = (pledged, select(_citizens, pledged))
-        statement = known[1]
     return await one_each(
-        context, statement, _citizens.c.id, ids, CitizenType.from_row, rows="Citizen"
+        context,
+        citizens_statement(context),
+        _citizens.c.id,
+        ids,
+        CitizenType.from_row,
+        rows="Citizen",
     )
+
+
+def citizens_statement(context: Context) -> Select[Any]:
+    """The citizens' columns `citizens_by_id` reads (the same object for the same caller):
+    with `pledged_by_caller_column` when the field layer will ask."""
+    pledged = pledged_by_caller_column(context)
+    if pledged is None:
+        return _CITIZENS
+    known = _WITH_PLEDGED.get(id(pledged))
+    if known is None or known[0] is not pledged:
+        if len(_WITH_PLEDGED) >= 4096:
+            _WITH_PLEDGED.clear()
+        known = _WITH_PLEDGED[id(pledged)] = (pledged, select(_citizens, pledged))
+    return known[1]
 
 
 async def households_by_id(context: Context, ids: Sequence[Any]) -> list[HouseholdType | None]:
@@ -175,7 +185,19 @@ relation(
     HouseholdType, "provenance", attr="provenance", key=lambda h: h.pk, load=household_provenance
 )
 relation(
-    CitizenType, "household", attr="household", key=lambda c: c.household_id, load=households_by_id
+    CitizenType,
+    "household",
+    attr="household",
+    key=lambda c: c.household_id,
+    load=households_by_id,
+    # A citizen looked up (by NIK) brings the household in the same statement.
+    join=Join(
+        parent_key=_citizens.c.household_id,
+        statement=lambda _: _HOUSEHOLDS,
+        key=_households.c.id,
+        rows="Household",
+        to_object=HouseholdType.from_row,
+    ),
 )
 relation(
     HouseholdType,

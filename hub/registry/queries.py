@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +79,10 @@ def citizens_statement(
     if has_chronic_illness is not None:
         statement = statement.where(_citizens.c.has_chronic_illness == has_chronic_illness)
     return statement
+
+
+#: One citizen by NIK, the NIK bound as `nik` (built once: `hub.graphql.lists.lookup`).
+BY_NIK = select(_citizens).where(_citizens.c.nik == bindparam("nik"))
 
 
 async def get_citizen_by_nik(
