@@ -122,7 +122,7 @@ JoinPlan = tuple[tuple[str, Relation, Select[Any], ColumnElement[bool] | None], 
 
 def join_plan(context: Context, statement: Select[Any], owner: type, tree: Tree) -> JoinPlan:
     """The selected to-one relations of `owner` that `statement` can join: those that
-    declare a `Join` whose parent key is a column of a table the statement reads."""
+    declare a `Join` whose parent key is a column of a table the statement selects."""
     froms: set[Any] | None = None
     plan = []
     for field in tree:
@@ -130,8 +130,8 @@ def join_plan(context: Context, statement: Select[Any], owner: type, tree: Tree)
         join = rel.join if rel is not None else None
         if join is None:
             continue
-        if froms is None:
-            froms = set(statement.get_final_froms())
+        if froms is None:  # (not `get_final_froms()`: it compiles the statement)
+            froms = set(statement.columns_clause_froms)
         if join.parent_key.table not in froms:
             continue
         assert rel is not None

@@ -20,20 +20,25 @@ from hub.registry.types import Citizen as CitizenType
 _programs = Program.__table__
 _enrolments = Enrolment.__table__
 
+# Built once: the batch loads key their final statements on these (`hub.graphql.loaders`).
+_PROGRAMS = select(_programs)
+_ENROLMENTS_NEWEST_FIRST = select(_enrolments).order_by(
+    _enrolments.c.started_on.desc(), _enrolments.c.id
+)
+
 
 async def programs_by_code(context: Context, codes: Sequence[Any]) -> list[ProgramType | None]:
     """Programmes for the given codes, aligned with them."""
     return await one_each(
-        context, select(_programs), _programs.c.code, codes, ProgramType.from_row, rows=None
+        context, _PROGRAMS, _programs.c.code, codes, ProgramType.from_row, rows=None
     )
 
 
 async def enrolments_by_citizen(context: Context, ids: Sequence[Any]) -> list[list[EnrolmentType]]:
     """For each citizen id, that person's enrolments, newest first."""
-    statement = select(_enrolments).order_by(_enrolments.c.started_on.desc(), _enrolments.c.id)
     return await many_each(
         context,
-        statement,
+        _ENROLMENTS_NEWEST_FIRST,
         _enrolments.c.citizen_id,
         ids,
         EnrolmentType.from_row,
