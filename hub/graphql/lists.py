@@ -23,7 +23,7 @@ from hub.graphql.prefetch import (
     set_joined,
 )
 from hub.graphql.relay import Connection, connection, page_size
-from hub.pagination import CursorError, SortKey, paginate, to_page
+from hub.pagination import CursorError, Page, SortKey, encode_cursor, paginate, to_page
 
 T = TypeVar("T")
 
@@ -65,6 +65,15 @@ def _pages(
     return narrowed, first_page, joined
 
 
+def _ends(rows: Sequence[Row[Any]], keys: Sequence[SortKey], size: int, after: str | None) -> Page:
+    """`to_page` with the cursors of the first and the last row only (no edges selected:
+    a cursor per row cost ~0.3 ms a page for the one `pageInfo.endCursor` read)."""
+    visible = list(rows[:size])
+    ends = visible[:1] + visible[1:][-1:]
+    cursors = [encode_cursor([row._mapping[k.name] for k in keys]) for row in ends]
+    return Page(visible, cursors, has_next=len(rows) > size, has_previous=after is not None)
+
+
 async def page_of(
     info: Info[Context, Any],
     row_type: str,
@@ -87,7 +96,8 @@ async def page_of(
     context = info.context
     settings = context.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    tree = node_tree(selection_tree(info))
+    selected = selection_tree(info)
+    tree = node_tree(selected)
     # The node type, where `to_object` is its `from_row`: its to-one relations that can
     # be joined come in the page's own statement.
     owner = getattr(to_object, "__self__", None)
@@ -100,7 +110,8 @@ async def page_of(
             raise BadInput(str(error), code=error.code) from None
         paged, joined = join_relations(paged, plan)
     rows = await context.rows(paged)
-    page = to_page(rows, keys, first=size, after=after)
+    edges = "edges" in selected
+    page = to_page(rows, keys, first=size, after=after) if edges else _ends(rows, keys, size, after)
     nodes = [to_object(row) for row in page.rows]
     set_joined(nodes, page.rows, joined)
     await prefetch(info, nodes, tree=tree, loaded_already=frozenset(j.field for j in joined))
@@ -112,7 +123,7 @@ async def page_of(
             counted = select(func.count()).select_from(statement.subquery())
         return int(await context.scalar(counted))
 
-    return connection(page, nodes, total)
+    return connection(page, nodes, total, edges=edges)
 
 
 #: Lookups' statements narrowed by the rules with the selected to-one relations joined, as

@@ -30,13 +30,15 @@ T = TypeVar("T")
 #: The name of the keys' parameter in a batch load's statement (a list, expanded).
 _KEYS = "hub_batch_keys"
 
+_Entry = tuple[ColumnElement[Any], "ColumnElement[bool] | None", Select[Any]]
+
 #: Batch loads' final statements, by what they are made of: the loader's statement (a
 #: weak key: a statement built anew per call is forgotten with it), then the key column and
 #: the row rules' condition (the same object for the same caller, see
 #: `hub.authz.rows.row_filter`). A statement built once keeps SQLAlchemy's cache key too (it
 #: is memoised on the object): each load then only binds its keys, where building
 #: `statement.where(rules).where(key.in_(keys))` again cost about half of the load's Python.
-_STATEMENTS: weakref.WeakKeyDictionary[Select[Any], dict[tuple[int, int], tuple[Any, ...]]] = (
+_STATEMENTS: weakref.WeakKeyDictionary[Select[Any], dict[tuple[int, int], _Entry]] = (
     weakref.WeakKeyDictionary()
 )
 _STATEMENTS_MAX = 256

@@ -152,9 +152,10 @@ def join_relations(
             child = child.where(condition)
         alias = child.subquery(f"joined_{n}")
         labels = tuple((c.key, f"joined_{n}_{c.key}") for c in alias.c)
-        statement = statement.outerjoin(alias, alias.c[join.key.key] == join.parent_key)
+        key = str(join.key.key)
+        statement = statement.outerjoin(alias, alias.c[key] == join.parent_key)
         statement = statement.add_columns(*(alias.c[name].label(label) for name, label in labels))
-        joined.append(Joined(field, rel, labels, dict(labels)[join.key.key]))
+        joined.append(Joined(field, rel, labels, dict(labels)[key]))
     return statement, tuple(joined)
 
 

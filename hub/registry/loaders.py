@@ -15,6 +15,7 @@ from hub.imports.models import DtksImport
 from hub.organizations.models import Client, Organization
 from hub.regions.loaders import regions_by_code
 from hub.registry.models import Citizen, CitizenHouseholdHistory, Household
+from hub.registry.queries import CITIZEN_COLUMNS
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
 from hub.registry.types import HouseholdMembership, Provenance
@@ -23,9 +24,9 @@ _citizens = Citizen.__table__
 _households = Household.__table__
 
 # Built once: the batch loads key their final statements on these (`hub.graphql.loaders`).
-_CITIZENS = select(_citizens)
-_HOUSEHOLDS = select(_households)
-_MEMBERS = select(_citizens).order_by(_citizens.c.birth_date, _citizens.c.id)
+_CITIZENS: Select[Any] = select(*CITIZEN_COLUMNS)
+_HOUSEHOLDS: Select[Any] = select(_households)
+_MEMBERS: Select[Any] = select(*CITIZEN_COLUMNS).order_by(_citizens.c.birth_date, _citizens.c.id)
 #: `select(citizens, pledged_by_caller_column)` by the column (one per organisation, kept
 #: by `hub.authz.masking`), by identity: the entry holds the column.
 _WITH_PLEDGED: dict[int, tuple[Any, Select[Any]]] = {}
@@ -61,7 +62,8 @@ def citizens_statement(context: Context) -> Select[Any]:
     if known is None or known[0] is not pledged:
         if len(_WITH_PLEDGED) >= 4096:
             _WITH_PLEDGED.clear()
-        known = _WITH_PLEDGED[id(pledged)] = (pledged, select(_citizens, pledged))
+        statement: Select[Any] = select(*CITIZEN_COLUMNS, pledged)
+        known = _WITH_PLEDGED[id(pledged)] = (pledged, statement)
     return known[1]
 
 
