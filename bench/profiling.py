@@ -208,6 +208,7 @@ SPLIT_PHASES: tuple[tuple[str, str, str | None, str], ...] = (
     ("  execution: resolvers and the walk", "hub.graphql.edge", "EdgeSchema", "_execute_operation"),
     ("    resolver page_of (statement, rows, prefetch)", "hub.graphql.lists", None, "page_of"),
     ("    resolver single (lookup's prefetch)", "hub.graphql.lists", None, "single"),
+    ("    resolver lookup (statement, joins, prefetch)", "hub.graphql.lists", None, "lookup"),
     ("      prefetch and masking", "hub.graphql.lists", None, "prefetch"),
     ("        relations' batch loads", "hub.graphql.prefetch", None, "prefetch_tree"),
     ("        authz: field masking", "hub.graphql.prefetch", None, "apply_field_access"),

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 
 from hub.authz.catalog import PERSONAL_FIELDS, Level
+from hub.authz.rows import now_parameter
 from hub.graphql.context import Context
 from hub.needs.models import Need, Pledge
 from hub.needs.queries import pledged_people_statement
@@ -88,19 +89,32 @@ def pledged_by_caller_column(context: Context) -> ColumnElement[bool] | None:
     labelled `PLEDGED_BY_CALLER`; None when the masking of this request never asks."""
     if not _may_elevate(context, _levels(context)):
         return None
-    return (
-        select(_needs.c.id)
-        .join(_pledges, _pledges.c.need_id == _needs.c.id)
-        .where(
-            _needs.c.citizen_id == _citizens.c.id,
-            _pledges.c.organization_id == context.principal.organization_id,
-            _pledges.c.status == "ACTIVE",
-            _pledges.c.expires_at > dt.datetime.now(dt.UTC),
-            _needs.c.status == "PLEDGED",
+    organization_id = context.principal.organization_id
+    column = _PLEDGED_COLUMNS.get(organization_id)
+    if column is None:
+        column = (
+            select(_needs.c.id)
+            .join(_pledges, _pledges.c.need_id == _needs.c.id)
+            .where(
+                _needs.c.citizen_id == _citizens.c.id,
+                _pledges.c.organization_id == organization_id,
+                _pledges.c.status == "ACTIVE",
+                # The clock of each statement, as `pledged_people_statement` is given.
+                _pledges.c.expires_at > now_parameter(),
+                _needs.c.status == "PLEDGED",
+            )
+            .exists()
+            .label(PLEDGED_BY_CALLER)
         )
-        .exists()
-        .label(PLEDGED_BY_CALLER)
-    )
+        if len(_PLEDGED_COLUMNS) >= 4096:
+            _PLEDGED_COLUMNS.clear()
+        _PLEDGED_COLUMNS[organization_id] = column
+    return column
+
+
+#: `pledged_by_caller_column` by organisation: built once, like the row rules' conditions
+#: (`hub.authz.rows.row_filter`), and as immutable.
+_PLEDGED_COLUMNS: dict[int, ColumnElement[bool]] = {}
 
 
 async def _pledged(

@@ -96,16 +96,24 @@ def page_size(first: int | None, *, default: int, maximum: int) -> int:
     return first
 
 
-def connection(page: Page, nodes: list[T], count: Callable[[], Awaitable[int]]) -> Connection[T]:
-    """A connection of `nodes` (mapped from `page.rows`, same order)."""
-    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+def connection(
+    page: Page, nodes: list[T], count: Callable[[], Awaitable[int]], *, edges: bool = True
+) -> Connection[T]:
+    """A connection of `nodes` (mapped from `page.rows`, same order).
+
+    `edges=False` when the selection asks for no edges: none are made, and `page.cursors`
+    may hold only the first and the last row's (what `pageInfo` gives).
+    """
+    made = (
+        [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)] if edges else []
+    )
     info = PageInfo(
         has_next_page=page.has_next,
         has_previous_page=page.has_previous,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None,
     )
-    return Connection(edges=edges, nodes=nodes, page_info=info, _count=count)
+    return Connection(edges=made, nodes=nodes, page_info=info, _count=count)
 
 
 #: The largest key a database integer column holds (BIGINT, SQLite's INTEGER).

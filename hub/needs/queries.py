@@ -125,8 +125,22 @@ def list_statement(
 
 
 def filtered_statement(filters: NeedFilters) -> Select[Any]:
-    """A statement selecting the needs that match `filters`."""
-    return select(_needs).where(*need_conditions(filters))
+    """A statement selecting the needs that match `filters` (the same object for the same
+    filters: the lists built on it keep their statements per caller, `hub.graphql.lists`)."""
+    key = tuple(
+        tuple(value) if isinstance(value, list | tuple) else value
+        for value in (getattr(filters, name) for name in NeedFilters.__slots__)
+    )
+    statement = _FILTERED.get(key)
+    if statement is None:
+        statement = select(_needs).where(*need_conditions(filters))
+        if len(_FILTERED) >= 1024:
+            _FILTERED.clear()  # filters are the client's: keep the cache bounded
+        _FILTERED[key] = statement
+    return statement
+
+
+_FILTERED: dict[tuple[Any, ...], Select[Any]] = {}
 
 
 # --- a foundation's feed ---------------------------------------------------------------

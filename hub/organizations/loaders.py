@@ -24,13 +24,16 @@ _org_areas = OrganizationArea.__table__
 _categories = NeedCategory.__table__
 _regions = Region.__table__
 
+# Built once: the batch loads key their final statements on it (`hub.graphql.loaders`).
+_ORGANIZATIONS = select(_orgs)
+
 
 async def organizations_by_id(
     context: Context, ids: Sequence[Any]
 ) -> list[OrganizationType | None]:
     """Organisations for the given ids, aligned with them."""
     return await one_each(
-        context, select(_orgs), _orgs.c.id, ids, OrganizationType.from_row, rows="Organization"
+        context, _ORGANIZATIONS, _orgs.c.id, ids, OrganizationType.from_row, rows="Organization"
     )
 
 
@@ -39,7 +42,12 @@ async def organizations_by_code(
 ) -> list[OrganizationType | None]:
     """Organisations for the given codes, aligned with them."""
     return await one_each(
-        context, select(_orgs), _orgs.c.code, codes, OrganizationType.from_row, rows="Organization"
+        context,
+        _ORGANIZATIONS,
+        _orgs.c.code,
+        codes,
+        OrganizationType.from_row,
+        rows="Organization",
     )
 
 

@@ -5,22 +5,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from hub.authz.masking import pledged_by_caller_column
 from hub.graphql.context import Context
 from hub.graphql.loaders import many_each, one_each
-from hub.graphql.prefetch import relation
+from hub.graphql.prefetch import Join, relation
 from hub.imports.models import DtksImport
 from hub.organizations.models import Client, Organization
 from hub.regions.loaders import regions_by_code
 from hub.registry.models import Citizen, CitizenHouseholdHistory, Household
+from hub.registry.queries import CITIZEN_COLUMNS
 from hub.registry.types import Citizen as CitizenType
 from hub.registry.types import Household as HouseholdType
 from hub.registry.types import HouseholdMembership, Provenance
 
 _citizens = Citizen.__table__
 _households = Household.__table__
+
+# Built once: the batch loads key their final statements on these (`hub.graphql.loaders`).
+_CITIZENS: Select[Any] = select(*CITIZEN_COLUMNS)
+_HOUSEHOLDS: Select[Any] = select(_households)
+_MEMBERS: Select[Any] = select(*CITIZEN_COLUMNS).order_by(_citizens.c.birth_date, _citizens.c.id)
+#: `select(citizens, pledged_by_caller_column)` by the column (one per organisation, kept
+#: by `hub.authz.masking`), by identity: the entry holds the column.
+_WITH_PLEDGED: dict[int, tuple[Any, Select[Any]]] = {}
 
 #: Members in KK order: the head first, then spouse, parents, children, others.
 _RELATIONSHIP_ORDER = ("HEAD", "SPOUSE", "PARENT", "CHILD", "IN_LAW", "GRANDCHILD", "OTHER")
@@ -33,18 +42,36 @@ async def citizens_by_id(context: Context, ids: Sequence[Any]) -> list[CitizenTy
     (a foundation stating a purpose), the statement answers it too, for each row: the
     masking then needs no query of its own for them.
     """
-    pledged = pledged_by_caller_column(context)
-    statement = select(_citizens) if pledged is None else select(_citizens, pledged)
     return await one_each(
-        context, statement, _citizens.c.id, ids, CitizenType.from_row, rows="Citizen"
+        context,
+        citizens_statement(context),
+        _citizens.c.id,
+        ids,
+        CitizenType.from_row,
+        rows="Citizen",
     )
+
+
+def citizens_statement(context: Context) -> Select[Any]:
+    """The citizens' columns `citizens_by_id` reads (the same object for the same caller):
+    with `pledged_by_caller_column` when the field layer will ask."""
+    pledged = pledged_by_caller_column(context)
+    if pledged is None:
+        return _CITIZENS
+    known = _WITH_PLEDGED.get(id(pledged))
+    if known is None or known[0] is not pledged:
+        if len(_WITH_PLEDGED) >= 4096:
+            _WITH_PLEDGED.clear()
+        statement: Select[Any] = select(*CITIZEN_COLUMNS, pledged)
+        known = _WITH_PLEDGED[id(pledged)] = (pledged, statement)
+    return known[1]
 
 
 async def households_by_id(context: Context, ids: Sequence[Any]) -> list[HouseholdType | None]:
     """Households for the given ids, aligned with them."""
     return await one_each(
         context,
-        select(_households),
+        _HOUSEHOLDS,
         _households.c.id,
         ids,
         HouseholdType.from_row,
@@ -56,7 +83,7 @@ async def members_by_household(context: Context, ids: Sequence[Any]) -> list[lis
     """For each household id, its members, head first, then by birth date."""
     members = await many_each(
         context,
-        select(_citizens).order_by(_citizens.c.birth_date, _citizens.c.id),
+        _MEMBERS,
         _citizens.c.household_id,
         ids,
         CitizenType.from_row,
@@ -94,11 +121,17 @@ def _provenance_statement(table: Any) -> Any:
     )
 
 
+_CITIZEN_PROVENANCE = _provenance_statement(_citizens)
+_HOUSEHOLD_PROVENANCE = _provenance_statement(_households)
+_history = CitizenHouseholdHistory.__table__
+_HISTORY = select(_history).order_by(_history.c.valid_to.desc(), _history.c.id.desc())
+
+
 async def citizen_provenance(context: Context, ids: Sequence[Any]) -> list[Provenance | None]:
     """The provenance of each citizen id, aligned with them."""
     return await one_each(
         context,
-        _provenance_statement(_citizens),
+        _CITIZEN_PROVENANCE,
         _citizens.c.id,
         ids,
         Provenance.from_row,
@@ -110,7 +143,7 @@ async def household_provenance(context: Context, ids: Sequence[Any]) -> list[Pro
     """The provenance of each household id, aligned with them."""
     return await one_each(
         context,
-        _provenance_statement(_households),
+        _HOUSEHOLD_PROVENANCE,
         _households.c.id,
         ids,
         Provenance.from_row,
@@ -122,11 +155,10 @@ async def history_by_citizen(
     context: Context, ids: Sequence[Any]
 ) -> list[list[HouseholdMembership]]:
     """For each citizen id, the households they left, most recent first."""
-    history = CitizenHouseholdHistory.__table__
     return await many_each(
         context,
-        select(history).order_by(history.c.valid_to.desc(), history.c.id.desc()),
-        history.c.citizen_id,
+        _HISTORY,
+        _history.c.citizen_id,
         ids,
         HouseholdMembership.from_row,
         # Dates and relationship of a citizen already reached; the household itself is
@@ -155,7 +187,19 @@ relation(
     HouseholdType, "provenance", attr="provenance", key=lambda h: h.pk, load=household_provenance
 )
 relation(
-    CitizenType, "household", attr="household", key=lambda c: c.household_id, load=households_by_id
+    CitizenType,
+    "household",
+    attr="household",
+    key=lambda c: c.household_id,
+    load=households_by_id,
+    # A citizen looked up (by NIK) brings the household in the same statement.
+    join=Join(
+        parent_key=_citizens.c.household_id,
+        statement=lambda _: _HOUSEHOLDS,
+        key=_households.c.id,
+        rows="Household",
+        to_object=HouseholdType.from_row,
+    ),
 )
 relation(
     HouseholdType,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,28 @@ _citizens = Citizen.__table__
 _households = Household.__table__
 
 CITIZEN_ORDER = (SortKey(_citizens.c.id, "id"),)
+
+#: The columns `hub.registry.types.Citizen.from_row` reads, for the statements that only
+#: map citizens (the page's people, a household's members, a lookup): 13 of 24, without
+#: the provenance, which `Citizen.provenance` reads with its own statement.
+CITIZEN_COLUMNS = tuple(
+    _citizens.c[name]
+    for name in (
+        "id",
+        "nik",
+        "full_name",
+        "birth_date",
+        "sex",
+        "relationship",
+        "has_disability",
+        "has_chronic_illness",
+        "education",
+        "occupation",
+        "phone",
+        "version",
+        "household_id",
+    )
+)
 HOUSEHOLD_ORDER = (SortKey(_households.c.id, "id"),)
 
 
@@ -79,6 +101,10 @@ def citizens_statement(
     if has_chronic_illness is not None:
         statement = statement.where(_citizens.c.has_chronic_illness == has_chronic_illness)
     return statement
+
+
+#: One citizen by NIK, the NIK bound as `nik` (built once: `hub.graphql.lists.lookup`).
+BY_NIK = select(*CITIZEN_COLUMNS).where(_citizens.c.nik == bindparam("nik"))
 
 
 async def get_citizen_by_nik(

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from hub.graphql.context import Context
 from hub.graphql.errors import BadInput
-from hub.graphql.lists import page_of, single
+from hub.graphql.lists import lookup, page_of
 from hub.graphql.relay import After, Connection, First
 from hub.graphql.scalars import NIK
 from hub.regions.types import RegionLevel, check_codes
@@ -124,12 +124,9 @@ class RegistryQueries:
         nik: Annotated[NIK, strawberry.argument(description="The person's NIK (16 digits).")],
     ) -> Citizen | None:
         context = info.context
-        async with context.db_lock:
-            row = await queries.get_citizen_by_nik(
-                context.session, nik=nik, within=context.row_filter("Citizen")
-            )
-        if row is None:
+        found = await lookup(info, "Citizen", queries.BY_NIK, {"nik": nik}, Citizen.from_row)
+        if found is None:
             await context.note_if_hidden(
                 "Citizen", select(CitizenRow.id).where(CitizenRow.nik == nik)
             )
-        return await single(info, Citizen.from_row(row) if row else None)
+        return found

@@ -1,0 +1,95 @@
+"""The read path's shortcuts answer exactly what the long way answers.
+
+A to-one relation joined in its parent's statement (`hub.graphql.prefetch.Join`) gives the
+same objects, masked the same, as its batch load; row rules' conditions kept per caller
+still read the clock when their statement runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy.dialects import sqlite
+
+from hub.auth.resource import Principal
+from hub.authz.policy import Access
+from hub.authz.rows import row_filter
+from tests.support.api import Api
+
+PAGE = """query($first: Int!) { needs(first: $first, filter: {status: [OPEN]}) {
+  pageInfo { hasNextPage startCursor endCursor }
+  nodes { id citizen { id nik fullName ageBand birthDate phone sex
+                       household { id kkNumber address kelurahan { code } } } } } }"""
+
+ONE = """query($id: ID!) { node(id: $id) { ... on Need { id citizen { id nik fullName ageBand
+  birthDate phone sex household { id kkNumber address kelurahan { code } } } } } }"""
+
+EDGES = """query($first: Int!) { needs(first: $first, filter: {status: [OPEN]}) {
+  pageInfo { startCursor endCursor } edges { cursor node { id } } } }"""
+
+
+@pytest.mark.parametrize("role", ["dinsos_admin", "opd_officer", "lks_partner"])
+async def test_a_joined_citizen_is_the_one_its_batch_load_gives(city: Api, role: str) -> None:
+    caller = city.as_(role)
+    page = (await caller.data(PAGE, {"first": 12}))["needs"]
+    assert page["nodes"], "the role reaches open needs"
+    for need in page["nodes"]:
+        # `node(id)` loads the need's person by the batch load (nothing joined there).
+        alone = (await caller.data(ONE, {"id": need["id"]}))["node"]
+        assert alone == need
+
+
+async def test_the_page_reads_its_people_in_its_own_statement(lks_partner: Api) -> None:
+    await lks_partner.count_statements(PAGE, {"first": 12})
+    mine = [s for rid, s in lks_partner.statements if rid is not None and "audit_" not in s]
+    starts = [" ".join(s.split())[:40] for s in mine]
+    assert not [s for s in starts if s.startswith("SELECT citizens.")], starts
+    assert [s for s in mine if "FROM needs LEFT OUTER JOIN" in " ".join(s.split())], mine
+
+
+async def test_page_info_without_edges_is_the_same_as_with_them(city: Api) -> None:
+    without = (await city.data(PAGE, {"first": 7}))["needs"]["pageInfo"]
+    with_edges = (await city.data(EDGES, {"first": 7}))["needs"]
+    assert with_edges["pageInfo"]["startCursor"] == without["startCursor"]
+    assert with_edges["pageInfo"]["endCursor"] == without["endCursor"]
+    assert with_edges["edges"][-1]["cursor"] == without["endCursor"]
+    after = """query($after: String) { needs(first: 3, after: $after, filter: {status: [OPEN]})
+      { pageInfo { startCursor } nodes { id } } }"""
+    following = (await city.data(after, {"after": without["endCursor"]}))["needs"]
+    assert following["nodes"], "a next page"
+
+
+def _principal(organization_id: int) -> Principal:
+    return Principal(
+        client_id="c",
+        client_pk=1,
+        organization_id=organization_id,
+        organization_code=f"ORG{organization_id}",
+        organization_kind="LKS",
+        roles=("lks_partner",),
+        token_id="t",
+    )
+
+
+_ACCESS = Access(
+    roles=("lks_partner",),
+    operations=frozenset(),
+    rows={"Need": ("open_in_service_area", "pledged_by_own_organization")},
+    fields={},
+    purposes=frozenset(),
+)
+
+
+def test_a_kept_condition_reads_the_clock_when_its_statement_runs() -> None:
+    condition = row_filter(_principal(7), _ACCESS, "Need")
+    assert row_filter(_principal(7), _ACCESS, "Need") is condition
+    assert row_filter(_principal(8), _ACCESS, "Need") is not condition
+    compiled = condition.compile(dialect=sqlite.dialect())
+    first = [v for v in compiled.construct_params().values() if hasattr(v, "tzinfo")]
+    time.sleep(0.002)
+    second = [v for v in compiled.construct_params().values() if hasattr(v, "tzinfo")]
+    assert first and second and first[0] < second[0]
+    other = row_filter(_principal(8), _ACCESS, "Need").compile(dialect=sqlite.dialect())
+    assert 8 in other.construct_params().values()
+    assert 8 not in compiled.construct_params().values()
