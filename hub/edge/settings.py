@@ -21,7 +21,7 @@
   may start in a worker, after a burst of that many at once (`hub.edge.pacing`): a request
   ahead of its time waits for it, with no work done for it. A window's allowance is then
   spent over seconds, not in one burst that every other client's answers wait behind.
-  `HUB_CLIENT_RATE=0`: no pacing.
+  Off (`0`) by default: bench/attack.py could not tell it from noise (attack.md).
 - `HUB_WORKER_MAX_RUNNING`: how many `/graphql` requests a worker runs at once, of all
   clients; the next turn goes to the client with the fewest requests in the worker, so a
   client flooding it with its allowance does not stretch everyone else's answers
@@ -114,7 +114,7 @@ class EdgeSettings(HubSettings):
     client_max_in_flight: int = Field(default=4, ge=1, le=1000)
     client_max_waiting: int = Field(default=32, ge=0, le=10_000)
     #: Requests a second one client may start in a worker (0: unpaced), after a burst.
-    client_rate: float = Field(default=20.0, ge=0, le=100_000)
+    client_rate: float = Field(default=0.0, ge=0, le=100_000)
     client_burst: int = Field(default=10, ge=1, le=100_000)
     #: GraphQL requests one worker runs at once, of all clients (hub.edge.turns).
     worker_max_running: int = Field(default=2, ge=1, le=10_000)
