@@ -64,8 +64,8 @@ async def append(
     return list(range(head.last_seq + 1, last_seq + 1))
 
 
-#: Bound parameters one folded statement may carry (asyncpg's limit is 32,767).
-_MAX_FOLDED_PARAMETERS = 30_000
+#: Bound parameters one folded or unlocked statement may carry (asyncpg's limit is 32,767).
+_MAX_STATEMENT_PARAMETERS = 30_000
 
 
 def _foldable(
@@ -77,15 +77,15 @@ def _foldable(
     if bind.dialect.name != "postgresql":
         return False
     parameters = sum(len(r) for r in event_rows) + sum(len(r) for r in citizen_rows)
-    return parameters <= _MAX_FOLDED_PARAMETERS
+    return parameters <= _MAX_STATEMENT_PARAMETERS
 
 
 _quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
 
 #: The folded and unlocked statements by shape (kind, columns, events, citizens rows):
 #: built and compiled once each, then run with the batch's values as parameters.
-_FOLDED: dict[tuple[Any, ...], Any] = {}
-_FOLDED_SHAPES = 256
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_STATEMENT_SHAPES = 256
 
 
 def _values(
@@ -104,11 +104,11 @@ def _values(
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    statement = _FOLDED.get(key)
+    statement = _STATEMENTS.get(key)
     if statement is None:
-        if len(_FOLDED) >= _FOLDED_SHAPES:
-            _FOLDED.clear()
-        statement = _FOLDED[key] = build()
+        if len(_STATEMENTS) >= _STATEMENT_SHAPES:
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[key] = build()
     return statement
 
 
@@ -372,7 +372,7 @@ class GroupCommitWriter:
                     expected_seq=head.last_seq,
                     expected_hash=head.last_hash,
                 )
-                if len(parameters) > _MAX_FOLDED_PARAMETERS:
+                if len(parameters) > _MAX_STATEMENT_PARAMETERS:
                     return None
                 statement = _unlocked_statement(
                     tuple(event_rows[0]), len(event_rows), len(citizen_rows)

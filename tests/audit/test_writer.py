@@ -171,11 +171,11 @@ async def test_folded_and_unfolded_appends_make_one_chain(
         writer = GroupCommitWriter(sessions, sealer=None)
         await writer.write(make_event(1, citizens=[1, 2]))
         folded = len(statements)
-        monkeypatch.setattr(recorder, "_MAX_FOLDED_PARAMETERS", 0)
+        monkeypatch.setattr(recorder, "_MAX_STATEMENT_PARAMETERS", 0)
         statements.clear()
         await writer.write(make_event(2, citizens=[3]))
         unfolded = len(statements)
-        monkeypatch.setattr(recorder, "_MAX_FOLDED_PARAMETERS", 30_000)
+        monkeypatch.setattr(recorder, "_MAX_STATEMENT_PARAMETERS", 30_000)
         await writer.write(make_event(3))
         await writer.close()
     finally:

@@ -95,13 +95,23 @@ CASES = {
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_the_fast_reader_reads_what_the_csv_module_reads(
-    case: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("reader", "chunk_setting"), [("rows", "_CHUNK"), ("blocks", "_COLUMNAR_CHUNK")]
+)
+def test_the_fast_readers_read_what_the_csv_module_reads(
+    reader: str,
+    chunk_setting: str,
+    case: str,
+    chunk: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(parse, "_CHUNK", chunk)
+    # `Reader.rows` (split by hand) and `Reader.blocks` (plain chunks read by polars).
+    monkeypatch.setattr(parse, chunk_setting, chunk)
     path = tmp_path / "export.txt"
     path.write_bytes(CASES[case].encode("utf-8"))
-    assert fast_rows(path) == plain_rows(path)
+    read = fast_rows if reader == "rows" else block_rows
+    assert read(path) == plain_rows(path)
 
 
 @pytest.mark.parametrize("delimiter", [";", ",", "\t"])
@@ -233,17 +243,6 @@ def block_rows(path: Path) -> list[tuple[int, tuple[str, ...]]]:
             else:
                 out.append(item)
     return out
-
-
-@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_the_blocks_hold_what_the_csv_module_reads(
-    case: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(parse, "_COLUMNAR_CHUNK", chunk)
-    path = tmp_path / "export.txt"
-    path.write_bytes(CASES[case].encode("utf-8"))
-    assert block_rows(path) == plain_rows(path)
 
 
 def test_the_blocks_of_other_separators_and_white_space(
