@@ -378,17 +378,15 @@ class GroupCommitWriter:
                     tuple(event_rows[0]), len(event_rows), len(citizen_rows)
                 )
                 moved = (await connection.execute(statement, parameters)).scalar_one()
-            except exc.DBAPIError as error:
+            except BaseException as error:
+                # Whatever failed (the event, the connection), start from a fresh one.
                 await self._drop_connection()
-                if error.connection_invalidated and not reconnected:
+                lost = isinstance(error, exc.DBAPIError) and error.connection_invalidated
+                if lost and not reconnected:
                     # The kept connection died while idle (a database restart): the pool
                     # pings the next one on checkout, as it does for every other session.
                     reconnected = True
                     continue
-                raise
-            except BaseException:
-                # Whatever failed (the event, the connection), start from a fresh one.
-                await self._drop_connection()
                 raise
             if moved:
                 last_seq = head.last_seq + len(events)
