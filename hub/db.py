@@ -229,6 +229,24 @@ def statement_request_id(connection: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def reads_outside_transaction(session: AsyncSession) -> None:
+    """Let a read-only request's statements run without BEGIN and ROLLBACK (PostgreSQL).
+
+    At READ COMMITTED, the hub's level, each statement of a transaction takes its own
+    snapshot anyway, so a query's statements see what they would see inside one; the two
+    round trips around them were a fifth of a cheap query's CPU (bench/results/attack.md).
+    Only before the session's first statement: a begun transaction is left as it is. SQLite
+    keeps its transactions (no round trip, and its BEGIN is what orders readers and writers).
+    """
+    bind = session.bind
+    if (
+        isinstance(bind, AsyncEngine)
+        and bind.dialect.name == "postgresql"
+        and not session.in_transaction()
+    ):
+        session.bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+
+
 @asynccontextmanager
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],

@@ -23,7 +23,9 @@ from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext, PreExecutionError
+from strawberry.types.graphql import OperationType
 
+from hub.db import reads_outside_transaction
 from hub.graphql.context import Context
 from hub.graphql.hygiene import bad_input, input_problems
 
@@ -139,6 +141,12 @@ class EdgeSchema(strawberry.Schema):
         )
 
     async def _execute_operation(self, execution_context: ExecutionContext, *args: Any) -> Any:
+        hub_context = execution_context.context
+        if (
+            isinstance(hub_context, Context)
+            and execution_context.operation_type is OperationType.QUERY
+        ):
+            reads_outside_transaction(hub_context.session)
         budget = asyncio.timeout(self.request_timeout_seconds)
         try:
             async with budget:

@@ -8,13 +8,16 @@ still read the clock when their statement runs.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 
 from hub.auth.resource import Principal
 from hub.authz.policy import Access
 from hub.authz.rows import row_filter
+from hub.db import statement_request_id
 from tests.support.api import Api
 
 PAGE = """query($first: Int!) { needs(first: $first, filter: {status: [OPEN]}) {
@@ -93,3 +96,36 @@ def test_a_kept_condition_reads_the_clock_when_its_statement_runs() -> None:
     other = row_filter(_principal(8), _ACCESS, "Need").compile(dialect=sqlite.dialect())
     assert 8 in other.construct_params().values()
     assert 8 not in compiled.construct_params().values()
+
+
+def _isolation_of(api: Api) -> list[tuple[str | None, str | None]]:
+    """(request id, isolation level) of every statement the app's sessions run from now."""
+    seen: list[tuple[str | None, str | None]] = []
+
+    def record(conn: Any, *_: Any) -> None:
+        seen.append(
+            (statement_request_id(conn), conn.get_execution_options().get("isolation_level"))
+        )
+
+    event.listen(api.app.state.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_a_query_runs_outside_a_transaction_on_postgresql(fresh_city: Api) -> None:
+    """A read's statements skip BEGIN/ROLLBACK on PostgreSQL (`reads_outside_transaction`);
+    a mutation's keep their transaction, and SQLite keeps both."""
+    postgresql = fresh_city.app.state.engine.dialect.name == "postgresql"
+    seen = _isolation_of(fresh_city)
+    read = await fresh_city.post(PAGE, {"first": 5})
+    register = """mutation { registerOrganization(input: {code: "LKS-READ", kind: LKS,
+      name: "Yayasan Baca", categories: ["FOOD"], kecamatan: []})
+      { organization { code } errors { code } } }"""
+    write = await fresh_city.post(register)
+    assert "errors" not in read.json() and "errors" not in write.json(), write.text
+    by_request: dict[str | None, set[str | None]] = {}
+    for request_id, level in seen:
+        by_request.setdefault(request_id, set()).add(level)
+    query_levels = by_request[read.headers["x-request-id"]]
+    mutation_levels = by_request[write.headers["x-request-id"]]
+    assert query_levels == ({"AUTOCOMMIT"} if postgresql else {None}), query_levels
+    assert mutation_levels == {None}, mutation_levels
