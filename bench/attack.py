@@ -278,11 +278,16 @@ def _attacker_process(
     polite: bool,
     attacks: tuple[str, ...],
     results: Any,
+    go: Any,
 ) -> None:
     # The attacker's own client work would be on its own machine: here it shares the two
     # cores with the hub and the victim, so it yields to them. It still gets what is idle,
     # and its answers per phase are reported (a starved attacker would show).
     os.nice(19)
+    # Its interpreter's start-up (~0.8 s of CPU importing this module) is over before the
+    # victim's phase begins: the attack starts when the victim does (`go`).
+    results.put("ready")
+    go.wait()
     spans: list[Span] = []
     outcomes = asyncio.run(attack(base, attacker, bearer, seconds, polite, attacks, spans))
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -299,32 +304,55 @@ async def attacked_phase(
     attacks: tuple[str, ...],
 ) -> tuple[list[float], dict[str, int], float, list[str]]:
     """The victim's latencies while the attacker's process runs its attacks, and what the
-    attacker had in flight during the victim's three slowest requests."""
+    attacker had in flight during the victim's three slowest requests, and its admitted
+    answers in each second."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
+    go = context.Event()
     process = context.Process(
         target=_attacker_process,
-        args=(base, attacker, attacker_token, seconds, polite, attacks, results),
+        args=(base, attacker, attacker_token, seconds, polite, attacks, results, go),
     )
     process.start()
-    await asyncio.sleep(0.5)  # the attacker's interpreter starts; the attack is on
+    ready = await asyncio.to_thread(results.get, True, 120)
+    assert ready == "ready", ready
+    go.set()  # the attack and the victim's phase start together
     victim_spans: list[Span] = []
-    latencies = await victim_loop(base, victim_token, seconds - 0.5, victim_spans)
+    latencies = await victim_loop(base, victim_token, seconds, victim_spans)
     outcomes, cpu, attacker_spans = await asyncio.to_thread(results.get, True, seconds + 120)
     await asyncio.to_thread(process.join)
-    return latencies, outcomes, cpu, overlaps(victim_spans, attacker_spans)
+    slowest = overlaps(victim_spans, attacker_spans)
+    slowest.append(f"admitted per second {admitted_per_second(attacker_spans)}")
+    return latencies, outcomes, cpu, slowest
 
 
 def overlaps(victim: list[Span], attacker: list[Span], slowest: int = 3) -> list[str]:
-    """For each of the victim's slowest requests, the attacker's requests that overlapped
-    it, by kind and status: which attack a slow answer shared the hub with."""
+    """For each of the victim's slowest requests, when it started (seconds into the
+    attacker's phase) and the attacker's requests that overlapped it, by kind and status:
+    which attack a slow answer shared the hub with, and whether it met the attacker's
+    first burst (a full window's allowance spent at once) or its steady allowance."""
     lines = []
+    first = min((span[1] for span in attacker), default=0.0)
     for _, start, end, _ in sorted(victim, key=lambda span: span[1] - span[2])[:slowest]:
         during = Counter(
             f"{kind} {status}" for kind, a, b, status in attacker if a < end and b > start
         )
-        lines.append(f"{(end - start) * 1000:.1f} ms with {dict(sorted(during.items()))}")
+        lines.append(
+            f"{(end - start) * 1000:.1f} ms at +{start - first:.1f} s "
+            f"with {dict(sorted(during.items()))}"
+        )
     return lines
+
+
+def admitted_per_second(attacker: list[Span]) -> list[int]:
+    """The attacker's admitted (non-429) answers in each second of its phase."""
+    if not attacker:
+        return []
+    first = min(span[1] for span in attacker)
+    counts: Counter[int] = Counter(
+        int(end - first) for _, _, end, status in attacker if status not in (401, 429)
+    )
+    return [counts[second] for second in range(max(counts, default=-1) + 1)]
 
 
 def summary(latencies: list[float]) -> dict[str, Any]:
