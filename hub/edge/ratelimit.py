@@ -39,6 +39,31 @@ from hub.edge.settings import EdgeSettings
 logger = logging.getLogger("hub.edge")
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """`limits`' in-process storage, its expired keys swept at most once a second.
+
+    limits 5.8 starts a sweep of every key after every counter change, handing each
+    moving-window key to a thread: on a worker without Redis that was most of the limiter's
+    cost on every request, and it grows with the number of clients and addresses. The
+    strategies compare timestamps themselves (an expired entry never counts), so the sweep
+    only frees memory, and once a second does that as well.
+    """
+
+    sweep_interval = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._swept_at = -math.inf
+
+    # The name limits' methods call (`self.__schedule_expiry()`, mangled in its class).
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now - self._swept_at < self.sweep_interval:
+            return
+        self._swept_at = now
+        await MemoryStorage._MemoryStorage__schedule_expiry(self)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """A request over a limit: which family, when to retry, and the limit in words."""
@@ -61,7 +86,7 @@ class RateLimiter:
                 wrap_exceptions=True,
             )
         else:
-            storage = MemoryStorage()
+            storage = SweptMemoryStorage()
         self.storage = storage
         # Costs on /graphql: the sliding-window counter keeps two counters whatever the cost.
         self.strategy = SlidingWindowCounterRateLimiter(storage)

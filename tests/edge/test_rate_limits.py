@@ -12,10 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 
 from hub.audit.models import AuditEventRecord
 from hub.db import create_engine, session_factory, transaction
+from hub.edge.ratelimit import SweptMemoryStorage
 from hub.edge.settings import EdgeSettings
 from hub.organizations import service
 from tests.support.api import Api, close_api, make_api
@@ -382,3 +385,27 @@ async def test_a_client_runs_a_few_requests_at_once_and_the_rest_wait(
     finally:
         await api.app.state.limiter.reset()
         await close_api(api)
+
+
+async def test_the_memory_storage_sweeps_at_most_once_a_second() -> None:
+    """`limits` would start a sweep of every key after every hit; ours sweeps once a
+    second, and expired entries still never count."""
+    storage = SweptMemoryStorage()
+    strategy = MovingWindowRateLimiter(storage)
+    limit = parse("2/second")
+    sweeps: list[Any] = []  # the sweep tasks themselves (kept, so no id is reused)
+    for _ in range(50):
+        await strategy.hit(limit, "many")
+        if storage.timer not in sweeps:
+            sweeps.append(storage.timer)
+        for _ in range(3):  # the event loop runs the sweep between requests
+            await asyncio.sleep(0)
+    assert len(sweeps) == 1, f"{len(sweeps)} sweeps for fifty hits within a second"
+    assert await strategy.hit(limit, "client")
+    assert await strategy.hit(limit, "client")
+    assert not await strategy.hit(limit, "client"), "the third within the second is refused"
+    await asyncio.sleep(1.1)
+    assert await strategy.hit(limit, "client"), "expired entries no longer count"
+    assert storage.timer is not None
+    await storage.timer  # the second's sweep, started by that hit
+    assert "many" not in str(list(storage.events)), "the sweep freed the expired keys"
