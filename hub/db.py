@@ -234,7 +234,8 @@ def reads_outside_transaction(session: AsyncSession) -> None:
 
     At READ COMMITTED, the hub's level, each statement of a transaction takes its own
     snapshot anyway, so a query's statements see what they would see inside one; the two
-    round trips around them were a fifth of a cheap query's CPU (bench/results/attack.md).
+    round trips around them were 23 % of a cheap query's samples in the hub (py-spy, one
+    worker, `{ regions { code } }`, bench/results/attack.md).
     Only before the session's first statement: a begun transaction is left as it is. SQLite
     keeps its transactions (no round trip, and its BEGIN is what orders readers and writers).
     """
