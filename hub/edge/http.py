@@ -216,9 +216,15 @@ class ClientLimitMiddleware:
         self.delay = settings.rate_limit_refusal_delay
         self._gates: dict[str, _Gate] = {}
         self.turns = Turns(settings.worker_max_running, self._load)
-        self.pacer = (
-            Pacer(settings.client_rate, settings.client_burst) if settings.client_rate else None
-        )
+        #: `allowance`: each client paced at its role's limit (`_allowance_rate`).
+        self.allowance = settings.client_rate == "allowance"
+        rate = 1.0 if self.allowance else float(settings.client_rate)
+        self.pacer = Pacer(rate, settings.client_burst) if rate else None
+
+    def _allowance_rate(self, roles: tuple[str, ...]) -> float:
+        """Requests a second the client's rate limit allows at the minimum charge."""
+        item = self.limiter.graphql_limit(roles)
+        return item.amount / item.get_expiry() / self.limiter.min_cost
 
     def _load(self, client_id: str) -> int:
         gate = self._gates.get(client_id)
@@ -248,7 +254,8 @@ class ClientLimitMiddleware:
         try:
             async with gate.slots:
                 if self.pacer is not None:
-                    pause = self.pacer.reserve(client_id)
+                    rate = self._allowance_rate(principal.roles) if self.allowance else None
+                    pause = self.pacer.reserve(client_id, rate)
                     if pause > 0:
                         await asyncio.sleep(pause)
                 await self._admit(scope, receive, send, client_id, principal.roles)

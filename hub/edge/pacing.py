@@ -34,21 +34,24 @@ class Pacer:
     ) -> None:
         self.interval = 1.0 / rate
         #: How far ahead of its schedule a client may be: `burst - 1` requests at once.
-        self.tolerance = (burst - 1) * self.interval
+        self.burst = burst
         self.clock = clock
         #: Per client, the theoretical arrival time of its next request (GCRA's TAT).
         self._next: dict[str, float] = {}
         self._reservations = 0
 
-    def reserve(self, client_id: str) -> float:
-        """Take the client's next start and return how long to wait for it (0: now)."""
+    def reserve(self, client_id: str, rate: float | None = None) -> float:
+        """Take the client's next start and return how long to wait for it (0: now);
+        `rate`: this client's own, instead of the pacer's (a client keeps one rate)."""
+        interval = self.interval if rate is None else 1.0 / rate
+        tolerance = (self.burst - 1) * interval
         now = self.clock()
         start = max(self._next.get(client_id, now), now)
-        self._next[client_id] = start + self.interval
+        self._next[client_id] = start + interval
         self._reservations += 1
         if self._reservations % _SWEEP_EVERY == 0:
             self._sweep(now)
-        return max(0.0, start - self.tolerance - now)
+        return max(0.0, start - tolerance - now)
 
     def _sweep(self, now: float) -> None:
         """Forget clients whose schedule is in the past: they start afresh anyway."""

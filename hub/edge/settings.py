@@ -21,7 +21,9 @@
   may start in a worker, after a burst of that many at once (`hub.edge.pacing`): a request
   ahead of its time waits for it, with no work done for it. A window's allowance is then
   spent over seconds, not in one burst that every other client's answers wait behind.
-  Off (`0`) by default: bench/attack.py could not tell it from noise (attack.md).
+  `allowance`: each client at the rate its role's limit allows at the minimum charge (a
+  foundation's 3500 per 10 s at 20: 17.5 a second), so pacing spreads a burst and never
+  holds a client below what its limit lets it spend. Off (`0`) by default.
 - `HUB_WORKER_MAX_RUNNING`: how many `/graphql` requests a worker runs at once, of all
   clients; the next turn goes to the client with the fewest requests in the worker, so a
   client flooding it with its allowance does not stretch everyone else's answers
@@ -113,8 +115,9 @@ class EdgeSettings(HubSettings):
     rate_limit_min_cost: int = Field(default=20, ge=1, le=10_000)
     client_max_in_flight: int = Field(default=4, ge=1, le=1000)
     client_max_waiting: int = Field(default=32, ge=0, le=10_000)
-    #: Requests a second one client may start in a worker (0: unpaced), after a burst.
-    client_rate: float = Field(default=0.0, ge=0, le=100_000)
+    #: Requests a second one client may start in a worker (0: unpaced), after a burst;
+    #: `allowance`: as many as its role's rate limit allows at the minimum charge.
+    client_rate: float | Literal["allowance"] = Field(default=0.0)
     client_burst: int = Field(default=10, ge=1, le=100_000)
     #: GraphQL requests one worker runs at once, of all clients (hub.edge.turns).
     worker_max_running: int = Field(default=2, ge=1, le=10_000)
@@ -141,6 +144,23 @@ class EdgeSettings(HubSettings):
         if switch not in ("on", "off"):
             raise ValueError(f"HUB_{info.field_name.upper()}={value!r}; accepted: on, off")
         return switch == "on"
+
+    @field_validator("client_rate", mode="before")
+    @classmethod
+    def _client_rate(cls, value: Any) -> Any:
+        if value == "allowance":
+            return value
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            rate = -1.0
+        if not 0 <= rate <= 100_000:
+            raise ValueError(
+                f"HUB_CLIENT_RATE={value!r}; accepted: a number of requests a second from 0 "
+                "(unpaced) to 100000, or 'allowance' (the role's rate limit at the minimum "
+                "charge)"
+            )
+        return rate
 
     @field_validator(
         "rate_limit",

@@ -8,6 +8,9 @@ import asyncio
 import time
 import uuid
 
+import pytest
+from pydantic import ValidationError
+
 from hub.edge.pacing import Pacer
 from hub.edge.settings import EdgeSettings
 from tests.support.api import close_api, make_api
@@ -71,3 +74,48 @@ async def test_a_burst_over_http_is_spread_not_refused(city_database_url: str) -
     # Three at once, then twelve more at 20 a second: the last starts 0.6 s after the first
     # (unpaced, the fifteen take a few tens of milliseconds).
     assert elapsed >= 0.6
+
+
+def test_a_client_may_have_its_own_rate() -> None:
+    clock = Clock()
+    pacer = Pacer(rate=1000, burst=2, clock=clock)
+    waits = [round(pacer.reserve("foundation", rate=4), 3) for _ in range(4)]
+    assert waits == [0, 0, 0.25, 0.5]
+
+
+def test_the_rate_is_a_number_or_the_allowance() -> None:
+    assert EdgeSettings(client_rate="allowance").client_rate == "allowance"
+    assert EdgeSettings(client_rate="17.5").client_rate == 17.5
+    for wrong in ("fast", "-1", "1e9"):
+        with pytest.raises(ValidationError, match="accepted: a number of requests a second"):
+            EdgeSettings(client_rate=wrong)
+
+
+async def test_the_allowance_paces_each_client_at_its_roles_limit(city_database_url: str) -> None:
+    # 600 a 10 s window at the minimum charge of 20: three requests a second.
+    settings = EdgeSettings(
+        rate_limit_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        role_rate_limits={"lks_partner": "600/10 seconds"},
+        rate_limit_min_cost=20,
+        client_rate="allowance",
+        client_burst=2,
+        client_max_in_flight=16,
+    )
+    api = await make_api(city_database_url, edge=settings)
+    try:
+        foundation = api.as_("lks_partner")
+        started = time.monotonic()
+        answers = await asyncio.gather(*(foundation.post("{ me { clientId } }") for _ in range(5)))
+        elapsed = time.monotonic() - started
+        # An agency's limit is ten times as large: its five start at once or nearly.
+        agency = api.as_("opd_officer")
+        started = time.monotonic()
+        await asyncio.gather(*(agency.post("{ me { clientId } }") for _ in range(5)))
+        agency_elapsed = time.monotonic() - started
+    finally:
+        await api.app.state.limiter.reset()
+        await close_api(api)
+    assert [answer.status_code for answer in answers] == [200] * 5
+    # Two at once, then three more a third of a second apart: the last starts at 1 s.
+    assert elapsed >= 1.0
+    assert agency_elapsed < elapsed
