@@ -95,6 +95,7 @@ def create_app(
     if recorder is not None:
         recorder.writer.on_queue.append(metrics.AUDIT_QUEUE.set)
         recorder.writer.on_commit.append(metrics.AUDIT_BATCH.observe)
+        recorder.writer.on_head_race.append(metrics.AUDIT_HEAD_RACES.inc)
     # Trusted documents (schema/operations/) and the APQ store (memory, or Redis).
     document_store = store_from_settings(settings.edge) if settings.edge.apq else None
     catalogue = load_catalogue(settings.edge.trusted_documents_file)

@@ -250,9 +250,11 @@ class GroupCommitWriter:
         self.sealer = sealer
         self.max_batch = max_batch
         self.stats = WriterStats()
-        #: Told the queue's depth when it changes, and each committed batch's size (metrics).
+        #: Told the queue's depth when it changes, each committed batch's size, and each
+        #: set of events another appender's won the head from (metrics).
         self.on_queue: list[Callable[[int], None]] = []
         self.on_commit: list[Callable[[int], None]] = []
+        self.on_head_race: list[Callable[[], None]] = []
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -395,6 +397,8 @@ class GroupCommitWriter:
                 return list(range(head.last_seq + 1, last_seq + 1))
             self._head = None  # another appender moved the head first: read it again
             self.stats.head_races += 1
+            for hook in self.on_head_race:
+                hook()
         return None
 
     async def _open(self, engine: AsyncEngine) -> AsyncConnection:

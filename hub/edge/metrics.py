@@ -111,6 +111,11 @@ AUDIT_BATCH = Histogram(
     "Events carried by one audit group commit.",
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
+AUDIT_HEAD_RACES = Counter(
+    "hub_audit_head_races_total",
+    "Audit batches another worker's append overtook at the chain head, so they were chained "
+    "again from the new head and retried (PostgreSQL; a steady rise means workers contend).",
+)
 AUDIT_LAST_CHECKPOINT = Gauge(
     "hub_audit_last_checkpoint_timestamp_seconds",
     "When the audit trail was last sealed by a signed checkpoint (Unix time; 0: never).",

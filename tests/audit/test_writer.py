@@ -93,6 +93,8 @@ async def test_two_processes_appending_keep_one_chain(
     )
     engines = [create_engine(empty_database_url) for _ in range(2)]
     writers = [GroupCommitWriter(session_factory(e), sealer=sealer, max_batch=16) for e in engines]
+    races: list[int] = []
+    writers[1].on_head_race.append(lambda: races.append(1))
     try:
         # One after the other first: the first append starts the checkpoint timer (locked),
         # then each writer's head is stale when it appends again.
@@ -108,6 +110,7 @@ async def test_two_processes_appending_keep_one_chain(
             # The set the second writer lost (its fourth event) was retried from the head
             # read again; each checkpoint was sealed by a locked transaction.
             assert writers[1].stats.unlocked > 0 and writers[1].stats.head_races > 0
+            assert len(races) == writers[1].stats.head_races, "each race told to the metrics"
         result = await verify(session_factory(engines[0]), sealer)
         assert result.ok and result.events == 120 and result.sealed_through
     finally:

@@ -29,6 +29,7 @@ SERIES = (
     'hub_db_pool_connections_in_use{pool="audit"}',
     "hub_audit_queue_depth",
     "hub_audit_group_commit_batch_size_bucket",
+    "hub_audit_head_races_total",
     "hub_audit_last_checkpoint_timestamp_seconds",
     'hub_rate_limit_refusals_total{family="token-client"}',
 )
