@@ -24,6 +24,11 @@ from collections.abc import Callable
 
 #: Reservations between two sweeps of the clients whose schedule has lapsed.
 _SWEEP_EVERY = 1024
+#: The longest a request is held for its pace. Pacing spreads a burst over a second or
+#: two; a request further ahead is past what the client's limit allows (`allowance`) or
+#: what the operator set, and goes on at once, unreserved, for the rate limit to judge
+#: (a 429 with `Retry-After` says more than a long silence).
+MAX_PAUSE = 2.0
 
 
 class Pacer:
@@ -41,17 +46,21 @@ class Pacer:
         self._reservations = 0
 
     def reserve(self, client_id: str, rate: float | None = None) -> float:
-        """Take the client's next start and return how long to wait for it (0: now);
+        """Take the client's next start and return how long to wait for it (0: now;
+        never more than `MAX_PAUSE`: a later start is not taken, and 0 is returned);
         `rate`: this client's own, instead of the pacer's (a client keeps one rate)."""
         interval = self.interval if rate is None else 1.0 / rate
         tolerance = (self.burst - 1) * interval
         now = self.clock()
         start = max(self._next.get(client_id, now), now)
+        pause = max(0.0, start - tolerance - now)
+        if pause > MAX_PAUSE:
+            return 0.0
         self._next[client_id] = start + interval
         self._reservations += 1
         if self._reservations % _SWEEP_EVERY == 0:
             self._sweep(now)
-        return max(0.0, start - tolerance - now)
+        return pause
 
     def _sweep(self, now: float) -> None:
         """Forget clients whose schedule is in the past: they start afresh anyway."""

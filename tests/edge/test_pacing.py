@@ -95,6 +95,17 @@ def test_a_client_may_have_its_own_rate() -> None:
     assert waits == [0, 0, 0.25, 0.5]
 
 
+def test_a_request_past_the_longest_pause_goes_on_unreserved() -> None:
+    clock = Clock()
+    pacer = Pacer(rate=1, burst=1, clock=clock)
+    assert [pacer.reserve("slow") for _ in range(3)] == [0, 1, 2]
+    # The fourth would wait 3 s: it is not held (the rate limit judges it), and the
+    # schedule is as it was.
+    assert pacer.reserve("slow") == 0
+    clock.now += 1
+    assert pacer.reserve("slow") == 2
+
+
 def test_the_rate_is_a_number_or_the_allowance() -> None:
     assert EdgeSettings(client_rate="allowance").client_rate == "allowance"
     assert EdgeSettings(client_rate="17.5").client_rate == 17.5
