@@ -137,6 +137,8 @@ class Stage:
     rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
     _ids_assigned: bool = field(init=False, default=False)
+    #: No citizen before this import (PostgreSQL): new citizens come from the staged rows.
+    _new_from_rows: bool = field(init=False, default=False)
 
     @property
     def copies_csv(self) -> bool:
@@ -479,23 +481,33 @@ class Stage:
         await self._run("DROP TABLE IF EXISTS import_citizens")
         await self._run("DROP TABLE IF EXISTS import_gone_citizens")
         if self.dialect == "postgresql":
+            # With no citizen at all (a first import) every accepted row is a new citizen:
+            # nothing to join, and `apply_citizens` inserts them from the staged rows.
+            self._new_from_rows = not await self._scalar(
+                "SELECT count(*) FROM (SELECT 1 FROM citizens LIMIT 1) AS c"
+            )
             # One join of the staged rows with the citizens for both questions: each row's
             # citizen, and the citizens no row lists (GONE: no longer listed, unless a row
             # refused on its own names them). A row of a refused household (no `s`) is in
-            # neither: its citizen is listed, not sorted.
+            # neither: its citizen is listed, not sorted. Only the rows that change
+            # something are kept (a next month's are ~1 % of the file): every accepted row
+            # is one row of the join (a NIK is one citizen, an IDDTKS one household), so
+            # the unchanged are the accepted rows less the others.
             await self._run(
                 f"""CREATE TEMPORARY TABLE import_citizens AS
-                    SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
-                      r.ppks_code, s.household_id, c.id AS citizen_id,
-                      CASE WHEN r.nik IS NULL THEN 'GONE' ELSE {status} END AS status,
-                      {_citizen_fields(distinct)} AS changed_fields
-                    FROM import_rows r
-                    LEFT JOIN import_households s ON s.iddtks = r.iddtks
-                    FULL JOIN citizens c ON c.nik = r.nik
-                    WHERE CASE WHEN r.nik IS NULL
-                      THEN c.dtks_listed
-                        AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = c.nik)
-                      ELSE s.iddtks IS NOT NULL END"""
+                    SELECT * FROM (
+                      SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
+                        r.ppks_code, s.household_id, c.id AS citizen_id,
+                        CASE WHEN r.nik IS NULL THEN 'GONE' ELSE {status} END AS status,
+                        {_citizen_fields(distinct)} AS changed_fields
+                      FROM import_rows r
+                      LEFT JOIN import_households s ON s.iddtks = r.iddtks
+                      FULL JOIN citizens c ON c.nik = r.nik
+                      WHERE CASE WHEN r.nik IS NULL
+                        THEN c.dtks_listed
+                          AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = c.nik)
+                        ELSE s.iddtks IS NOT NULL END) AS sorted
+                    WHERE status <> 'UNCHANGED' AND {"FALSE" if self._new_from_rows else "TRUE"}"""
             )
             await self._run(
                 """CREATE TEMPORARY TABLE import_gone_citizens AS
@@ -520,6 +532,11 @@ class Stage:
         for found, count in await self._groups("import_citizens"):
             if found != "GONE":
                 setattr(counts, found.lower(), count)
+        if self.dialect == "postgresql":
+            accepted = await self.accepted()
+            if self._new_from_rows:
+                counts.new = accepted
+            counts.unchanged = accepted - counts.new - counts.changed - counts.moved
         counts.changed += counts.moved
         counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_citizens")
         return counts
@@ -635,7 +652,16 @@ class Stage:
             today=today,
             **who,
         )
-        new = await self._scalar("SELECT count(*) FROM import_citizens WHERE status = 'NEW'")
+        if self._new_from_rows:
+            # No citizen before this import: the accepted rows (those of the households
+            # kept), straight from the staged rows, not through `import_citizens`.
+            new = await self.accepted()
+            source = """(SELECT r.nik, r.full_name, r.birth_date, r.sex, s.household_id,
+                           r.relationship, r.ppks_code, 'NEW' AS status
+                         FROM import_rows r JOIN import_households s ON s.iddtks = r.iddtks)"""
+        else:
+            new = await self._scalar("SELECT count(*) FROM import_citizens WHERE status = 'NEW'")
+            source = "import_citizens"
         await self._insert(
             "citizens",
             """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
@@ -645,7 +671,9 @@ class Stage:
                    COALESCE(ppks_code IN ('PPKS_PENYANDANG_DISABILITAS',
                                           'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
                    ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, TRUE
-               FROM import_citizens WHERE status = 'NEW'""",
+               FROM """
+            + source
+            + """ AS n WHERE status = 'NEW'""",
             rows=new,
             today=today,
             **who,
