@@ -67,9 +67,12 @@ CREATE TEMPORARY TABLE import_bad_households (
 )"""
 _TEMP_TABLES = (
     "import_rows", "import_refused", "import_bad_households", "import_duplicates",
-    "import_groups", "import_matched", "import_households", "import_refusals",
+    "import_groups", "import_households", "import_refusals",
     "import_citizens", "import_gone_households", "import_gone_citizens",
 )  # fmt: skip
+
+#: The statistics target of this transaction's ANALYZE of its staging tables.
+_STATISTICS_TARGET = 10
 
 #: Why a household was refused whole (the rejects file says it in words).
 HOUSEHOLD_REASONS = {
@@ -171,7 +174,7 @@ class Stage:
             "maintenance_work_mem = '256MB'",
             # ANALYZE of a staging table samples 3,000 rows rather than 30,000: row counts
             # and distinct values are all the merge's plans need.
-            "default_statistics_target = 10",
+            f"default_statistics_target = {_STATISTICS_TARGET}",
         )
         for setting in settings:
             await self.connection.execute(text(f"SET LOCAL {setting}"))
@@ -207,6 +210,13 @@ class Stage:
                 async with rebuilt_around(self.connection, table, primary_key=primary_key):
                     for statement in bulk or (sql,):
                         await self._run(statement, **params)
+                # Statistics of what was just loaded, as after any bulk load (at the
+                # server's statistics target, not this transaction's): the plans of the
+                # next import (and of every query until autovacuum comes) need them, e.g.
+                # to hash the citizens of a next month in memory rather than in batches.
+                await self._run("SET LOCAL default_statistics_target TO DEFAULT")
+                await self._run(f"ANALYZE {table}")
+                await self._run(f"SET LOCAL default_statistics_target = {_STATISTICS_TARGET}")
                 self.rebuilt.append(table)
                 return
         await self._run(sql, **params)
@@ -328,6 +338,10 @@ class Stage:
                FROM import_rows r LEFT JOIN import_duplicates d ON d.nik = r.nik
                GROUP BY r.iddtks"""
         )
+        if self.dialect == "postgresql":
+            # Its size (the aggregate's estimate is a twentieth of it), so that the joins
+            # of a next month hash it rather than sort it with the households.
+            await run("ANALYZE import_groups")
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
                SELECT iddtks, 'MEMBER', repeated FROM import_groups
@@ -355,25 +369,6 @@ class Stage:
                                    GROUP BY kk_number HAVING count(*) > 1)
                GROUP BY iddtks"""
         )
-        # The registry household each good household is: by DTKS id, else a family the
-        # hub knows only by its KK number (pushed by an agency).
-        await run(
-            """CREATE TEMPORARY TABLE import_matched AS
-               SELECT g.iddtks, g.kk_number, g.kelurahan_code, g.kecamatan_code, g.address,
-                      g.rt, g.rw, g.line, COALESCE(h.id, k.id) AS household_id
-               FROM import_groups g
-               LEFT JOIN households h ON h.dtks_id = g.iddtks
-               LEFT JOIN households k ON h.id IS NULL AND k.dtks_id IS NULL
-                                     AND k.kk_number = g.kk_number
-               WHERE g.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
-        )
-        await run("DROP TABLE import_groups")
-        await run(
-            """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_matched s
-               JOIN households h ON h.kk_number = s.kk_number
-               WHERE s.household_id IS NULL OR h.id <> s.household_id"""
-        )
         new_id = "NULL"
         if assign_ids and self.dialect == "postgresql":
             # The sequence by name, as the column's default names it: looked up once, not
@@ -384,21 +379,42 @@ class Stage:
             )
             quoted = str(sequence).replace("'", "''")
             new_id = f"nextval(CAST('{quoted}' AS regclass))"
+        # In one pass over the good households: the registry household each one is (`h`:
+        # by DTKS id, else a family the hub knows only by its KK number, pushed by an
+        # agency), how it differs from it, and whether its KK number belongs to another
+        # registry household (`taken`: refused below, drawing no id).
         await run(
             f"""CREATE TEMPORARY TABLE import_households AS
                 SELECT m.iddtks, m.kk_number, m.kelurahan_code, m.kecamatan_code, m.address,
                   m.rt, m.rw, m.line,
-                  CASE WHEN m.household_id IS NULL THEN {new_id}
-                       ELSE m.household_id END AS household_id,
-                  CASE WHEN m.household_id IS NULL THEN 'NEW'
+                  CASE WHEN h.id IS NOT NULL THEN h.id
+                       WHEN t.id IS NULL THEN {new_id} END AS household_id,
+                  CASE WHEN h.id IS NULL THEN 'NEW'
                        WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
                   {_HOUSEHOLD_FIELDS} AS changed_fields,
-                  CASE WHEN h.kk_number <> m.kk_number THEN 1 ELSE 0 END AS kk_changed
-                FROM import_matched m LEFT JOIN households h ON h.id = m.household_id
+                  CASE WHEN h.kk_number <> m.kk_number THEN 1 ELSE 0 END AS kk_changed,
+                  CASE WHEN t.id IS NULL THEN 0 ELSE 1 END AS taken
+                FROM import_groups m
+                LEFT JOIN households d ON d.dtks_id = m.iddtks
+                LEFT JOIN households k ON d.id IS NULL AND k.dtks_id IS NULL
+                                      AND k.kk_number = m.kk_number
+                LEFT JOIN households h ON h.id = COALESCE(d.id, k.id)
+                LEFT JOIN households t ON t.kk_number = m.kk_number
+                                      AND (h.id IS NULL OR t.id <> h.id)
                 WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
         self._ids_assigned = new_id != "NULL"
-        await run("DROP TABLE import_matched")
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT iddtks, 'KK_TAKEN', line FROM import_households WHERE taken = 1"""
+        )
+        # Few rows, if any: deleting them rewrites nothing else.
+        await run("DELETE FROM import_households WHERE taken = 1")
+        if self.dialect == "sqlite":
+            # PostgreSQL's households no longer listed are found through it (805,000 rows
+            # where the staged rows are 2.6 million); SQLite's through the staged rows'
+            # index.
+            await run("DROP TABLE import_groups")
         if self.dialect == "sqlite":
             # SQLite joins through an index; PostgreSQL hashes the smaller side and would
             # only spend seconds building it.
@@ -459,8 +475,11 @@ class Stage:
         for status, count in await self._groups("import_households"):
             setattr(counts, status.lower(), count)
         await self._run("DROP TABLE IF EXISTS import_gone_households")
+        # Each IDDTKS of the staged rows is one row of `import_groups` (kept on PostgreSQL).
+        listed = "import_groups" if self.dialect == "postgresql" else "import_rows"
         await self._run(
-            f"CREATE TEMPORARY TABLE import_gone_households AS SELECT id FROM households {_GONE_HH}"
+            "CREATE TEMPORARY TABLE import_gone_households AS SELECT id FROM households "
+            + _GONE_HH.format(listed=listed)
         )
         counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_households")
         return counts
@@ -738,7 +757,7 @@ def _citizen_fields(distinct: str) -> str:
 
 #: Listed by the previous file, absent from this one (refused rows count as present).
 _GONE_HH = """WHERE dtks_listed AND dtks_id IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.iddtks = households.dtks_id)
+    AND NOT EXISTS (SELECT 1 FROM {listed} r WHERE r.iddtks = households.dtks_id)
     AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.iddtks = households.dtks_id)"""
 _GONE_CIT = """WHERE dtks_listed
     AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.nik = citizens.nik)
