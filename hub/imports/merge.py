@@ -391,23 +391,29 @@ class Stage:
         # registry household (`taken`: refused below, drawing no id). `h` is read from `d`
         # or `k` rather than joined once more by id (805,000 rows hashed again).
         h = _matched
+        # Looked up (through the unique index) only for a household that is new or whose
+        # KK number changed: a next month's few thousand, not a hash of every household;
+        # and not at all when the hub has no household (a first import: 805,000 lookups).
+        taken = f"""(({h("id")} IS NULL OR {h("kk_number")} <> m.kk_number)
+            AND EXISTS (SELECT 1 FROM households t WHERE t.kk_number = m.kk_number
+                        AND ({h("id")} IS NULL OR t.id <> {h("id")})))"""
+        if not await self._scalar("SELECT count(*) FROM (SELECT 1 FROM households LIMIT 1) AS h"):
+            taken = "(1 = 0)"
         await run(
             f"""CREATE TEMPORARY TABLE import_households AS
                 SELECT m.iddtks, m.kk_number, m.kelurahan_code, m.kecamatan_code, m.address,
                   m.rt, m.rw, m.line,
                   CASE WHEN {h("id")} IS NOT NULL THEN {h("id")}
-                       WHEN t.id IS NULL THEN {new_id} END AS household_id,
+                       WHEN NOT {taken} THEN {new_id} END AS household_id,
                   CASE WHEN {h("id")} IS NULL THEN 'NEW'
                        WHEN {h(_HOUSEHOLD_DIFF)} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
                   {h(_HOUSEHOLD_FIELDS)} AS changed_fields,
                   CASE WHEN {h("kk_number")} <> m.kk_number THEN 1 ELSE 0 END AS kk_changed,
-                  CASE WHEN t.id IS NULL THEN 0 ELSE 1 END AS taken
+                  CASE WHEN {taken} THEN 1 ELSE 0 END AS taken
                 FROM import_groups m
                 LEFT JOIN households d ON d.dtks_id = m.iddtks
                 LEFT JOIN households k ON d.id IS NULL AND k.dtks_id IS NULL
                                       AND k.kk_number = m.kk_number
-                LEFT JOIN households t ON t.kk_number = m.kk_number
-                                      AND ({h("id")} IS NULL OR t.id <> {h("id")})
                 WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
         self._ids_assigned = new_id != "NULL"
