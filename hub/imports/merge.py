@@ -397,7 +397,8 @@ class Stage:
         taken = f"""(({h("id")} IS NULL OR {h("kk_number")} <> m.kk_number)
             AND EXISTS (SELECT 1 FROM households t WHERE t.kk_number = m.kk_number
                         AND ({h("id")} IS NULL OR t.id <> {h("id")})))"""
-        if not await self._scalar("SELECT count(*) FROM (SELECT 1 FROM households LIMIT 1) AS h"):
+        anyone = await self._scalar("SELECT count(*) FROM (SELECT 1 FROM households LIMIT 1) AS h")
+        if not anyone:
             taken = "(1 = 0)"
         await run(
             f"""CREATE TEMPORARY TABLE import_households AS
@@ -417,12 +418,13 @@ class Stage:
                 WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
         self._ids_assigned = new_id != "NULL"
-        await run(
-            """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT iddtks, 'KK_TAKEN', line FROM import_households WHERE taken = 1"""
-        )
-        # Few rows, if any: deleting them rewrites nothing else.
-        await run("DELETE FROM import_households WHERE taken = 1")
+        if anyone:
+            await run(
+                """INSERT INTO import_bad_households (iddtks, reason, line)
+                   SELECT iddtks, 'KK_TAKEN', line FROM import_households WHERE taken = 1"""
+            )
+            # Few rows, if any: deleting them rewrites nothing else.
+            await run("DELETE FROM import_households WHERE taken = 1")
         if self.dialect == "sqlite":
             # PostgreSQL's households no longer listed are found through it (805,000 rows
             # where the staged rows are 2.6 million); SQLite's through the staged rows'
