@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +68,12 @@ CREATE TEMPORARY TABLE import_bad_households (
 )"""
 _TEMP_TABLES = (
     "import_rows", "import_refused", "import_bad_households", "import_duplicates",
-    "import_groups", "import_matched", "import_households", "import_refusals",
+    "import_groups", "import_households", "import_refusals",
     "import_citizens", "import_gone_households", "import_gone_citizens",
 )  # fmt: skip
+
+#: The statistics target of this transaction's ANALYZE of its staging tables.
+_STATISTICS_TARGET = 10
 
 #: Why a household was refused whole (the rejects file says it in words).
 HOUSEHOLD_REASONS = {
@@ -137,6 +141,8 @@ class Stage:
     rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
     _ids_assigned: bool = field(init=False, default=False)
+    #: No citizen before this import (PostgreSQL): new citizens come from the staged rows.
+    _new_from_rows: bool = field(init=False, default=False)
 
     @property
     def copies_csv(self) -> bool:
@@ -166,10 +172,14 @@ class Stage:
         settings = (
             "jit = off",
             "work_mem = '256MB'",
+            # A hash (of the file's NIKs, of its 805,000 households with their least and
+            # greatest values: 430-530 MB for 2.6 million rows) may take 1 GB before it
+            # spills to disk in batches (measured: households grouped 4.3-4.8 -> 3.9 s).
+            "hash_mem_multiplier = 4",
             "maintenance_work_mem = '256MB'",
             # ANALYZE of a staging table samples 3,000 rows rather than 30,000: row counts
             # and distinct values are all the merge's plans need.
-            "default_statistics_target = 10",
+            f"default_statistics_target = {_STATISTICS_TARGET}",
         )
         for setting in settings:
             await self.connection.execute(text(f"SET LOCAL {setting}"))
@@ -205,6 +215,13 @@ class Stage:
                 async with rebuilt_around(self.connection, table, primary_key=primary_key):
                     for statement in bulk or (sql,):
                         await self._run(statement, **params)
+                # Statistics of what was just loaded, as after any bulk load (at the
+                # server's statistics target, not this transaction's): the plans of the
+                # next import (and of every query until autovacuum comes) need them, e.g.
+                # to hash the citizens of a next month in memory rather than in batches.
+                await self._run("SET LOCAL default_statistics_target TO DEFAULT")
+                await self._run(f"ANALYZE {table}")
+                await self._run(f"SET LOCAL default_statistics_target = {_STATISTICS_TARGET}")
                 self.rebuilt.append(table)
                 return
         await self._run(sql, **params)
@@ -326,6 +343,10 @@ class Stage:
                FROM import_rows r LEFT JOIN import_duplicates d ON d.nik = r.nik
                GROUP BY r.iddtks"""
         )
+        if self.dialect == "postgresql":
+            # Its size (the aggregate's estimate is a twentieth of it), so that the joins
+            # of a next month hash it rather than sort it with the households.
+            await run("ANALYZE import_groups")
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
                SELECT iddtks, 'MEMBER', repeated FROM import_groups
@@ -353,25 +374,6 @@ class Stage:
                                    GROUP BY kk_number HAVING count(*) > 1)
                GROUP BY iddtks"""
         )
-        # The registry household each good household is: by DTKS id, else a family the
-        # hub knows only by its KK number (pushed by an agency).
-        await run(
-            """CREATE TEMPORARY TABLE import_matched AS
-               SELECT g.iddtks, g.kk_number, g.kelurahan_code, g.kecamatan_code, g.address,
-                      g.rt, g.rw, g.line, COALESCE(h.id, k.id) AS household_id
-               FROM import_groups g
-               LEFT JOIN households h ON h.dtks_id = g.iddtks
-               LEFT JOIN households k ON h.id IS NULL AND k.dtks_id IS NULL
-                                     AND k.kk_number = g.kk_number
-               WHERE g.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
-        )
-        await run("DROP TABLE import_groups")
-        await run(
-            """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT s.iddtks, 'KK_TAKEN', s.line FROM import_matched s
-               JOIN households h ON h.kk_number = s.kk_number
-               WHERE s.household_id IS NULL OR h.id <> s.household_id"""
-        )
         new_id = "NULL"
         if assign_ids and self.dialect == "postgresql":
             # The sequence by name, as the column's default names it: looked up once, not
@@ -382,21 +384,52 @@ class Stage:
             )
             quoted = str(sequence).replace("'", "''")
             new_id = f"nextval(CAST('{quoted}' AS regclass))"
+
+        # In one pass over the good households: the registry household each one is (`h`:
+        # by DTKS id, `d`, else a family the hub knows only by its KK number, pushed by an
+        # agency, `k`), how it differs from it, and whether its KK number belongs to another
+        # registry household (`taken`: refused below, drawing no id). `h` is read from `d`
+        # or `k` rather than joined once more by id (805,000 rows hashed again).
+        h = _matched
+        # Looked up (through the unique index) only for a household that is new or whose
+        # KK number changed: a next month's few thousand, not a hash of every household;
+        # and not at all when the hub has no household (a first import: 805,000 lookups).
+        taken = f"""(({h("id")} IS NULL OR {h("kk_number")} <> m.kk_number)
+            AND EXISTS (SELECT 1 FROM households t WHERE t.kk_number = m.kk_number
+                        AND ({h("id")} IS NULL OR t.id <> {h("id")})))"""
+        anyone = await self._scalar("SELECT count(*) FROM (SELECT 1 FROM households LIMIT 1) AS h")
+        if not anyone:
+            taken = "(1 = 0)"
         await run(
             f"""CREATE TEMPORARY TABLE import_households AS
                 SELECT m.iddtks, m.kk_number, m.kelurahan_code, m.kecamatan_code, m.address,
                   m.rt, m.rw, m.line,
-                  CASE WHEN m.household_id IS NULL THEN {new_id}
-                       ELSE m.household_id END AS household_id,
-                  CASE WHEN m.household_id IS NULL THEN 'NEW'
-                       WHEN {_HOUSEHOLD_DIFF} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
-                  {_HOUSEHOLD_FIELDS} AS changed_fields,
-                  CASE WHEN h.kk_number <> m.kk_number THEN 1 ELSE 0 END AS kk_changed
-                FROM import_matched m LEFT JOIN households h ON h.id = m.household_id
+                  CASE WHEN {h("id")} IS NOT NULL THEN {h("id")}
+                       WHEN NOT {taken} THEN {new_id} END AS household_id,
+                  CASE WHEN {h("id")} IS NULL THEN 'NEW'
+                       WHEN {h(_HOUSEHOLD_DIFF)} THEN 'CHANGED' ELSE 'UNCHANGED' END AS status,
+                  {h(_HOUSEHOLD_FIELDS)} AS changed_fields,
+                  CASE WHEN {h("kk_number")} <> m.kk_number THEN 1 ELSE 0 END AS kk_changed,
+                  CASE WHEN {taken} THEN 1 ELSE 0 END AS taken
+                FROM import_groups m
+                LEFT JOIN households d ON d.dtks_id = m.iddtks
+                LEFT JOIN households k ON d.id IS NULL AND k.dtks_id IS NULL
+                                      AND k.kk_number = m.kk_number
                 WHERE m.iddtks NOT IN (SELECT iddtks FROM import_bad_households)"""
         )
         self._ids_assigned = new_id != "NULL"
-        await run("DROP TABLE import_matched")
+        if anyone:
+            await run(
+                """INSERT INTO import_bad_households (iddtks, reason, line)
+                   SELECT iddtks, 'KK_TAKEN', line FROM import_households WHERE taken = 1"""
+            )
+            # Few rows, if any: deleting them rewrites nothing else.
+            await run("DELETE FROM import_households WHERE taken = 1")
+        if self.dialect == "sqlite":
+            # PostgreSQL's households no longer listed are found through it (805,000 rows
+            # where the staged rows are 2.6 million); SQLite's through the staged rows'
+            # index.
+            await run("DROP TABLE import_groups")
         if self.dialect == "sqlite":
             # SQLite joins through an index; PostgreSQL hashes the smaller side and would
             # only spend seconds building it.
@@ -457,8 +490,11 @@ class Stage:
         for status, count in await self._groups("import_households"):
             setattr(counts, status.lower(), count)
         await self._run("DROP TABLE IF EXISTS import_gone_households")
+        # Each IDDTKS of the staged rows is one row of `import_groups` (kept on PostgreSQL).
+        listed = "import_groups" if self.dialect == "postgresql" else "import_rows"
         await self._run(
-            f"CREATE TEMPORARY TABLE import_gone_households AS SELECT id FROM households {_GONE_HH}"
+            "CREATE TEMPORARY TABLE import_gone_households AS SELECT id FROM households "
+            + _GONE_HH.format(listed=listed)
         )
         counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_households")
         return counts
@@ -479,23 +515,33 @@ class Stage:
         await self._run("DROP TABLE IF EXISTS import_citizens")
         await self._run("DROP TABLE IF EXISTS import_gone_citizens")
         if self.dialect == "postgresql":
+            # With no citizen at all (a first import) every accepted row is a new citizen:
+            # nothing to join, and `apply_citizens` inserts them from the staged rows.
+            self._new_from_rows = not await self._scalar(
+                "SELECT count(*) FROM (SELECT 1 FROM citizens LIMIT 1) AS c"
+            )
             # One join of the staged rows with the citizens for both questions: each row's
             # citizen, and the citizens no row lists (GONE: no longer listed, unless a row
             # refused on its own names them). A row of a refused household (no `s`) is in
-            # neither: its citizen is listed, not sorted.
+            # neither: its citizen is listed, not sorted. Only the rows that change
+            # something are kept (a next month's are ~1 % of the file): every accepted row
+            # is one row of the join (a NIK is one citizen, an IDDTKS one household), so
+            # the unchanged are the accepted rows less the others.
             await self._run(
                 f"""CREATE TEMPORARY TABLE import_citizens AS
-                    SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
-                      r.ppks_code, s.household_id, c.id AS citizen_id,
-                      CASE WHEN r.nik IS NULL THEN 'GONE' ELSE {status} END AS status,
-                      {_citizen_fields(distinct)} AS changed_fields
-                    FROM import_rows r
-                    LEFT JOIN import_households s ON s.iddtks = r.iddtks
-                    FULL JOIN citizens c ON c.nik = r.nik
-                    WHERE CASE WHEN r.nik IS NULL
-                      THEN c.dtks_listed
-                        AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = c.nik)
-                      ELSE s.iddtks IS NOT NULL END"""
+                    SELECT * FROM (
+                      SELECT r.nik, r.full_name, r.birth_date, r.sex, r.relationship,
+                        r.ppks_code, s.household_id, c.id AS citizen_id,
+                        CASE WHEN r.nik IS NULL THEN 'GONE' ELSE {status} END AS status,
+                        {_citizen_fields(distinct)} AS changed_fields
+                      FROM import_rows r
+                      LEFT JOIN import_households s ON s.iddtks = r.iddtks
+                      FULL JOIN citizens c ON c.nik = r.nik
+                      WHERE CASE WHEN r.nik IS NULL
+                        THEN c.dtks_listed
+                          AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.nik = c.nik)
+                        ELSE s.iddtks IS NOT NULL END) AS sorted
+                    WHERE status <> 'UNCHANGED' AND {"FALSE" if self._new_from_rows else "TRUE"}"""
             )
             await self._run(
                 """CREATE TEMPORARY TABLE import_gone_citizens AS
@@ -520,6 +566,11 @@ class Stage:
         for found, count in await self._groups("import_citizens"):
             if found != "GONE":
                 setattr(counts, found.lower(), count)
+        if self.dialect == "postgresql":
+            accepted = await self.accepted()
+            if self._new_from_rows:
+                counts.new = accepted
+            counts.unchanged = accepted - counts.new - counts.changed - counts.moved
         counts.changed += counts.moved
         counts.delisted = await self._scalar("SELECT count(*) FROM import_gone_citizens")
         return counts
@@ -635,7 +686,16 @@ class Stage:
             today=today,
             **who,
         )
-        new = await self._scalar("SELECT count(*) FROM import_citizens WHERE status = 'NEW'")
+        if self._new_from_rows:
+            # No citizen before this import: the accepted rows (those of the households
+            # kept), straight from the staged rows, not through `import_citizens`.
+            new = await self.accepted()
+            source = """(SELECT r.nik, r.full_name, r.birth_date, r.sex, s.household_id,
+                           r.relationship, r.ppks_code, 'NEW' AS status
+                         FROM import_rows r JOIN import_households s ON s.iddtks = r.iddtks)"""
+        else:
+            new = await self._scalar("SELECT count(*) FROM import_citizens WHERE status = 'NEW'")
+            source = "import_citizens"
         await self._insert(
             "citizens",
             """INSERT INTO citizens (nik, full_name, birth_date, sex, household_id, relationship,
@@ -645,7 +705,9 @@ class Stage:
                    COALESCE(ppks_code IN ('PPKS_PENYANDANG_DISABILITAS',
                                           'PPKS_ANAK_DISABILITAS'), FALSE), FALSE,
                    ppks_code, :today, :now, :now, 1, 'IMPORT', :import_id, TRUE
-               FROM import_citizens WHERE status = 'NEW'""",
+               FROM """
+            + source
+            + """ AS n WHERE status = 'NEW'""",
             rows=new,
             today=today,
             **who,
@@ -669,6 +731,14 @@ def _statement(sql: str, params: dict[str, Any]) -> Any:
         # Typed, so that SQLite stores the same text the ORM does.
         statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
     return statement
+
+
+def _matched(sql: str) -> str:
+    """`sql` (or the column it names) with each `h.column` of the registry household read
+    from `d` (matched by DTKS id) or else `k` (by KK number)."""
+    if sql.isidentifier():
+        sql = f"h.{sql}"
+    return re.sub(r"\bh\.(\w+)", r"(CASE WHEN d.id IS NOT NULL THEN d.\1 ELSE k.\1 END)", sql)
 
 
 #: A registry household `h` differs from its row `m` in the file.
@@ -710,7 +780,7 @@ def _citizen_fields(distinct: str) -> str:
 
 #: Listed by the previous file, absent from this one (refused rows count as present).
 _GONE_HH = """WHERE dtks_listed AND dtks_id IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.iddtks = households.dtks_id)
+    AND NOT EXISTS (SELECT 1 FROM {listed} r WHERE r.iddtks = households.dtks_id)
     AND NOT EXISTS (SELECT 1 FROM import_refused f WHERE f.iddtks = households.dtks_id)"""
 _GONE_CIT = """WHERE dtks_listed
     AND NOT EXISTS (SELECT 1 FROM import_rows r WHERE r.nik = citizens.nik)
