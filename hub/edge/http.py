@@ -11,7 +11,7 @@ cost, inside the operation (`hub.graphql.cost`).
 `ClientLimitMiddleware` sits inside the bearer check, where the client is known, in front
 of `/graphql`. It runs at most `HUB_CLIENT_MAX_IN_FLIGHT` requests of one client at once
 (more wait, and beyond `HUB_CLIENT_MAX_WAITING` are refused at once), starts them no
-faster than `HUB_CLIENT_RATE` a second after a burst when set (`hub.edge.pacing`), and runs at most
+faster than its pace after a burst (`HUB_CLIENT_RATE`, `hub.edge.pacing`), and runs at most
 `HUB_WORKER_MAX_RUNNING` of all clients, the next turn going to the least busy client
 (`hub.edge.turns`); it refuses a client
 the limiter refused lately and that has not even the minimum charge left, before any

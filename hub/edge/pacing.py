@@ -2,15 +2,16 @@
 
 The rate limit bounds what a client spends over a window (`HUB_ROLE_RATE_LIMITS`, ten
 seconds), not how fast: a client whose window is full may spend all of it at once, and a
-foundation's 3500 units are 175 cheap requests, which two cores answer back to back in
+foundation's 3500 units are over a hundred cheap requests, which two cores answer back to back in
 about a second while every other client's answers wait behind them. `Pacer` spreads them:
 a client may start `burst` requests at once and then `rate` a second (the generic cell
 rate algorithm, GCRA, as NGINX's `limit_req` with `burst` applies it); a request ahead
 of its time waits for it before any work is done for it, in the client's slot, so a
 client that keeps to the rate never waits and one that does not is slowed, not refused
 (the slots and the waiting bound of `hub.edge.http` still refuse a flood of connections).
-Off by default (`HUB_CLIENT_RATE=0`): on bench/attack.py the victim's p99 with and without
-it differed less than between two runs of the same code (bench/results/attack.md).
+On by default (`HUB_CLIENT_RATE=allowance`: each client at its role's limit at the minimum
+charge, burst 4): on bench/attack.py, 20 rounds a run, the victim's p99 under attack was
+x1.40-1.52 of its p99 alone unpaced and x0.99-1.17 paced (bench/results/attack.md).
 
 Per worker and in memory, like the slots and the turns: what it protects is the worker's
 CPU, and a shared counter would cost a round trip to Redis on every request. The

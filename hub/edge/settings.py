@@ -12,8 +12,9 @@
   (`10000/10 seconds`); `HUB_ROLE_RATE_LIMITS` per role, as JSON. A client with several
   roles gets the largest of theirs.
 - `HUB_RATE_LIMIT_MIN_COST`: the least one `/graphql` request is charged, whatever its
-  document: a request's fixed work (token, parse, audit) costs the hub as much as a few
-  fields, so a flood of tiny documents spends the window as fast as it burdens the hub.
+  document (32): a request's fixed work (token, parse, audit) costs the hub as much as a
+  page of ten needs, so a flood of tiny documents spends the window as fast as it
+  burdens the hub.
 - `HUB_CLIENT_MAX_IN_FLIGHT`: how many `/graphql` requests of one client a worker runs at
   once; more wait their turn (no work is done for them meanwhile), and beyond
   `HUB_CLIENT_MAX_WAITING` waiting they are refused at once (`RATE_LIMITED`).
@@ -22,8 +23,9 @@
   ahead of its time waits for it, with no work done for it. A window's allowance is then
   spent over seconds, not in one burst that every other client's answers wait behind.
   `allowance`: each client at the rate its role's limit allows at the minimum charge (a
-  foundation's 3500 per 10 s at 20: 17.5 a second), so pacing spreads a burst and never
-  holds a client below what its limit lets it spend. Off (`0`) by default.
+  foundation's 3500 per 10 s at 32: ~11 a second), so pacing spreads a burst and never
+  holds a client below what its limit lets it spend. The default, with a burst of 4:
+  bench/attack.py's victim kept its p99 within 20 % only paced (attack.md, fifth pass).
 - `HUB_WORKER_MAX_RUNNING`: how many `/graphql` requests a worker runs at once, of all
   clients; the next turn goes to the client with the fewest requests in the worker, so a
   client flooding it with its allowance does not stretch everyone else's answers
@@ -109,16 +111,16 @@ class EdgeSettings(HubSettings):
     rate_limit_prefix: str = Field(default="hub", pattern=r"^[A-Za-z0-9:_-]{1,40}$")
     rate_limit: str = "10000/10 seconds"
     role_rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROLE_RATE_LIMITS))
-    #: The least a request is charged. bench/attack.py measured a `{ me { clientId } }`
-    #: (cost 2) at ~5 ms in the hub and a page of ten needs (cost 32) at ~8-10 ms: the
-    #: fixed work of a request is worth ~20 units.
-    rate_limit_min_cost: int = Field(default=20, ge=1, le=10_000)
+    #: The least a request is charged. Measured (bench/results/attack.md, fifth pass): a
+    #: `{ regions { code } }` (cost 11) takes about the CPU of a page of ten needs (cost
+    #: 32), 3.4-4.4 against 3.1-4.2 ms in the hub: a request's fixed work is worth ~32.
+    rate_limit_min_cost: int = Field(default=32, ge=1, le=10_000)
     client_max_in_flight: int = Field(default=4, ge=1, le=1000)
     client_max_waiting: int = Field(default=32, ge=0, le=10_000)
     #: Requests a second one client may start in a worker (0: unpaced), after a burst;
     #: `allowance`: as many as its role's rate limit allows at the minimum charge.
-    client_rate: float | Literal["allowance"] = Field(default=0.0)
-    client_burst: int = Field(default=10, ge=1, le=100_000)
+    client_rate: float | Literal["allowance"] = Field(default="allowance")
+    client_burst: int = Field(default=4, ge=1, le=100_000)
     #: GraphQL requests one worker runs at once, of all clients (hub.edge.turns).
     worker_max_running: int = Field(default=2, ge=1, le=10_000)
     rate_limit_refusal_delay: float = Field(default=1.0, ge=0, le=30)
