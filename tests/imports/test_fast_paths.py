@@ -310,14 +310,8 @@ def _columnar(
                 problems.extend(checked.problems)
                 continue
             line, values = item
-            row, found = validator.check(line, values)
-            if row is not None:
-                staged.append(row)
-            else:
-                bad.append((line, values[0], values[10]))
-                problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
-    fuzzy = [(d.level, d.text, d.code, d.score, d.rows) for d in validator.regions.decisions]
-    return staged, bad, problems, fuzzy
+            _collect(validator.check(line, values), line, values, staged, bad, problems)
+    return staged, bad, problems, _fuzzy(validator)
 
 
 def _plainly(path: Path) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
@@ -327,14 +321,30 @@ def _plainly(path: Path) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     bad: list[Any] = []
     problems: list[Any] = []
     for line, values in plain_rows(path):
-        row, found = validator._check_plain(line, values)
-        if row is not None:
-            staged.append(row)
-        else:
-            bad.append((line, values[0], values[10]))
-            problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
-    fuzzy = [(d.level, d.text, d.code, d.score, d.rows) for d in validator.regions.decisions]
-    return staged, bad, problems, fuzzy
+        _collect(validator._check_plain(line, values), line, values, staged, bad, problems)
+    return staged, bad, problems, _fuzzy(validator)
+
+
+def _collect(
+    checked: tuple[Any, Any],
+    line: int,
+    values: Any,
+    staged: list[Any],
+    bad: list[Any],
+    problems: list[Any],
+) -> None:
+    """One row's check: its staged row, or its refusal (line, iddtks, nik) and problems."""
+    row, found = checked
+    if row is not None:
+        staged.append(row)
+    else:
+        bad.append((line, values[0], values[10]))
+        problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+
+
+def _fuzzy(validator: Any) -> list[Any]:
+    """The validator's fuzzy region decisions, comparable between two runs."""
+    return [(d.level, d.text, d.code, d.score, d.rows) for d in validator.regions.decisions]
 
 
 def _boundary(values: tuple[str, ...], rng: Random) -> tuple[str, ...]:
