@@ -216,10 +216,9 @@ class ClientLimitMiddleware:
         self.delay = settings.rate_limit_refusal_delay
         self._gates: dict[str, _Gate] = {}
         self.turns = Turns(settings.worker_max_running, self._load)
-        #: `allowance`: each client paced at its role's limit (`_allowance_rate`).
-        self.allowance = settings.client_rate == "allowance"
-        rate = 1.0 if self.allowance else float(settings.client_rate)
-        self.pacer = Pacer(rate, settings.client_burst) if rate else None
+        #: One pace for every client, or None: each at its role's limit (`_allowance_rate`).
+        self.rate = None if settings.client_rate == "allowance" else settings.client_rate
+        self.pacer = Pacer(settings.client_burst) if self.rate != 0 else None
 
     def _allowance_rate(self, roles: tuple[str, ...]) -> float:
         """Requests a second the client's rate limit allows at the minimum charge."""
@@ -254,7 +253,7 @@ class ClientLimitMiddleware:
         try:
             async with gate.slots:
                 if self.pacer is not None:
-                    rate = self._allowance_rate(principal.roles) if self.allowance else None
+                    rate = self.rate or self._allowance_rate(principal.roles)
                     pause = self.pacer.reserve(client_id, rate)
                     if pause > 0:
                         await asyncio.sleep(pause)

@@ -35,10 +35,7 @@ MAX_PAUSE = 2.0
 class Pacer:
     """When each client's next request may start (see the module docstring)."""
 
-    def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.interval = 1.0 / rate
+    def __init__(self, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         #: How far ahead of its schedule a client may be: `burst - 1` requests at once.
         self.burst = burst
         self.clock = clock
@@ -46,11 +43,11 @@ class Pacer:
         self._next: dict[str, float] = {}
         self._reservations = 0
 
-    def reserve(self, client_id: str, rate: float | None = None) -> float:
-        """Take the client's next start and return how long to wait for it (0: now;
-        never more than `MAX_PAUSE`: a later start is not taken, and 0 is returned);
-        `rate`: this client's own, instead of the pacer's (a client keeps one rate)."""
-        interval = self.interval if rate is None else 1.0 / rate
+    def reserve(self, client_id: str, rate: float) -> float:
+        """Take the client's next start at `rate` a second (a client keeps one rate) and
+        return how long to wait for it (0: now; never more than `MAX_PAUSE`: a later start
+        is not taken, and 0 is returned)."""
+        interval = 1.0 / rate
         tolerance = (self.burst - 1) * interval
         now = self.clock()
         start = max(self._next.get(client_id, now), now)

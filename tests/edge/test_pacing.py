@@ -26,30 +26,30 @@ class Clock:
 
 def test_a_burst_starts_at_once_and_the_rest_at_the_rate() -> None:
     clock = Clock()
-    pacer = Pacer(rate=10, burst=3, clock=clock)
-    waits = [round(pacer.reserve("flood"), 3) for _ in range(6)]
+    pacer = Pacer(burst=3, clock=clock)
+    waits = [round(pacer.reserve("flood", 10), 3) for _ in range(6)]
     # Three at once, then one every 0.1 s.
     assert waits == [0, 0, 0, 0.1, 0.2, 0.3]
     # Another client is on its own schedule.
-    assert pacer.reserve("victim") == 0
+    assert pacer.reserve("victim", 10) == 0
 
 
 def test_a_client_keeping_to_its_rate_never_waits() -> None:
     clock = Clock()
-    pacer = Pacer(rate=10, burst=1, clock=clock)
+    pacer = Pacer(burst=1, clock=clock)
     for _ in range(20):
-        assert pacer.reserve("steady") == 0
+        assert pacer.reserve("steady", 10) == 0
         clock.now += 0.1
     # Idle for a while, then a burst: the idle time is not saved up beyond the burst.
     clock.now += 60
-    assert [round(pacer.reserve("steady"), 3) for _ in range(3)] == [0, 0.1, 0.2]
+    assert [round(pacer.reserve("steady", 10), 3) for _ in range(3)] == [0, 0.1, 0.2]
 
 
 def test_lapsed_schedules_are_forgotten() -> None:
     clock = Clock()
-    pacer = Pacer(rate=1000, burst=1, clock=clock)
+    pacer = Pacer(burst=1, clock=clock)
     for n in range(2048):
-        pacer.reserve(f"client-{n}")
+        pacer.reserve(f"client-{n}", 1000)
         clock.now += 1  # each client's next start is long past by the next sweep
     assert len(pacer._next) < 1100
 
@@ -88,22 +88,22 @@ async def test_a_burst_over_http_is_spread_not_refused(city_database_url: str) -
     assert elapsed >= 0.6
 
 
-def test_a_client_may_have_its_own_rate() -> None:
+def test_a_rate_sets_both_the_interval_and_the_bursts_tolerance() -> None:
     clock = Clock()
-    pacer = Pacer(rate=1000, burst=2, clock=clock)
-    waits = [round(pacer.reserve("foundation", rate=4), 3) for _ in range(4)]
+    pacer = Pacer(burst=2, clock=clock)
+    waits = [round(pacer.reserve("foundation", 4), 3) for _ in range(4)]
     assert waits == [0, 0, 0.25, 0.5]
 
 
 def test_a_request_past_the_longest_pause_goes_on_unreserved() -> None:
     clock = Clock()
-    pacer = Pacer(rate=1, burst=1, clock=clock)
-    assert [pacer.reserve("slow") for _ in range(3)] == [0, 1, 2]
+    pacer = Pacer(burst=1, clock=clock)
+    assert [pacer.reserve("slow", 1) for _ in range(3)] == [0, 1, 2]
     # The fourth would wait 3 s: it is not held (the rate limit judges it), and the
     # schedule is as it was.
-    assert pacer.reserve("slow") == 0
+    assert pacer.reserve("slow", 1) == 0
     clock.now += 1
-    assert pacer.reserve("slow") == 2
+    assert pacer.reserve("slow", 1) == 2
 
 
 def test_the_rate_is_a_number_or_the_allowance() -> None:
