@@ -27,7 +27,7 @@ _AREA = ["kecamatan_code", "category_code", "ppks_code"]
 _SEVERITY_DESC = sa.text("severity DESC")
 
 #: (name, table, keys, included columns) of each index this revision widens.
-_INDEXES = (
+_INDEXES: tuple[tuple[str, str, list[str | sa.TextClause], list[str]], ...] = (
     ("ix_needs_status_urgent", "needs", ["status", _SEVERITY_DESC, "reported_at", "id"], _AREA),
     ("ix_needs_status_reported_at_id", "needs", ["status", "reported_at", "id"], _AREA),
     (
