@@ -32,24 +32,28 @@ FLOOR_PATH = "/bench/floor"
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 #: One statement: the page first (plus one row, to know whether another page follows),
-#: then its citizens, categories and regions, as the hub's loaders fetch them.
+#: then its citizens, categories and regions, as the hub's loaders fetch them. The page's
+#: ids are chosen off the URGENT index alone (it includes the service area's columns,
+#: migration 0014), as the hub's own page does (`hub.graphql.lists._page`).
 FEED_SQL = """
 SELECT n.id, n.severity, n.description, n.reported_at, n.opened_at, n.fulfilled_at,
        n.closed_at, n.category_code, cat.label_id, n.kelurahan_code, kel.name,
        n.kecamatan_code, kec.name, c.nik, c.full_name, c.birth_date, c.sex
 FROM (
   SELECT * FROM needs
-  WHERE status = 'OPEN'
-    AND kecamatan_code IN (
-      SELECT a.kecamatan_code FROM organization_areas AS a WHERE a.organization_id = {org})
-    AND (category_code IN (
-           SELECT oc.category_code FROM organization_categories AS oc
-           WHERE oc.organization_id = {org})
-         OR ppks_code IN (
-           SELECT oc.category_code FROM organization_categories AS oc
-           WHERE oc.organization_id = {org}))
-  ORDER BY severity DESC, reported_at, id
-  LIMIT {limit}
+  WHERE id IN (
+    SELECT id FROM needs
+    WHERE status = 'OPEN'
+      AND kecamatan_code IN (
+        SELECT a.kecamatan_code FROM organization_areas AS a WHERE a.organization_id = {org})
+      AND (category_code IN (
+             SELECT oc.category_code FROM organization_categories AS oc
+             WHERE oc.organization_id = {org})
+           OR ppks_code IN (
+             SELECT oc.category_code FROM organization_categories AS oc
+             WHERE oc.organization_id = {org}))
+    ORDER BY severity DESC, reported_at, id
+    LIMIT {limit})
 ) AS n
 JOIN citizens AS c ON c.id = n.citizen_id
 JOIN need_categories AS cat ON cat.code = n.category_code
