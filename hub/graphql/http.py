@@ -154,8 +154,10 @@ class HubGraphQL(GraphQL[Context, None]):
         # orjson: strawberry's `json.dumps` was ~5 % of a feed request's CPU (a page of 50
         # needs is ~20 KB). Characters outside ASCII go out as UTF-8 rather than escaped,
         # both valid JSON; anything orjson refuses (an integer past 64 bits) goes the old way.
+        # Text, not bytes: the websocket transports send bytes as binary frames, which
+        # GraphQL over WebSocket clients refuse.
         try:
-            return orjson.dumps(data)
+            return orjson.dumps(data).decode()
         except TypeError:
             return super().encode_json(data)
 
