@@ -251,6 +251,8 @@ class _Batch:
     frame: Any = None
     csv: bytes = b""
     csv_rows: int = 0
+    #: The `hub.imports.columnar.Digest` of the rows of `csv`.
+    digest: Any = None
 
 
 def _validated(
@@ -267,7 +269,7 @@ def _validated(
     keep = good.append
     read = 0
     # polars is loaded here, by an import, not by everything that imports this module.
-    from hub.imports.columnar import ColumnarChecker
+    from hub.imports.columnar import ColumnarChecker, digest
 
     columnar = ColumnarChecker(validator)
     for item in reader.blocks():
@@ -281,6 +283,7 @@ def _validated(
             batch = _Batch([], checked.bad, checked.problems, read, reader.bytes_read)
             if csv:
                 batch.csv, batch.csv_rows = staged_csv(checked.staged), checked.staged.height
+                batch.digest = digest(checked.staged)
             else:
                 batch.frame = checked.staged
             del checked, item  # (the frames: only the batch is kept while it waits)
@@ -347,7 +350,9 @@ async def _stream(
             summary.rows_rejected += len(item.bad)
             summary.reject_lines += len(item.problems)
             summary.rows_read = item.read
-            await stage.add(item.good, item.bad, item.frame, item.csv, item.csv_rows)
+            await stage.add(
+                item.good, item.bad, item.frame, item.csv, item.csv_rows, digest=item.digest
+            )
             if on_progress is not None:
                 on_progress(item.position, reader.size, item.read, summary.rows_rejected)
     finally:
