@@ -24,6 +24,7 @@ than rewriting staged rows, which on PostgreSQL costs a new row version each.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import re
@@ -251,33 +252,25 @@ class Stage:
         frame: Any = None,
         csv: bytes = b"",
         csv_rows: int = 0,
-        digest: Any = None,
+        csv_frame: Any = None,
     ) -> None:
         """Stage valid rows, then those of `frame` (a polars frame of the same columns, from
         `hub.imports.columnar`) or of `csv` (`csv_rows` of them encoded by `staged_csv`,
-        when `copies_csv`), and the (line, iddtks, nik) of rows refused on their own.
+        when `copies_csv`; `csv_frame`: the same rows as a frame), and the (line, iddtks,
+        nik) of rows refused on their own.
 
-        `digest` (`hub.imports.columnar.digest`) is that of the rows of `csv`, and only of
-        them: the others' is taken here. Its households are staged in `import_partials`
-        and its NIKs kept, so that `check_file` groups one row per household and batch
-        rather than the whole file again."""
-        assert not csv or self.copies_csv
-        assert not csv or digest is not None
+        The rows' digest (`hub.imports.columnar.digest`) is taken in a worker thread while
+        the rows are copied: its households are staged in `import_partials` and its NIKs
+        kept, so that `check_file` groups one row per household and batch rather than the
+        whole file again."""
+        assert not csv or (self.copies_csv and csv_frame is not None)
         staged = len(rows) + (0 if frame is None else frame.height) + csv_rows
-        digests = [] if digest is None else [digest]
-        if rows or (frame is not None and frame.height):
-            import polars as pl
-
-            from hub.imports.columnar import digest as digest_of
-            from hub.imports.columnar import staged_frame
-
-            parts = [staged_frame(list(rows))] if rows else []
+        digesting = None
+        if staged:
+            parts = [] if csv_frame is None else [csv_frame]
             if frame is not None and frame.height:
                 parts.append(frame)
-            digests.append(digest_of(pl.concat(parts) if len(parts) > 1 else parts[0]))
-        for taken in digests:
-            self._niks.append(taken.niks)
-            self._other_niks.append(taken.other_niks)
+            digesting = asyncio.get_running_loop().run_in_executor(None, _digest, list(rows), parts)
         if self._copy:
             raw = await self.connection.get_raw_connection()
             driver = raw.driver_connection
@@ -306,7 +299,8 @@ class Stage:
                 await driver.copy_records_to_table(
                     "import_refused", records=refused, columns=("line", "iddtks", "nik")
                 )
-            for taken in digests:
+            for taken in [] if digesting is None else [await digesting]:
+                self._keep(taken)
                 if taken.groups.height:
                     await driver.copy_to_table(
                         "import_partials",
@@ -336,7 +330,8 @@ class Stage:
                     "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
                     list(refused),
                 )
-            for taken in digests:
+            for taken in [] if digesting is None else [await digesting]:
+                self._keep(taken)
                 if taken.groups.height:
                     columns = taken.groups.columns
                     await self.connection.exec_driver_sql(
@@ -346,6 +341,16 @@ class Stage:
                     )
         self.staged += staged
         self.refused_rows += len(refused)
+
+    def _keep(self, digest: Any) -> None:
+        """Keep the NIKs of a batch's digest, a few batches' worth in one frame."""
+        self._niks.append(digest.niks)
+        self._other_niks.append(digest.other_niks)
+        if len(self._niks) >= 32:  # (fewer, bigger frames: less of polars' overhead)
+            import polars as pl
+
+            self._niks = [pl.concat(self._niks, rechunk=True)]
+            self._other_niks = [pl.concat(self._other_niks, rechunk=True)]
 
     async def _run(self, sql: str, **params: Any) -> int:
         result = await self.connection.execute(_statement(sql, params), params)
@@ -795,6 +800,17 @@ class Stage:
         """Drop the staging tables (they would otherwise last as long as the connection)."""
         for name in _TEMP_TABLES:
             await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _digest(rows: list[StagedRow], frames: list[Any]) -> Any:
+    """The `hub.imports.columnar.Digest` of staged rows given as tuples and as frames."""
+    import polars as pl
+
+    from hub.imports.columnar import digest, staged_frame
+
+    parts = [staged_frame(rows)] if rows else []
+    parts.extend(frames)
+    return digest(pl.concat(parts) if len(parts) > 1 else parts[0])
 
 
 def _statement(sql: str, params: dict[str, Any]) -> Any:
