@@ -299,3 +299,70 @@ _STAGED = [
     pl.col("relationship"),
     pl.col("ppks").alias("ppks_code"),
 ]
+
+
+#: One row per household of a batch of staged rows (`Digest.groups`): the least and
+#: greatest of each value its rows must share, the least kecamatan code and the first line.
+GROUP_COLUMNS = (
+    "iddtks", "kk_number", "kk_last", "kelurahan_code", "kel_last", "kecamatan_code",
+    "address", "address_last", "rt", "rt_last", "rw", "rw_last", "line",
+)  # fmt: skip
+
+
+@dataclass
+class Digest:
+    """What the whole-file checks need of a batch of staged rows, taken as it is read
+    (while the database would otherwise wait): each of its households once (`groups`, of
+    `GROUP_COLUMNS`), and its NIKs with their lines (`niks`: those of 16 ASCII digits as
+    numbers, the same text for the same number; `other_niks`: any other, as text)."""
+
+    groups: pl.DataFrame
+    niks: pl.DataFrame
+    other_niks: pl.DataFrame
+
+
+def digest(staged: pl.DataFrame) -> Digest:
+    """The `Digest` of staged rows (a frame of `STAGED_SCHEMA`). polars compares text
+    byte by byte, as COLLATE "C" (and SQLite's BINARY) does: the least and greatest of a
+    household's partial rows are those of its rows."""
+    col = pl.col
+    groups = staged.group_by("iddtks").agg(
+        col("kk_number").min(),
+        col("kk_number").max().alias("kk_last"),
+        col("kelurahan_code").min(),
+        col("kelurahan_code").max().alias("kel_last"),
+        col("kecamatan_code").min(),
+        col("address").min(),
+        col("address").max().alias("address_last"),
+        col("rt").min(),
+        col("rt").max().alias("rt_last"),
+        col("rw").min(),
+        col("rw").max().alias("rw_last"),
+        col("line").min(),
+    )
+    ascii = col("nik").str.contains("^[0-9]{16}$")
+    niks = staged.select(col("nik"), col("line").cast(pl.Int32))
+    return Digest(
+        groups.select(GROUP_COLUMNS),
+        niks.filter(ascii).with_columns(col("nik").cast(pl.UInt64)),
+        niks.filter(~ascii),
+    )
+
+
+def repeated_niks(niks: list[pl.DataFrame], other_niks: list[pl.DataFrame]) -> pl.DataFrame:
+    """Each NIK listed more than once in the digests' `niks` and `other_niks`, with its
+    first line (`nik`, `first`), as `GROUP BY nik HAVING count(*) > 1` finds them."""
+    col = pl.col
+    found = []
+    for parts, number in ((niks, True), (other_niks, False)):
+        if not parts:
+            continue
+        frame = pl.concat(parts)
+        repeats = frame.filter(col("nik").is_duplicated())
+        repeats = repeats.group_by("nik").agg(col("line").min().alias("first"))
+        if number:  # 16 digits: the leading zeros back
+            repeats = repeats.with_columns(col("nik").cast(pl.String).str.zfill(16))
+        found.append(repeats)
+    if not found:
+        return pl.DataFrame(schema={"nik": pl.String, "first": pl.Int32})
+    return pl.concat(found)

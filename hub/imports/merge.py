@@ -24,6 +24,7 @@ than rewriting staged rows, which on PostgreSQL costs a new row version each.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import re
@@ -66,8 +67,23 @@ _BAD_DDL = """
 CREATE TEMPORARY TABLE import_bad_households (
     iddtks TEXT{c} NOT NULL, reason VARCHAR(16) NOT NULL, line INTEGER NOT NULL
 )"""
+#: One row per household of each staged batch (`hub.imports.columnar.digest`).
+_PARTIALS_DDL = """
+CREATE TEMPORARY TABLE import_partials (
+    iddtks VARCHAR(32){c} NOT NULL,
+    kk_number VARCHAR(16){c} NOT NULL, kk_last VARCHAR(16){c} NOT NULL,
+    kelurahan_code VARCHAR(13){c} NOT NULL, kel_last VARCHAR(13){c} NOT NULL,
+    kecamatan_code VARCHAR(13){c} NOT NULL,
+    address VARCHAR(200){c} NOT NULL, address_last VARCHAR(200){c} NOT NULL,
+    rt VARCHAR(3){c} NOT NULL, rt_last VARCHAR(3){c} NOT NULL,
+    rw VARCHAR(3){c} NOT NULL, rw_last VARCHAR(3){c} NOT NULL,
+    line INTEGER NOT NULL
+)"""
+_DUPLICATES_DDL = """
+CREATE TEMPORARY TABLE import_duplicates (nik VARCHAR(16){c} NOT NULL, first INTEGER NOT NULL)"""
 _TEMP_TABLES = (
     "import_rows", "import_refused", "import_bad_households", "import_duplicates",
+    "import_partials",
     "import_groups", "import_households", "import_refusals",
     "import_citizens", "import_gone_households", "import_gone_citizens",
 )  # fmt: skip
@@ -140,6 +156,9 @@ class Stage:
     #: The registry tables whose indexes and foreign keys this import rebuilt.
     rebuilt: list[str] = field(default_factory=list)
     _copy: bool = field(init=False, default=False)
+    #: The staged rows' NIKs and lines, batch by batch (`Digest.niks`, `.other_niks`).
+    _niks: list[Any] = field(init=False, default_factory=list)
+    _other_niks: list[Any] = field(init=False, default_factory=list)
     _ids_assigned: bool = field(init=False, default=False)
     #: No citizen before this import (PostgreSQL): new citizens come from the staged rows.
     _new_from_rows: bool = field(init=False, default=False)
@@ -161,7 +180,7 @@ class Stage:
         for name in _TEMP_TABLES:
             await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
         collate = ' COLLATE "C"' if self.dialect == "postgresql" else ""
-        for ddl in (_ROWS_DDL, _REFUSED_DDL, _BAD_DDL):
+        for ddl in (_ROWS_DDL, _REFUSED_DDL, _BAD_DDL, _PARTIALS_DDL):
             await self.connection.execute(text(ddl.format(c=collate)))
         self._copy = self.dialect == "postgresql" and self.connection.dialect.driver == "asyncpg"
 
@@ -233,12 +252,25 @@ class Stage:
         frame: Any = None,
         csv: bytes = b"",
         csv_rows: int = 0,
+        csv_frame: Any = None,
     ) -> None:
         """Stage valid rows, then those of `frame` (a polars frame of the same columns, from
         `hub.imports.columnar`) or of `csv` (`csv_rows` of them encoded by `staged_csv`,
-        when `copies_csv`), and the (line, iddtks, nik) of rows refused on their own."""
-        assert not csv or self.copies_csv
+        when `copies_csv`; `csv_frame`: the same rows as a frame), and the (line, iddtks,
+        nik) of rows refused on their own.
+
+        The rows' digest (`hub.imports.columnar.digest`) is taken in a worker thread while
+        the rows are copied: its households are staged in `import_partials` and its NIKs
+        kept, so that `check_file` groups one row per household and batch rather than the
+        whole file again."""
+        assert not csv or (self.copies_csv and csv_frame is not None)
         staged = len(rows) + (0 if frame is None else frame.height) + csv_rows
+        digesting = None
+        if staged:
+            parts = [] if csv_frame is None else [csv_frame]
+            if frame is not None and frame.height:
+                parts.append(frame)
+            digesting = asyncio.get_running_loop().run_in_executor(None, _digest, list(rows), parts)
         if self._copy:
             raw = await self.connection.get_raw_connection()
             driver = raw.driver_connection
@@ -267,6 +299,16 @@ class Stage:
                 await driver.copy_records_to_table(
                     "import_refused", records=refused, columns=("line", "iddtks", "nik")
                 )
+            for taken in [] if digesting is None else [await digesting]:
+                self._keep(taken)
+                if taken.groups.height:
+                    await driver.copy_to_table(
+                        "import_partials",
+                        source=io.BytesIO(staged_csv(taken.groups)),
+                        columns=list(taken.groups.columns),
+                        format="csv",
+                        force_not_null=list(taken.groups.columns),
+                    )
         else:
             marks = ", ".join("?" for _ in STAGED_COLUMNS)
             if frame is not None and frame.height:
@@ -288,8 +330,27 @@ class Stage:
                     "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
                     list(refused),
                 )
+            for taken in [] if digesting is None else [await digesting]:
+                self._keep(taken)
+                if taken.groups.height:
+                    columns = taken.groups.columns
+                    await self.connection.exec_driver_sql(
+                        f"INSERT INTO import_partials ({', '.join(columns)}) "
+                        f"VALUES ({', '.join('?' for _ in columns)})",
+                        list(taken.groups.iter_rows()),
+                    )
         self.staged += staged
         self.refused_rows += len(refused)
+
+    def _keep(self, digest: Any) -> None:
+        """Keep the NIKs of a batch's digest, a few batches' worth in one frame."""
+        self._niks.append(digest.niks)
+        self._other_niks.append(digest.other_niks)
+        if len(self._niks) >= 32:  # (fewer, bigger frames: less of polars' overhead)
+            import polars as pl
+
+            self._niks = [pl.concat(self._niks, rechunk=True)]
+            self._other_niks = [pl.concat(self._other_niks, rechunk=True)]
 
     async def _run(self, sql: str, **params: Any) -> int:
         result = await self.connection.execute(_statement(sql, params), params)
@@ -316,42 +377,58 @@ class Stage:
         if self.dialect == "postgresql":
             await run("ANALYZE import_rows")
             await run("ANALYZE import_refused")
-        await run(
-            """CREATE TEMPORARY TABLE import_duplicates AS
-               SELECT nik, min(line) AS first FROM import_rows
-               GROUP BY nik HAVING count(*) > 1"""
-        )
+        # The NIKs listed more than once, found from those kept batch by batch.
+        from hub.imports.columnar import repeated_niks
+
+        repeats = repeated_niks(self._niks, self._other_niks)
+        self._niks, self._other_niks = [], []
+        collate = ' COLLATE "C"' if self.dialect == "postgresql" else ""
+        await run(_DUPLICATES_DDL.format(c=collate))
+        if repeats.height:
+            if self._copy:
+                raw = await self.connection.get_raw_connection()
+                assert raw.driver_connection is not None
+                await raw.driver_connection.copy_records_to_table(
+                    "import_duplicates", records=repeats.iter_rows(), columns=("nik", "first")
+                )
+            else:
+                await self.connection.exec_driver_sql(
+                    "INSERT INTO import_duplicates (nik, first) VALUES (?, ?)",
+                    list(repeats.iter_rows()),
+                )
         if self.dialect == "postgresql":
             # Its true (small) size, so that the joins below hash it, not the staged rows.
             await run("ANALYZE import_duplicates")
+            await run("ANALYZE import_partials")
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
                SELECT iddtks, 'MEMBER', min(line) FROM import_refused GROUP BY iddtks"""
         )
+        # The first line of a member whose NIK an earlier row already listed.
+        await run(
+            """INSERT INTO import_bad_households (iddtks, reason, line)
+               SELECT r.iddtks, 'MEMBER', min(r.line)
+               FROM import_rows r JOIN import_duplicates d ON d.nik = r.nik
+               WHERE r.line > d.first GROUP BY r.iddtks"""
+        )
         # One row per household: the least and greatest of each value its rows must share
-        # (they differ exactly when the rows disagree), its first line, and the first line
-        # of a member whose NIK an earlier row already listed.
+        # (they differ exactly when the rows disagree) and its first line, from those of
+        # each batch (`import_partials`: a row per household and batch, where the staged
+        # rows are one per citizen).
         await run(
             """CREATE TEMPORARY TABLE import_groups AS
-               SELECT r.iddtks, min(r.kk_number) AS kk_number, max(r.kk_number) AS kk_last,
-                      min(r.kelurahan_code) AS kelurahan_code,
-                      max(r.kelurahan_code) AS kel_last,
-                      min(r.kecamatan_code) AS kecamatan_code, min(r.address) AS address,
-                      max(r.address) AS address_last, min(r.rt) AS rt, max(r.rt) AS rt_last,
-                      min(r.rw) AS rw, max(r.rw) AS rw_last, min(r.line) AS line,
-                      min(CASE WHEN r.line > d.first THEN r.line END) AS repeated
-               FROM import_rows r LEFT JOIN import_duplicates d ON d.nik = r.nik
-               GROUP BY r.iddtks"""
+               SELECT iddtks, min(kk_number) AS kk_number, max(kk_last) AS kk_last,
+                      min(kelurahan_code) AS kelurahan_code, max(kel_last) AS kel_last,
+                      min(kecamatan_code) AS kecamatan_code, min(address) AS address,
+                      max(address_last) AS address_last, min(rt) AS rt, max(rt_last) AS rt_last,
+                      min(rw) AS rw, max(rw_last) AS rw_last, min(line) AS line
+               FROM import_partials GROUP BY iddtks"""
         )
+        await run("DROP TABLE import_partials")
         if self.dialect == "postgresql":
             # Its size (the aggregate's estimate is a twentieth of it), so that the joins
             # of a next month hash it rather than sort it with the households.
             await run("ANALYZE import_groups")
-        await run(
-            """INSERT INTO import_bad_households (iddtks, reason, line)
-               SELECT iddtks, 'MEMBER', repeated FROM import_groups
-               WHERE repeated IS NOT NULL"""
-        )
         await run(
             """INSERT INTO import_bad_households (iddtks, reason, line)
                SELECT iddtks, 'INCONSISTENT', line FROM import_groups
@@ -723,6 +800,17 @@ class Stage:
         """Drop the staging tables (they would otherwise last as long as the connection)."""
         for name in _TEMP_TABLES:
             await self.connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _digest(rows: list[StagedRow], frames: list[Any]) -> Any:
+    """The `hub.imports.columnar.Digest` of staged rows given as tuples and as frames."""
+    import polars as pl
+
+    from hub.imports.columnar import digest, staged_frame
+
+    parts = [staged_frame(rows)] if rows else []
+    parts.extend(frames)
+    return digest(pl.concat(parts) if len(parts) > 1 else parts[0])
 
 
 def _statement(sql: str, params: dict[str, Any]) -> Any:

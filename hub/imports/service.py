@@ -251,6 +251,8 @@ class _Batch:
     frame: Any = None
     csv: bytes = b""
     csv_rows: int = 0
+    #: The rows of `csv` as a frame (for their digest, `Stage.add`).
+    csv_frame: Any = None
 
 
 def _validated(
@@ -258,7 +260,8 @@ def _validated(
 ) -> Iterator[_Batch]:
     """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
     smaller), and of a chunk of plain lines each; with `csv`, the rows of those encoded
-    for COPY here (in the reading thread, holding no frame while it waits)."""
+    for COPY here (in the reading thread; the frame is kept for the digest `Stage.add`
+    takes)."""
     good: list[StagedRow] = []
     bad: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str, str, str]] = []
@@ -281,6 +284,7 @@ def _validated(
             batch = _Batch([], checked.bad, checked.problems, read, reader.bytes_read)
             if csv:
                 batch.csv, batch.csv_rows = staged_csv(checked.staged), checked.staged.height
+                batch.csv_frame = checked.staged
             else:
                 batch.frame = checked.staged
             del checked, item  # (the frames: only the batch is kept while it waits)
@@ -347,7 +351,9 @@ async def _stream(
             summary.rows_rejected += len(item.bad)
             summary.reject_lines += len(item.problems)
             summary.rows_read = item.read
-            await stage.add(item.good, item.bad, item.frame, item.csv, item.csv_rows)
+            await stage.add(
+                item.good, item.bad, item.frame, item.csv, item.csv_rows, csv_frame=item.csv_frame
+            )
             if on_progress is not None:
                 on_progress(item.position, reader.size, item.read, summary.rows_rejected)
     finally:
