@@ -100,6 +100,13 @@ def test_the_readme_production_recipe_starts_a_hub(empty_database_url: str, tmp_
             "signing-key.pem",
         ]
         assert all(p.stat().st_mode & 0o777 == 0o600 for p in keys.iterdir())
+        # The readiness answer comes from whichever worker started first; the other may still
+        # be importing on a busy machine. Both must start, in a bounded time.
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete") < 2:
+            assert server is not None and server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
         base = f"http://127.0.0.1:{port}"
         # Production: no GraphiQL; /metrics only with its token, summed over both workers.
         assert httpx.get(f"{base}/graphql", headers={"accept": "text/html"}).status_code == 404
