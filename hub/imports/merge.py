@@ -299,16 +299,6 @@ class Stage:
                 await driver.copy_records_to_table(
                     "import_refused", records=refused, columns=("line", "iddtks", "nik")
                 )
-            for taken in [] if digesting is None else [await digesting]:
-                self._keep(taken)
-                if taken.groups.height:
-                    await driver.copy_to_table(
-                        "import_partials",
-                        source=io.BytesIO(staged_csv(taken.groups)),
-                        columns=list(taken.groups.columns),
-                        format="csv",
-                        force_not_null=list(taken.groups.columns),
-                    )
         else:
             marks = ", ".join("?" for _ in STAGED_COLUMNS)
             if frame is not None and frame.height:
@@ -330,17 +320,34 @@ class Stage:
                     "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
                     list(refused),
                 )
-            for taken in [] if digesting is None else [await digesting]:
-                self._keep(taken)
-                if taken.groups.height:
-                    columns = taken.groups.columns
-                    await self.connection.exec_driver_sql(
-                        f"INSERT INTO import_partials ({', '.join(columns)}) "
-                        f"VALUES ({', '.join('?' for _ in columns)})",
-                        list(taken.groups.iter_rows()),
-                    )
+        if digesting is not None:
+            await self._stage_digest(await digesting)
         self.staged += staged
         self.refused_rows += len(refused)
+
+    async def _stage_digest(self, digest: Any) -> None:
+        """Keep a batch's NIKs, and stage its households' rows in `import_partials`."""
+        self._keep(digest)
+        groups = digest.groups
+        if not groups.height:
+            return
+        columns = list(groups.columns)
+        if self._copy:
+            raw = await self.connection.get_raw_connection()
+            assert raw.driver_connection is not None
+            await raw.driver_connection.copy_to_table(
+                "import_partials",
+                source=io.BytesIO(staged_csv(groups)),
+                columns=columns,
+                format="csv",
+                force_not_null=columns,
+            )
+        else:
+            await self.connection.exec_driver_sql(
+                f"INSERT INTO import_partials ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                list(groups.iter_rows()),
+            )
 
     def _keep(self, digest: Any) -> None:
         """Keep the NIKs of a batch's digest, a few batches' worth in one frame."""
