@@ -51,6 +51,31 @@ async def test_the_page_reads_its_people_in_its_own_statement(lks_partner: Api) 
     assert [s for s in mine if "FROM needs LEFT OUTER JOIN" in " ".join(s.split())], mine
 
 
+#: PAGE with its people asked in an inline fragment, their households in a named one (aliased).
+FRAGMENTS = """fragment Person on Citizen { id nik fullName ageBand birthDate phone sex
+  home: household { id kkNumber address kelurahan { code } } }
+query($first: Int!) { needs(first: $first, filter: {status: [OPEN]}) {
+  pageInfo { hasNextPage startCursor endCursor }
+  nodes { id ... on Need { citizen { ...Person } } } } }"""
+
+
+async def test_fragments_select_what_the_fields_select(lks_partner: Api) -> None:
+    """The selection tree (`hub.graphql.prefetch.selection_tree`) is read from the
+    document's nodes, fragments merged in: what a fragment asks for is loaded in the same
+    statements as the same fields written out, and a cached tree serves the next request."""
+    plain = await lks_partner.count_statements(PAGE, {"first": 12})
+    for _ in range(2):  # the second request finds the trees cached
+        assert await lks_partner.count_statements(FRAGMENTS, {"first": 12}) == plain
+    expected = (await lks_partner.data(PAGE, {"first": 12}))["needs"]
+    through = await lks_partner.data(FRAGMENTS, {"first": 12})
+    got = through["needs"]
+    assert got["pageInfo"] == expected["pageInfo"]
+    for mine, theirs in zip(got["nodes"], expected["nodes"], strict=True):
+        person = dict(theirs["citizen"])
+        person["home"] = person.pop("household")
+        assert mine == {"id": theirs["id"], "citizen": person}
+
+
 async def test_page_info_without_edges_is_the_same_as_with_them(city: Api) -> None:
     without = (await city.data(PAGE, {"first": 7}))["needs"]["pageInfo"]
     with_edges = (await city.data(EDGES, {"first": 7}))["needs"]
