@@ -23,6 +23,7 @@ from hub.graphql.lists import single
 from hub.graphql.mutations import actor_of, attempt, begin_writing, may_see
 from hub.graphql.relay import pk_of
 from hub.ids import citizen_ref, need_ref
+from hub.needs.loaders import categories_by_code
 
 
 @strawberry.type
@@ -46,6 +47,11 @@ class ContributionMutations:
         need_id = pk_of(input.need, "Need") if input.need is not None else None
         now = dt.datetime.now(dt.UTC)
         await begin_writing(context)
+
+        async def category_exists(code: str) -> bool:
+            # The taxonomy is reference data: the process's copy answers, not a statement.
+            (category,) = await categories_by_code(context, [code])
+            return category is not None
 
         async def work(session: AsyncSession) -> RecordResult:
             # A retry is answered from its first record, whatever changed since; only a new
@@ -77,6 +83,7 @@ class ContributionMutations:
                 idempotency_key=input.idempotency_key,
                 now=now,
                 may_record=may_record,
+                category_exists=category_exists,
             )
 
         outcome = await attempt(context, work, errors.ContributionError)

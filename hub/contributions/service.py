@@ -146,11 +146,14 @@ async def record_contribution(
     now: dt.datetime,
     duplicate_window: dt.timedelta = DUPLICATE_AID_WINDOW,
     may_record: Callable[[], Awaitable[None]] | None = None,
+    category_exists: Callable[[str], Awaitable[bool]] | None = None,
 ) -> RecordResult:
     """Record a delivery once per idempotency key; raise ContributionError when refused.
 
     `may_record` runs only for a key not recorded yet, before any rule here: the caller's
     own refusals (the API's row rules), which a retry must not meet again.
+    `category_exists` answers whether the taxonomy holds a code (the API's process copy of
+    it, no statement); without it the session is asked.
     """
     payload = _payload(
         citizen_id=citizen_id,
@@ -172,7 +175,7 @@ async def record_contribution(
         return await _replay(session, existing, payload, idempotency_key)
     if may_record is not None:
         await may_record()
-    kecamatan = await _check_subject(session, actor, payload, now)
+    kecamatan = await _check_subject(session, actor, payload, now, category_exists)
     warnings = await find_earlier_aid(
         session,
         citizen_id=citizen_id,
@@ -248,13 +251,21 @@ async def _replay(
 
 
 async def _check_subject(
-    session: AsyncSession, actor: Actor, payload: dict[str, Any], now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    category_exists: Callable[[str], Awaitable[bool]] | None,
 ) -> str:
     """Check category, citizen and need; return the kecamatan to record the delivery in."""
     category_code: str = payload["category_code"]
     citizen_id: int = payload["citizen_id"]
     need_id: int | None = payload["need_id"]
-    if await session.get(NeedCategory, category_code) is None:
+    if category_exists is not None:
+        known = await category_exists(category_code)
+    else:
+        known = await session.get(NeedCategory, category_code) is not None
+    if not known:
         raise ContributionError(
             ContributionErrorCode.CATEGORY_NOT_FOUND,
             f"category {category_code!r} is not in the need taxonomy; `needCategories` lists them",
