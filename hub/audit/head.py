@@ -41,7 +41,18 @@ class Head:
         return self.last_seq - self.last_checkpoint_seq
 
 
-def _head(row: Any) -> Head:
+#: The head's columns a `Head` is made of (`head_of`).
+HEAD_COLUMNS = (
+    "last_seq",
+    "last_hash",
+    "last_checkpoint_seq",
+    "last_checkpoint_at",
+    "archived_through_seq",
+    "archived_through_hash",
+)
+
+
+def head_of(row: Any) -> Head:
     """A `Head` from a result row of the head table."""
     return Head(
         last_seq=row.last_seq,
@@ -58,7 +69,7 @@ async def read_head(session: AsyncSession | AsyncConnection) -> Head:
     row = (await session.execute(select(_HEAD).where(_HEAD.c.id == 1))).first()
     if row is None:
         raise AuditChainError("the audit chain head is missing; run `hub db upgrade`")
-    return _head(row)
+    return head_of(row)
 
 
 async def lock_head(session: AsyncSession, *, reserve: int = 0) -> Head:
@@ -76,7 +87,7 @@ async def lock_head(session: AsyncSession, *, reserve: int = 0) -> Head:
     row = (await session.execute(statement)).first()
     if row is None:
         raise AuditChainError("the audit chain head is missing; run `hub db upgrade`")
-    head = _head(row)
+    head = head_of(row)
     # RETURNING gives the row after the update; report the chain end before the reservation.
     return Head(
         last_seq=head.last_seq - reserve,

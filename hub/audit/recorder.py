@@ -15,14 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, exc, insert, text
+from sqlalchemy import Integer, bindparam, column, exc, insert, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.audit.chain import canonical_json
 from hub.audit.checkpoints import Sealer
 from hub.audit.events import AuditEvent
-from hub.audit.head import Head, lock_head, read_head, update_head
+from hub.audit.head import HEAD_COLUMNS, Head, head_of, lock_head, read_head, update_head
 from hub.audit.models import event_citizens_table, events_table, head_table
 from hub.audit.rows import chained_rows
 
@@ -141,7 +141,10 @@ def _unlocked_statement(columns: tuple[str, ...], events: int, citizens: int) ->
     """The batch appended only if the head is still where it was read, in one statement:
     `WITH advanced AS (UPDATE head … WHERE last_seq = :expected_seq AND last_hash =
     :expected_hash RETURNING id)`, then the events and citizens inserted only when
-    `advanced` has its row; the statement returns how many head rows moved (1 or 0)."""
+    `advanced` has its row. The statement returns how many head rows moved (1 or 0) and the
+    head as its snapshot saw it: after a lost race that is, most often, the head that won,
+    so the retry needs no read of its own (with two workers appending in turn, nearly
+    every batch found its kept head stale and paid a read before the retry)."""
 
     def build() -> Any:
         binds = [
@@ -168,8 +171,16 @@ def _unlocked_statement(columns: tuple[str, ...], events: int, citizens: int) ->
                 f"{name} AS (INSERT INTO {_quote(table.name)} ({quoted}) SELECT * FROM "
                 f"(VALUES {rows}) AS v ({quoted}) WHERE EXISTS (SELECT FROM advanced))"
             )
-        sql = f"WITH {', '.join(parts)} SELECT count(*) FROM advanced"
-        return text(sql).bindparams(*binds)
+        selected = ", ".join(_quote(name) for name in HEAD_COLUMNS)
+        sql = (
+            f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM advanced) AS moved, "
+            f"{selected} FROM {head} WHERE id = 1"
+        )
+        return (
+            text(sql)
+            .bindparams(*binds)
+            .columns(column("moved", Integer), *(head_table.c[name] for name in HEAD_COLUMNS))
+        )
 
     return _cached(("unlocked", columns, events, citizens), build)
 
@@ -379,7 +390,7 @@ class GroupCommitWriter:
                 statement = _unlocked_statement(
                     tuple(event_rows[0]), len(event_rows), len(citizen_rows)
                 )
-                moved = (await connection.execute(statement, parameters)).scalar_one()
+                answer = (await connection.execute(statement, parameters)).first()
             except BaseException as error:
                 # Whatever failed (the event, the connection), start from a fresh one.
                 await self._drop_connection()
@@ -390,12 +401,20 @@ class GroupCommitWriter:
                     reconnected = True
                     continue
                 raise
-            if moved:
+            if answer is not None and answer.moved:
                 last_seq = head.last_seq + len(events)
                 self._head = replace(head, last_seq=last_seq, last_hash=last_hash)
                 self.stats.unlocked += 1
                 return list(range(head.last_seq + 1, last_seq + 1))
-            self._head = None  # another appender moved the head first: read it again
+            # Another appender moved the head first. The statement's snapshot shows where
+            # to, unless that appender committed only after the snapshot was taken (the
+            # head then looks unmoved): read it again in that case.
+            seen = head_of(answer) if answer is not None else None
+            stale = seen is None or (seen.last_seq, seen.last_hash) == (
+                head.last_seq,
+                head.last_hash,
+            )
+            self._head = None if stale else seen
             self.stats.head_races += 1
             for hook in self.on_head_race:
                 hook()

@@ -118,6 +118,49 @@ async def test_two_processes_appending_keep_one_chain(
             await engine.dispose()
 
 
+async def test_a_lost_race_retries_from_the_head_its_statement_saw(
+    empty_database_url: str, sealer: Sealer
+) -> None:
+    """Two workers appending in turn: each finds its kept head stale every time. The failed
+    compare-and-set returns the head that won, so the retry reads nothing first."""
+    engines = [create_engine(empty_database_url) for _ in range(2)]
+    if engines[0].dialect.name != "postgresql":
+        for engine in engines:
+            await engine.dispose()
+        pytest.skip("the unlocked append is PostgreSQL's")
+    sealer = Sealer(
+        sealer.signer,
+        policy=CheckpointPolicy(every=1000),
+        clock=sealer.clock,
+        verifiers=sealer.verifiers,
+    )
+    writers = [GroupCommitWriter(session_factory(e), sealer=sealer) for e in engines]
+    head_reads: list[str] = []
+
+    def count(_: Any, __: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().startswith("SELECT audit_chain_head."):
+            head_reads.append(statement)
+
+    try:
+        # The first appends start the checkpoint timer (locked) and give each writer a head.
+        for n in range(4):
+            await writers[n % 2].write(make_event(n))
+        for engine in engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+        for n in range(4, 24):
+            await writers[n % 2].write(make_event(n, citizens=[n]))
+        races = sum(writer.stats.head_races for writer in writers)
+        assert races >= 19, races  # every append after the other's lost one race
+        assert head_reads == [], "a retry read the head again"
+        for writer in writers:
+            await writer.close()
+        result = await verify(session_factory(engines[0]), sealer)
+        assert result.ok and result.events == 24
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
 async def test_unlocked_appends_chain_with_mutations_and_checkpoints(
     sessions: async_sessionmaker[AsyncSession], sealer: Sealer
 ) -> None:
