@@ -159,6 +159,8 @@ class Stage:
     #: The staged rows' NIKs and lines, batch by batch (`Digest.niks`, `.other_niks`).
     _niks: list[Any] = field(init=False, default_factory=list)
     _other_niks: list[Any] = field(init=False, default_factory=list)
+    #: How many of `_niks` (and `_other_niks`) hold 32 batches' worth each.
+    _niks_kept: int = field(init=False, default=0)
     _ids_assigned: bool = field(init=False, default=False)
     #: No citizen before this import (PostgreSQL): new citizens come from the staged rows.
     _new_from_rows: bool = field(init=False, default=False)
@@ -350,14 +352,19 @@ class Stage:
             )
 
     def _keep(self, digest: Any) -> None:
-        """Keep the NIKs of a batch's digest, a few batches' worth in one frame."""
+        """Keep the NIKs of a batch's digest: every 32 batches' worth in one frame, the
+        frames kept so far left as they are (copying them all into one again each time
+        held two copies of the file's NIKs at once, and left polars' allocator with the
+        freed ones)."""
         self._niks.append(digest.niks)
         self._other_niks.append(digest.other_niks)
-        if len(self._niks) >= 32:  # (fewer, bigger frames: less of polars' overhead)
+        if len(self._niks) - self._niks_kept >= 32:  # (fewer, bigger frames: less overhead)
             import polars as pl
 
-            self._niks = [pl.concat(self._niks, rechunk=True)]
-            self._other_niks = [pl.concat(self._other_niks, rechunk=True)]
+            kept = self._niks_kept
+            self._niks[kept:] = [pl.concat(self._niks[kept:], rechunk=True)]
+            self._other_niks[kept:] = [pl.concat(self._other_niks[kept:], rechunk=True)]
+            self._niks_kept += 1
 
     async def _run(self, sql: str, **params: Any) -> int:
         result = await self.connection.execute(_statement(sql, params), params)
@@ -388,7 +395,7 @@ class Stage:
         from hub.imports.columnar import repeated_niks
 
         repeats = repeated_niks(self._niks, self._other_niks)
-        self._niks, self._other_niks = [], []
+        self._niks, self._other_niks, self._niks_kept = [], [], 0
         collate = ' COLLATE "C"' if self.dialect == "postgresql" else ""
         await run(_DUPLICATES_DDL.format(c=collate))
         if repeats.height:
