@@ -218,9 +218,8 @@ def is_unavailable(error: BaseException) -> bool:
 REQUEST_ID_OPTION = "hub_request_id"
 
 
-#: `Session.info` keys: the engine a request's session was made from, and its request id.
+#: `Session.info` key: the engine a request's session was made from (`request_session`).
 _BASE_BIND = "hub_base_bind"
-_REQUEST_ID = "hub_request_id"
 
 #: Per engine, its AUTOCOMMIT variant, made once: an isolation level is the costly option
 #: (SQLAlchemy gives the new engine a listener that sets the level on every checkout),
@@ -233,7 +232,6 @@ def request_session(sessions: async_sessionmaker[AsyncSession], request_id: str)
     bind = sessions.kw["bind"]
     session = sessions(bind=bind.execution_options(**{REQUEST_ID_OPTION: request_id}))
     session.info[_BASE_BIND] = bind
-    session.info[_REQUEST_ID] = request_id
     return session
 
 
@@ -267,7 +265,8 @@ def reads_outside_transaction(session: AsyncSession) -> None:
     autocommit = _AUTOCOMMIT.get(base)
     if autocommit is None:
         autocommit = _AUTOCOMMIT[base] = base.execution_options(isolation_level="AUTOCOMMIT")
-    session.bind = autocommit.execution_options(**{REQUEST_ID_OPTION: session.info[_REQUEST_ID]})
+    request_id = bind.get_execution_options().get(REQUEST_ID_OPTION)
+    session.bind = autocommit.execution_options(**{REQUEST_ID_OPTION: request_id})
 
 
 @asynccontextmanager
