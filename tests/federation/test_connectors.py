@@ -142,7 +142,7 @@ async def test_the_policy_levels_connected_fields_and_unshown_people_are_not_sen
 @pytest.mark.parametrize(
     ("name", "query", "reason"),
     [
-        ("dinkes-slow", "?sleep=3", "no answer within 300 ms"),
+        ("dinkes-slow", "?sleep=20", "no answer within 300 ms"),
         ("dinkes-down", "?fail=500", "HTTP 500"),
     ],
 )
@@ -172,9 +172,10 @@ async def test_a_slow_or_failing_connector_gives_a_partial_result(
             assert error["extensions"]["code"] == "CONNECTOR_UNAVAILABLE"
             assert error["extensions"]["connector"] == name
             assert error["extensions"]["reason"] == reason
-    # The slowest is bounded by the timeout (300 ms) plus the page itself, never the
-    # agency's 3 s.
-    assert max(durations) < 1.5, durations
+    # Abandoned at the timeout, never waited for: the agency would take 20 s. The bound is
+    # far from both (a page takes about 0.35 s here) so that a loaded machine cannot fail it;
+    # the reason checked above says it was the 300 ms timeout that gave up.
+    assert max(durations) < 10, durations
 
 
 def sample(name: str, **labels: str) -> float | None:
