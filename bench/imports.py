@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,81 @@ def _step_generate(path: Path, rows: int, previous: Path | None) -> dict[str, An
     return out
 
 
+#: Clock ticks per second of /proc's CPU counters.
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+class _CpuSamples(threading.Thread):
+    """Every 0.2 s: the machine's busy and iowait CPU seconds (all cores, /proc/stat) and
+    this process's own (all its threads), so that each phase of an import can be given the
+    cores it kept busy. The machine's busy time less this process's is, on a machine with
+    nothing else running, the database server's."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float, float, float]] = []
+        self._done = threading.Event()
+
+    @staticmethod
+    def sample() -> tuple[float, float, float, float]:
+        """(perf_counter, machine busy s, machine iowait s, this process's CPU s)."""
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+        # user nice system idle iowait irq softirq steal
+        busy = sum(ticks[:3]) + sum(ticks[5:8])
+        own = os.times()
+        return (time.perf_counter(), busy / _TICK, ticks[4] / _TICK, own.user + own.system)
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            self.samples.append(self.sample())
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+        self.samples.append(self.sample())
+
+    def at(self, when: float) -> tuple[float, float, float, float]:
+        """The sample nearest `when` (a sample is 0.2 s apart at most)."""
+        return min(self.samples, key=lambda sample: abs(sample[0] - when))
+
+
+def _phases(
+    cpu: _CpuSamples, marks: list[tuple[str, float]], started: float, ended: float
+) -> dict[str, dict[str, float]]:
+    """For each phase (`before`: connecting, hashing; `read`; each merge step; `after`:
+    the audit event and the commit): its seconds, the cores the machine kept busy, those of
+    this process and the rest's (the database's on an otherwise idle machine), iowait."""
+    bounds = [("", started), *marks, ("after", ended)]
+    out: dict[str, dict[str, float]] = {}
+    for (_, begin), (name, end) in itertools.pairwise(bounds):
+        first, last = cpu.at(begin), cpu.at(end)
+        seconds = last[0] - first[0]
+        if seconds < 0.4:  # shorter than two samples: no meaningful share
+            continue
+        busy, iowait, own = (last[i] - first[i] for i in (1, 2, 3))
+        out[name] = {
+            "seconds": round(end - begin, 2),
+            "busy_cores": round(busy / seconds, 2),
+            "import_process_cores": round(own / seconds, 2),
+            "other_cores": round((busy - own) / seconds, 2),
+            "iowait_cores": round(iowait / seconds, 2),
+        }
+    return out
+
+
+async def _wal_position(url: str) -> int:
+    """The server's current WAL position, in bytes."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int(
+                await connection.scalar(text("SELECT pg_current_wal_lsn() - CAST('0/0' AS pg_lsn)"))
+            )
+    finally:
+        await engine.dispose()
+
+
 def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
     from hub.cli.imports import run_import
     from hub.settings import Settings
@@ -119,11 +196,18 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
         update={"database_url": url}
     )
     before = _peak_rss_mb()
+    wal_before = asyncio.run(_wal_position(url))
+    cpu = _CpuSamples()
+    cpu.start()
     started = time.perf_counter()
     summary = asyncio.run(
         run_import(settings, path, rejects=path.with_suffix(".rejects.csv"), dry_run=False)
     )
-    wall = time.perf_counter() - started
+    ended = time.perf_counter()
+    wall = ended - started
+    cpu.stop()
+    first, last = cpu.samples[0], cpu.samples[-1]
+    wal_bytes = asyncio.run(_wal_position(url)) - wal_before
     return {
         "rows": summary.rows_read,
         "rejected": summary.rows_rejected,
@@ -133,6 +217,15 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
         "read_and_stage_cpu_seconds": round(summary.read_cpu_seconds, 2),
         "check_and_merge_seconds": round(summary.merge_seconds, 2),
         "merge_steps_seconds": summary.steps,
+        # Core-seconds over the whole import: the machine's, and this process's.
+        "cpu_seconds": {
+            "machine_busy": round(last[1] - first[1], 1),
+            "import_process": round(last[3] - first[3], 1),
+            "machine_iowait": round(last[2] - first[2], 1),
+        },
+        "phases": _phases(cpu, summary.marks, started, ended),
+        # WAL the server wrote meanwhile (all of it the import's on an otherwise idle server).
+        "wal_mb": round(wal_bytes / 2**20),
         "rebuilt_tables": summary.rebuilt,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "rss_before_import_mb": round(before, 1),

@@ -71,6 +71,10 @@ class ImportSummary:
     merge_seconds: float = 0.0
     #: Seconds of each step of the merge (`check`, `households`, `citizens`, …), in order.
     steps: dict[str, float] = field(default_factory=dict)
+    #: `time.perf_counter()` where each step ended: `before` (hashing the file, loading the
+    #: regions), `read`, then the merge's steps; a benchmark lines its CPU samples up with
+    #: them.
+    marks: list[tuple[str, float]] = field(default_factory=list)
     #: Registry tables whose indexes and foreign keys were rebuilt around a big insert.
     rebuilt: list[str] = field(default_factory=list)
 
@@ -178,8 +182,9 @@ async def import_dtks(
             await _stream(reader, validator, stage, rejects, summary, on_progress)
             summary.read_seconds = time.perf_counter() - started
             summary.read_cpu_seconds = time.process_time() - cpu
+            summary.marks += [("before", started), ("read", started + summary.read_seconds)]
             started = time.perf_counter()
-            step = _Steps(summary.steps)
+            step = _Steps(summary.steps, summary.marks)
             await stage.check_file(assign_ids=not dry_run)
             step("check")
             async for line, kind, value, reason, other in stage.set_refusals():
@@ -219,15 +224,17 @@ async def import_dtks(
 
 
 class _Steps:
-    """Records the seconds since the previous step under each step's name."""
+    """Records the seconds since the previous step under each step's name, and its end."""
 
-    def __init__(self, into: dict[str, float]) -> None:
+    def __init__(self, into: dict[str, float], marks: list[tuple[str, float]]) -> None:
         self._into = into
+        self._marks = marks
         self._last = time.perf_counter()
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
         self._into[name] = round(now - self._last, 3)
+        self._marks.append((name, now))
         self._last = now
 
 
