@@ -16,8 +16,8 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +29,7 @@ from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.errors import ImportFileError
 from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage, staged_csv
 from hub.imports.models import DtksImport
-from hub.imports.parse import COLUMNS, PlainLines, Reader, file_sha256, open_export
+from hub.imports.parse import COLUMNS, Line, PlainLines, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
 from hub.imports.validate import RowValidator, StagedRow
 
@@ -262,13 +262,67 @@ class _Batch:
     csv_frame: Any = None
 
 
+#: Rows of a file the fast paths cannot read (quotes, carriage returns) handed from the
+#: reading thread to the checking one at a time: a queue hop per row would cost more than
+#: reading it.
+_ROWS_PER_HAND = 2_000
+#: Read blocks that may wait for the checking thread (a block is about 4 MiB of text).
+_READ_AHEAD = 1
+
+
+def _read_ahead(reader: Reader) -> Generator[tuple[list[Line | PlainLines], int], None, None]:
+    """`reader.blocks()` read and split in a thread of its own while the caller checks
+    what came before: in order, as lists of blocks (a run of rows grouped), each with the
+    bytes of the file read once its last block was. An error reading the file is raised
+    here, after the blocks read before it. Closing this generator stops the thread."""
+    handed: queue.Queue[tuple[list[Line | PlainLines], int] | BaseException | None]
+    handed = queue.Queue(maxsize=_READ_AHEAD)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            rows: list[Line | PlainLines] = []
+            for item in reader.blocks():
+                if isinstance(item, PlainLines):
+                    if rows:
+                        _put(handed, (rows, reader.bytes_read), stop)
+                        rows = []
+                    _put(handed, ([item], reader.bytes_read), stop)
+                    continue
+                rows.append(item)
+                if len(rows) == _ROWS_PER_HAND:
+                    _put(handed, (rows, reader.bytes_read), stop)
+                    rows = []
+            if rows:
+                _put(handed, (rows, reader.bytes_read), stop)
+        except BaseException as error:  # raised again by the generator, in its thread
+            _put(handed, error, stop)
+        else:
+            _put(handed, None, stop)
+
+    thread = threading.Thread(target=read, name="dtks-read", daemon=True)
+    thread.start()
+    try:
+        while (got := handed.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a `put` waiting on a full queue see `stop`
+            with suppress(queue.Empty):
+                handed.get(timeout=0.1)
+        thread.join()
+
+
 def _validated(
     reader: Reader, validator: RowValidator, stop: threading.Event, *, csv: bool = False
 ) -> Iterator[_Batch]:
     """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
     smaller), and of a chunk of plain lines each; with `csv`, the rows of those encoded
-    for COPY here (in the reading thread; the frame is kept for the digest `Stage.add`
-    takes)."""
+    for COPY here (in the checking thread; the frame is kept for the digest `Stage.add`
+    takes). The file is read and split a block or two ahead, in a thread of its own
+    (`_read_ahead`); the checks stay in line order, in this one."""
     good: list[StagedRow] = []
     bad: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str, str, str]] = []
@@ -280,42 +334,48 @@ def _validated(
     from hub.imports.columnar import ColumnarChecker
 
     columnar = ColumnarChecker(validator)
-    for item in reader.blocks():
-        if isinstance(item, PlainLines):
-            if good or bad:  # rows read before, staged first: lines stay in order
-                yield _Batch(good, bad, problems, read, reader.bytes_read)
+    with closing(_read_ahead(reader)) as blocks:
+        for items, position in blocks:
+            items.reverse()
+            while items:
+                item = items.pop()  # (let go of each block once it is checked)
+                if isinstance(item, PlainLines):
+                    if good or bad:  # rows read before, staged first: lines stay in order
+                        yield _Batch(good, bad, problems, read, position)
+                        good, bad, problems = [], [], []
+                        keep = good.append
+                    checked = columnar.check(item)
+                    read += checked.rows
+                    batch = _Batch([], checked.bad, checked.problems, read, position)
+                    if csv:
+                        batch.csv = staged_csv(checked.staged)
+                        batch.csv_rows = checked.staged.height
+                        batch.csv_frame = checked.staged
+                    else:
+                        batch.frame = checked.staged
+                    del checked, item  # (the frames: only the batch is kept while it waits)
+                    yield batch
+                    if stop.is_set():
+                        return
+                    continue
+                number, values = item
+                read += 1
+                staged, found = check(number, values)
+                if staged is not None:
+                    keep(staged)
+                    if len(good) < BATCH_ROWS:
+                        continue
+                else:
+                    bad.append((number, values[iddtks_at], values[nik_at]))
+                    problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+                    # A file of refused rows is handed over in batches too.
+                    if len(bad) < BATCH_ROWS:
+                        continue
+                yield _Batch(good, bad, problems, read, position)
+                if stop.is_set():
+                    return
                 good, bad, problems = [], [], []
                 keep = good.append
-            checked = columnar.check(item)
-            read += checked.rows
-            batch = _Batch([], checked.bad, checked.problems, read, reader.bytes_read)
-            if csv:
-                batch.csv, batch.csv_rows = staged_csv(checked.staged), checked.staged.height
-                batch.csv_frame = checked.staged
-            else:
-                batch.frame = checked.staged
-            del checked, item  # (the frames: only the batch is kept while it waits)
-            yield batch
-            if stop.is_set():
-                return
-            continue
-        number, values = item
-        read += 1
-        staged, found = check(number, values)
-        if staged is not None:
-            keep(staged)
-            if len(good) < BATCH_ROWS:
-                continue
-        else:
-            bad.append((number, values[iddtks_at], values[nik_at]))
-            problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
-            if len(bad) < BATCH_ROWS:  # a file of refused rows is handed over in batches too
-                continue
-        yield _Batch(good, bad, problems, read, reader.bytes_read)
-        if stop.is_set():
-            return
-        good, bad, problems = [], [], []
-        keep = good.append
     yield _Batch(good, bad, problems, read, reader.size)
 
 

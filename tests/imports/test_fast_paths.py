@@ -245,6 +245,41 @@ def block_rows(path: Path) -> list[tuple[int, tuple[str, ...]]]:
     return out
 
 
+def test_reading_ahead_hands_over_every_block_in_order_and_stops_when_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from contextlib import closing
+
+    from hub.imports import service
+
+    monkeypatch.setattr(parse, "_COLUMNAR_CHUNK", 8192)
+    monkeypatch.setattr(service, "_ROWS_PER_HAND", 7)
+    path = tmp_path / "dtks.txt"
+    write_export(path, citizens=900, seed=5)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[600] = lines[600].replace("|", '|"', 1)  # a quote: the rest read row by row
+    path.write_text("".join(lines), encoding="utf-8")
+
+    def named(item: Any) -> Any:
+        return ("block", item.before, item.fields.height) if isinstance(item, PlainLines) else item
+
+    with open_export(path) as reader:
+        expected = [named(item) for item in reader.blocks()]
+    with open_export(path) as reader:
+        handed = list(service._read_ahead(reader))
+    assert [named(item) for items, _ in handed for item in items] == expected
+    kinds = {"block" if item[0] == "block" else "row" for item in expected}
+    assert kinds == {"block", "row"}
+    assert any(len(items) == 7 for items, _ in handed)  # rows go over in groups
+    positions = [position for _, position in handed]
+    assert positions == sorted(positions) and positions[-1] == path.stat().st_size
+
+    with open_export(path) as reader, closing(service._read_ahead(reader)) as blocks:
+        next(blocks)
+    assert not [t for t in threading.enumerate() if t.name == "dtks-read"]
+
+
 def test_the_blocks_of_other_separators_and_white_space(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
