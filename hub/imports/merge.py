@@ -166,11 +166,6 @@ class Stage:
     _new_from_rows: bool = field(init=False, default=False)
 
     @property
-    def copies_csv(self) -> bool:
-        """Whether `add` takes rows encoded by `staged_csv` (COPY on PostgreSQL)."""
-        return self._copy
-
-    @property
     def dialect(self) -> str:
         """`postgresql` or `sqlite`."""
         return self.connection.dialect.name
@@ -252,27 +247,21 @@ class Stage:
         rows: Sequence[StagedRow],
         refused: Sequence[tuple[int, str, str]],
         frame: Any = None,
-        csv: bytes = b"",
-        csv_rows: int = 0,
-        csv_frame: Any = None,
     ) -> None:
         """Stage valid rows, then those of `frame` (a polars frame of the same columns, from
-        `hub.imports.columnar`) or of `csv` (`csv_rows` of them encoded by `staged_csv`,
-        when `copies_csv`; `csv_frame`: the same rows as a frame), and the (line, iddtks,
-        nik) of rows refused on their own.
+        `hub.imports.columnar`), and the (line, iddtks, nik) of rows refused on their own.
 
         The rows' digest (`hub.imports.columnar.digest`) is taken in a worker thread while
         the rows are copied: its households are staged in `import_partials` and its NIKs
         kept, so that `check_file` groups one row per household and batch rather than the
-        whole file again."""
-        assert not csv or (self.copies_csv and csv_frame is not None)
-        staged = len(rows) + (0 if frame is None else frame.height) + csv_rows
+        whole file again. The frame is encoded for COPY in another worker thread, beside
+        the digest, rather than in the thread that checks the next rows."""
+        loop = asyncio.get_running_loop()
+        staged = len(rows) + (0 if frame is None else frame.height)
         digesting = None
         if staged:
-            parts = [] if csv_frame is None else [csv_frame]
-            if frame is not None and frame.height:
-                parts.append(frame)
-            digesting = asyncio.get_running_loop().run_in_executor(None, _digest, list(rows), parts)
+            parts = [frame] if frame is not None and frame.height else []
+            digesting = loop.run_in_executor(None, _digest, list(rows), parts)
         if self._copy:
             raw = await self.connection.get_raw_connection()
             driver = raw.driver_connection
@@ -282,17 +271,10 @@ class Stage:
                     "import_rows", records=rows, columns=STAGED_COLUMNS
                 )
             if frame is not None and frame.height:
+                encoded = await loop.run_in_executor(None, staged_csv, frame)
                 await driver.copy_to_table(
                     "import_rows",
-                    source=io.BytesIO(staged_csv(frame)),
-                    columns=STAGED_COLUMNS,
-                    format="csv",
-                    force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],
-                )
-            if csv:
-                await driver.copy_to_table(
-                    "import_rows",
-                    source=io.BytesIO(csv),
+                    source=io.BytesIO(encoded),
                     columns=STAGED_COLUMNS,
                     format="csv",
                     force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],

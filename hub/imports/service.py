@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.imports.bulk import BULK_MIN_ROWS
 from hub.imports.errors import ImportFileError
-from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage, staged_csv
+from hub.imports.merge import HOUSEHOLD_REASONS, Counts, Stage
 from hub.imports.models import DtksImport
 from hub.imports.parse import COLUMNS, Line, PlainLines, Reader, file_sha256, open_export
 from hub.imports.regions import FuzzyDecision, load_resolver
@@ -253,13 +253,8 @@ class _Batch:
     #: Rows read so far, and bytes of the file.
     read: int
     position: int
-    #: More good rows, as a polars frame (`hub.imports.columnar`), staged after `good`;
-    #: or already encoded for COPY (`staged_csv`), `csv_rows` of them.
+    #: More good rows, as a polars frame (`hub.imports.columnar`), staged after `good`.
     frame: Any = None
-    csv: bytes = b""
-    csv_rows: int = 0
-    #: The rows of `csv` as a frame (for their digest, `Stage.add`).
-    csv_frame: Any = None
 
 
 #: Rows of a file the fast paths cannot read (quotes, carriage returns) handed from the
@@ -315,14 +310,11 @@ def _read_ahead(reader: Reader) -> Generator[tuple[list[Line | PlainLines], int]
         thread.join()
 
 
-def _validated(
-    reader: Reader, validator: RowValidator, stop: threading.Event, *, csv: bool = False
-) -> Iterator[_Batch]:
+def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -> Iterator[_Batch]:
     """The file's rows in batches of `BATCH_ROWS` good or refused ones (the last one
-    smaller), and of a chunk of plain lines each; with `csv`, the rows of those encoded
-    for COPY here (in the checking thread; the frame is kept for the digest `Stage.add`
-    takes). The file is read and split a block or two ahead, in a thread of its own
-    (`_read_ahead`); the checks stay in line order, in this one."""
+    smaller), and of a chunk of plain lines each. The file is read and split a block
+    ahead, in a thread of its own (`_read_ahead`); the checks stay in line order, in this
+    one."""
     good: list[StagedRow] = []
     bad: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str, str, str]] = []
@@ -347,12 +339,7 @@ def _validated(
                     checked = columnar.check(item)
                     read += checked.rows
                     batch = _Batch([], checked.bad, checked.problems, read, position)
-                    if csv:
-                        batch.csv = staged_csv(checked.staged)
-                        batch.csv_rows = checked.staged.height
-                        batch.csv_frame = checked.staged
-                    else:
-                        batch.frame = checked.staged
+                    batch.frame = checked.staged
                     del checked, item  # (the frames: only the batch is kept while it waits)
                     yield batch
                     if stop.is_set():
@@ -399,7 +386,7 @@ async def _stream(
 
     def produce() -> None:
         try:
-            for batch in _validated(reader, validator, stop, csv=stage.copies_csv):
+            for batch in _validated(reader, validator, stop):
                 _put(handed, batch, stop)
         except BaseException as error:  # handed over, raised again by the consumer
             _put(handed, error, stop)
@@ -418,9 +405,7 @@ async def _stream(
             summary.rows_rejected += len(item.bad)
             summary.reject_lines += len(item.problems)
             summary.rows_read = item.read
-            await stage.add(
-                item.good, item.bad, item.frame, item.csv, item.csv_rows, csv_frame=item.csv_frame
-            )
+            await stage.add(item.good, item.bad, item.frame)
             if on_progress is not None:
                 on_progress(item.position, reader.size, item.read, summary.rows_rejected)
     finally:
