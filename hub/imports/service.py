@@ -265,10 +265,10 @@ _ROWS_PER_HAND = 2_000
 _READ_AHEAD = 1
 
 
-def _read_ahead(reader: Reader) -> Generator[tuple[list[Line | PlainLines], int], None, None]:
+def _read_ahead(reader: Reader) -> Generator[tuple[Line | PlainLines, int], None, None]:
     """`reader.blocks()` read and split in a thread of its own while the caller checks
-    what came before: in order, as lists of blocks (a run of rows grouped), each with the
-    bytes of the file read once its last block was. An error reading the file is raised
+    what came before: in order, each with the bytes of the file read by then (rows cross
+    between the threads `_ROWS_PER_HAND` at a time). An error reading the file is raised
     here, after the blocks read before it. Closing this generator stops the thread."""
     handed: queue.Queue[tuple[list[Line | PlainLines], int] | BaseException | None]
     handed = queue.Queue(maxsize=_READ_AHEAD)
@@ -301,7 +301,10 @@ def _read_ahead(reader: Reader) -> Generator[tuple[list[Line | PlainLines], int]
         while (got := handed.get()) is not None:
             if isinstance(got, BaseException):
                 raise got
-            yield got
+            items, position = got
+            items.reverse()
+            while items:  # (letting go of each block once the caller has it)
+                yield items.pop(), position
     finally:
         stop.set()
         while thread.is_alive():  # let a `put` waiting on a full queue see `stop`
@@ -327,42 +330,38 @@ def _validated(reader: Reader, validator: RowValidator, stop: threading.Event) -
 
     columnar = ColumnarChecker(validator)
     with closing(_read_ahead(reader)) as blocks:
-        for items, position in blocks:
-            items.reverse()
-            while items:
-                item = items.pop()  # (let go of each block once it is checked)
-                if isinstance(item, PlainLines):
-                    if good or bad:  # rows read before, staged first: lines stay in order
-                        yield _Batch(good, bad, problems, read, position)
-                        good, bad, problems = [], [], []
-                        keep = good.append
-                    checked = columnar.check(item)
-                    read += checked.rows
-                    batch = _Batch([], checked.bad, checked.problems, read, position)
-                    batch.frame = checked.staged
-                    del checked, item  # (the frames: only the batch is kept while it waits)
-                    yield batch
-                    if stop.is_set():
-                        return
-                    continue
-                number, values = item
-                read += 1
-                staged, found = check(number, values)
-                if staged is not None:
-                    keep(staged)
-                    if len(good) < BATCH_ROWS:
-                        continue
-                else:
-                    bad.append((number, values[iddtks_at], values[nik_at]))
-                    problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
-                    # A file of refused rows is handed over in batches too.
-                    if len(bad) < BATCH_ROWS:
-                        continue
-                yield _Batch(good, bad, problems, read, position)
+        for item, position in blocks:
+            if isinstance(item, PlainLines):
+                if good or bad:  # rows read before, staged first: lines stay in order
+                    yield _Batch(good, bad, problems, read, position)
+                    good, bad, problems = [], [], []
+                    keep = good.append
+                checked = columnar.check(item)
+                read += checked.rows
+                batch = _Batch([], checked.bad, checked.problems, read, position)
+                batch.frame = checked.staged
+                del checked, item  # (the frames: only the batch is kept while it waits)
+                yield batch
                 if stop.is_set():
                     return
-                good, bad, problems = [], [], []
-                keep = good.append
+                continue
+            number, values = item
+            read += 1
+            staged, found = check(number, values)
+            if staged is not None:
+                keep(staged)
+                if len(good) < BATCH_ROWS:
+                    continue
+            else:
+                bad.append((number, values[iddtks_at], values[nik_at]))
+                problems.extend((p.line, p.column, p.value, p.alasan, p.reason) for p in found)
+                if len(bad) < BATCH_ROWS:  # a file of refused rows is handed over in batches too
+                    continue
+            yield _Batch(good, bad, problems, read, position)
+            if stop.is_set():
+                return
+            good, bad, problems = [], [], []
+            keep = good.append
     yield _Batch(good, bad, problems, read, reader.size)
 
 

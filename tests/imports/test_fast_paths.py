@@ -258,7 +258,7 @@ def test_reading_ahead_hands_over_every_block_in_order_and_stops_when_closed(
     path = tmp_path / "dtks.txt"
     write_export(path, citizens=900, seed=5)
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[600] = lines[600].replace("|", '|"', 1)  # a quote: the rest read row by row
+    lines[300] = lines[300].replace("|", '|"', 1)  # a quote: the rest read row by row
     path.write_text("".join(lines), encoding="utf-8")
 
     def named(item: Any) -> Any:
@@ -266,14 +266,25 @@ def test_reading_ahead_hands_over_every_block_in_order_and_stops_when_closed(
 
     with open_export(path) as reader:
         expected = [named(item) for item in reader.blocks()]
+    sizes: list[int] = []
+    put = service._put
+
+    def counted(queue: Any, item: Any, stop: Any) -> None:
+        if isinstance(item, tuple):
+            sizes.append(len(item[0]))
+        put(queue, item, stop)
+
+    monkeypatch.setattr(service, "_put", counted)
     with open_export(path) as reader:
         handed = list(service._read_ahead(reader))
-    assert [named(item) for items, _ in handed for item in items] == expected
+    assert [named(item) for item, _ in handed] == expected
     kinds = {"block" if item[0] == "block" else "row" for item in expected}
     assert kinds == {"block", "row"}
-    assert any(len(items) == 7 for items, _ in handed)  # rows go over in groups
     positions = [position for _, position in handed]
     assert positions == sorted(positions) and positions[-1] == path.stat().st_size
+    # Rows go over between the threads seven at a time, blocks one at a time.
+    assert sizes and max(sizes) == 7 and sum(sizes) == len(handed)
+    assert sum(1 for item, _ in handed if not isinstance(item, PlainLines)) > 7
 
     with open_export(path) as reader, closing(service._read_ahead(reader)) as blocks:
         next(blocks)
