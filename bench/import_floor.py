@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from bench.imports import _child, _CpuSamples, _drop, _recreate
+from bench.imports import CpuSamples, drop_database, recreate_database, run_step
 
 #: The registry tables a first import writes, in an order their foreign keys allow.
 TABLES = ("dtks_imports", "households", "household_kk_numbers", "citizens")
@@ -48,11 +48,11 @@ class _Span:
     """Wall time and the machine's busy cores between `start()` and `stop()`."""
 
     def start(self) -> _Span:
-        self._first = _CpuSamples.sample()
+        self._first = CpuSamples.sample()
         return self
 
     def stop(self) -> dict[str, float]:
-        last = _CpuSamples.sample()
+        last = CpuSamples.sample()
         seconds = last[0] - self._first[0]
         return {
             "seconds": round(seconds, 2),
@@ -149,21 +149,21 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="hub-import-floor-") as scratch:
         folder = Path(scratch)
         try:
-            asyncio.run(_recreate(source))
+            asyncio.run(recreate_database(source))
             started = time.perf_counter()
-            result["import"] = _child(
+            result["import"] = run_step(
                 "--step", "import", "--database-url", source,
                 "--var-dir", str(folder / "var"), "--file", str(args.file),
             )  # fmt: skip
             result["import"]["measured_seconds"] = round(time.perf_counter() - started, 2)
             asyncio.run(_dump(source, folder))
-            asyncio.run(_drop(source))
-            asyncio.run(_recreate(target_url))
+            asyncio.run(drop_database(source))
+            asyncio.run(recreate_database(target_url))
             result["copy_floor"] = asyncio.run(_load(target_url, folder))
             result["polars_read"] = _read(args.file)
         finally:
-            asyncio.run(_drop(source))
-            asyncio.run(_drop(target_url))
+            asyncio.run(drop_database(source))
+            asyncio.run(drop_database(target_url))
     print(json.dumps(result, indent=2))
 
 

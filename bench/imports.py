@@ -40,7 +40,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _recreate(url: str) -> None:
+async def recreate_database(url: str) -> None:
     """Drop and create the database named by `url` on its server, then migrate it."""
     from hub.migrations import upgrade
 
@@ -56,7 +56,7 @@ async def _recreate(url: str) -> None:
     await upgrade(url)
 
 
-async def _drop(url: str) -> None:
+async def drop_database(url: str) -> None:
     name = make_url(url).database
     server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
     engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
@@ -67,7 +67,7 @@ async def _drop(url: str) -> None:
         await engine.dispose()
 
 
-def _child(*args: str) -> dict[str, Any]:
+def run_step(*args: str) -> dict[str, Any]:
     """Run `python -m bench.imports --step …` and return the JSON it prints."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.imports", *args],
@@ -117,7 +117,7 @@ def _step_generate(path: Path, rows: int, previous: Path | None) -> dict[str, An
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-class _CpuSamples(threading.Thread):
+class CpuSamples(threading.Thread):
     """Every 0.2 s: the machine's busy and iowait CPU seconds (all cores, /proc/stat) and
     this process's own (all its threads), so that each phase of an import can be given the
     cores it kept busy. The machine's busy time less this process's is, on a machine with
@@ -153,7 +153,7 @@ class _CpuSamples(threading.Thread):
 
 
 def _phases(
-    cpu: _CpuSamples, marks: list[tuple[str, float]], started: float, ended: float
+    cpu: CpuSamples, marks: list[tuple[str, float]], started: float, ended: float
 ) -> dict[str, dict[str, float]]:
     """For each phase (`before`: connecting, hashing; `read`; each merge step; `after`:
     the audit event and the commit): its seconds, the cores the machine kept busy, those of
@@ -197,7 +197,7 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
     )
     before = _peak_rss_mb()
     wal_before = asyncio.run(_wal_position(url))
-    cpu = _CpuSamples()
+    cpu = CpuSamples()
     cpu.start()
     started = time.perf_counter()
     summary = asyncio.run(
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     first, second = (workdir / f"dtks-{args.rows}-month-{n}.txt" for n in (1, 2))
     url = args.database_url
-    asyncio.run(_recreate(url))
+    asyncio.run(recreate_database(url))
     try:
         result: dict[str, Any] = {
             "rows_requested": args.rows,
@@ -278,19 +278,19 @@ def main(argv: list[str] | None = None) -> None:
         if generated.is_file():
             result |= json.loads(generated.read_text())
         else:
-            result["generate_month_1"] = _child("--step", "generate", "--file", str(first),
+            result["generate_month_1"] = run_step("--step", "generate", "--file", str(first),
                                                 "--rows", str(args.rows))  # fmt: skip
             second.with_suffix(".refused.json").write_text(
                 first.with_suffix(".refused.json").read_text()
             )
-            result["generate_month_2"] = _child("--step", "generate", "--file", str(second),
+            result["generate_month_2"] = run_step("--step", "generate", "--file", str(second),
                                                 "--previous", str(first))  # fmt: skip
             if args.files:
                 keys = ("generate_month_1", "generate_month_2")
                 generated.write_text(json.dumps({k: result[k] for k in keys}))
         common = ("--step", "import", "--database-url", url, "--var-dir", str(workdir / "var"))
-        result["import_month_1"] = _child(*common, "--file", str(first))
-        result["import_month_2"] = _child(*common, "--file", str(second))
+        result["import_month_1"] = run_step(*common, "--file", str(first))
+        result["import_month_2"] = run_step(*common, "--file", str(second))
         found = result["import_month_2"]
         result["month_2_matches_generator"] = result["generate_month_2"]["expected"] == {
             "households_new": found["households"]["new"],
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result, indent=2))
     finally:
         if not args.keep:
-            asyncio.run(_drop(url))
+            asyncio.run(drop_database(url))
         if not args.keep and not args.files:
             for path in sorted(workdir.rglob("*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
