@@ -366,7 +366,7 @@ def repeated_niks(niks: list[pl.DataFrame], other_niks: list[pl.DataFrame]) -> p
         later = numbers.slice(1)
         repeated = later.filter(later == numbers.slice(0, later.len())).unique()
         del numbers, later
-        rows = pl.concat([part.filter(col("nik").is_in(repeated)) for part in niks])
+        rows = pl.concat([part.filter(col("nik").is_in(repeated.implode())) for part in niks])
         repeats = rows.group_by("nik").agg(col("line").min().alias("first"))
         # 16 digits: the leading zeros back
         found.append(repeats.with_columns(col("nik").cast(pl.String).str.zfill(16)))
@@ -377,3 +377,14 @@ def repeated_niks(niks: list[pl.DataFrame], other_niks: list[pl.DataFrame]) -> p
     if not found:
         return pl.DataFrame(schema={"nik": pl.String, "first": pl.Int32})
     return pl.concat(found)
+
+
+def repeated_households(households: list[pl.Series]) -> pl.Series:
+    """The DTKS ids met in more than one of `households` (each batch's, once each: its
+    `Digest.groups` ids), sorted once and compared each with the one before it, as
+    `repeated_niks` does the NIKs."""
+    if not households:
+        return pl.Series("iddtks", [], dtype=pl.String)
+    ids = pl.concat(households, rechunk=True).sort()
+    later = ids.slice(1)
+    return later.filter(later == ids.slice(0, later.len())).unique()
