@@ -163,7 +163,10 @@ def _phases(
     for (_, begin), (name, end) in itertools.pairwise(bounds):
         first, last = cpu.at(begin), cpu.at(end)
         seconds = last[0] - first[0]
-        if seconds < 0.4:  # shorter than two samples: no meaningful share
+        # Shorter than two samples: no meaningful share. The phase's own length counts,
+        # not only its nearest samples': on a busy machine the sampling thread runs late,
+        # and a phase of a millisecond could lie between samples 0.4 s apart.
+        if end - begin < 0.4 or seconds <= 0:
             continue
         busy, iowait, own = (last[i] - first[i] for i in (1, 2, 3))
         out[name] = {
