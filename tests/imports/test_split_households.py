@@ -81,7 +81,7 @@ async def test_households_split_across_batches_are_checked_as_one(
     # Each household made to disagree is refused whole, most for that (the others
     # already for a dirty row of theirs).
     refused = reasons(tmp_path / "batches.csv")
-    header, families = households(path)
+    _, families = households(path)
     lines: dict[str, list[int]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         lines.setdefault(line.split("|", 1)[0], []).append(number)
