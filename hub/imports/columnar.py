@@ -362,10 +362,7 @@ def repeated_niks(niks: list[pl.DataFrame], other_niks: list[pl.DataFrame]) -> p
     col = pl.col
     found = []
     if niks:
-        numbers = pl.concat([part.get_column("nik") for part in niks], rechunk=True).sort()
-        later = numbers.slice(1)
-        repeated = later.filter(later == numbers.slice(0, later.len())).unique()
-        del numbers, later
+        repeated = _repeated(pl.concat([part.get_column("nik") for part in niks], rechunk=True))
         rows = pl.concat([part.filter(col("nik").is_in(repeated.implode())) for part in niks])
         repeats = rows.group_by("nik").agg(col("line").min().alias("first"))
         # 16 digits: the leading zeros back
@@ -385,6 +382,12 @@ def repeated_households(households: list[pl.Series]) -> pl.Series:
     `repeated_niks` does the NIKs."""
     if not households:
         return pl.Series("iddtks", [], dtype=pl.String)
-    ids = pl.concat(households, rechunk=True).sort()
-    later = ids.slice(1)
-    return later.filter(later == ids.slice(0, later.len())).unique()
+    return _repeated(pl.concat(households, rechunk=True))
+
+
+def _repeated(values: pl.Series) -> pl.Series:
+    """Each value of `values` listed more than once: the values sorted (one copy), and a
+    repeat is one equal to the one before it (two zero-copy slices compared)."""
+    values = values.sort()
+    later = values.slice(1)
+    return later.filter(later == values.slice(0, later.len())).unique()

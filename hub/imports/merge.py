@@ -90,9 +90,9 @@ _GROUPED = """SELECT iddtks, min(kk_number) AS kk_number, max(kk_last) AS kk_las
     max(address_last) AS address_last, min(rt) AS rt, max(rt_last) AS rt_last,
     min(rw) AS rw, max(rw_last) AS rw_last, min(line) AS line
     FROM import_partials {where} GROUP BY iddtks"""
-#: Group every household's partial rows again, rather than only the split ones, when
-#: more than this share of the partial rows are of split households (a file not listed
-#: household by household): deleting and inserting them would cost more.
+#: Group every household's partial rows again, rather than only the split ones, when the
+#: split households are more than this share of the partial rows (a file not listed
+#: household by household): deleting and inserting theirs would cost more.
 _SPLIT_SHARE = 0.25
 _TEMP_TABLES = (
     "import_rows", "import_refused", "import_bad_households", "import_duplicates",
@@ -172,12 +172,10 @@ class Stage:
     #: The staged rows' NIKs and lines, batch by batch (`Digest.niks`, `.other_niks`).
     _niks: list[Any] = field(init=False, default_factory=list)
     _other_niks: list[Any] = field(init=False, default_factory=list)
-    #: How many of `_niks` (and `_other_niks`) hold 32 batches' worth each.
-    _niks_kept: int = field(init=False, default=0)
-    #: The DTKS ids of each batch's households (`Digest.groups`), and how many there are.
+    #: The DTKS ids of each batch's households (one each: `Digest.groups`).
     _households: list[Any] = field(init=False, default_factory=list)
-    _households_kept: int = field(init=False, default=0)
-    _partials: int = field(init=False, default=0)
+    #: How many of `_niks` (and `_other_niks`, `_households`) hold 32 batches' worth each.
+    _niks_kept: int = field(init=False, default=0)
     _ids_assigned: bool = field(init=False, default=False)
     #: No citizen before this import (PostgreSQL): new citizens come from the staged rows.
     _new_from_rows: bool = field(init=False, default=False)
@@ -296,10 +294,6 @@ class Stage:
                     format="csv",
                     force_not_null=[c for c in STAGED_COLUMNS if c != "ppks_code"],
                 )
-            if refused:
-                await driver.copy_records_to_table(
-                    "import_refused", records=refused, columns=("line", "iddtks", "nik")
-                )
         else:
             marks = ", ".join("?" for _ in STAGED_COLUMNS)
             if frame is not None and frame.height:
@@ -316,11 +310,8 @@ class Stage:
                         for r in rows
                     ],
                 )
-            if refused:
-                await self.connection.exec_driver_sql(
-                    "INSERT INTO import_refused (line, iddtks, nik) VALUES (?, ?, ?)",
-                    list(refused),
-                )
+        if refused:
+            await self._copy_in("import_refused", ("line", "iddtks", "nik"), refused)
         if digesting is not None:
             await self._stage_digest(await digesting)
         self.staged += staged
@@ -332,14 +323,6 @@ class Stage:
         groups = digest.groups
         if not groups.height:
             return
-        self._households.append(groups.get_column("iddtks"))
-        self._partials += groups.height
-        kept = self._households_kept
-        if len(self._households) - kept >= 32:  # (32 batches' worth in one, as `_keep`)
-            import polars as pl
-
-            self._households[kept:] = [pl.concat(self._households[kept:], rechunk=True)]
-            self._households_kept += 1
         columns = list(groups.columns)
         if self._copy:
             raw = await self.connection.get_raw_connection()
@@ -352,25 +335,24 @@ class Stage:
                 force_not_null=columns,
             )
         else:
-            await self.connection.exec_driver_sql(
-                f"INSERT INTO import_partials ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                list(groups.iter_rows()),
-            )
+            await self._copy_in("import_partials", columns, list(groups.iter_rows()))
 
     def _keep(self, digest: Any) -> None:
-        """Keep the NIKs of a batch's digest: every 32 batches' worth in one frame, the
+        """Keep the NIKs and household ids of a batch's digest: every 32 batches' worth
+        in one frame, the
         frames kept so far left as they are (copying them all into one again each time
         held two copies of the file's NIKs at once, and left polars' allocator with the
         freed ones)."""
         self._niks.append(digest.niks)
         self._other_niks.append(digest.other_niks)
+        self._households.append(digest.groups.get_column("iddtks"))
         if len(self._niks) - self._niks_kept >= 32:  # (fewer, bigger frames: less overhead)
             import polars as pl
 
             kept = self._niks_kept
             self._niks[kept:] = [pl.concat(self._niks[kept:], rechunk=True)]
             self._other_niks[kept:] = [pl.concat(self._other_niks[kept:], rechunk=True)]
+            self._households[kept:] = [pl.concat(self._households[kept:], rechunk=True)]
             self._niks_kept += 1
 
     async def _run(self, sql: str, **params: Any) -> int:
@@ -398,11 +380,14 @@ class Stage:
         if self.dialect == "postgresql":
             await run("ANALYZE import_rows")
             await run("ANALYZE import_refused")
-        # The NIKs listed more than once, found from those kept batch by batch.
-        from hub.imports.columnar import repeated_niks
+        # The NIKs listed more than once, and the households met in more than one batch,
+        # found from those kept batch by batch.
+        from hub.imports.columnar import repeated_households, repeated_niks
 
         repeats = repeated_niks(self._niks, self._other_niks)
-        self._niks, self._other_niks, self._niks_kept = [], [], 0
+        split = repeated_households(self._households)
+        partials = sum(ids.len() for ids in self._households)
+        self._niks, self._other_niks, self._households, self._niks_kept = [], [], [], 0
         collate = ' COLLATE "C"' if self.dialect == "postgresql" else ""
         await run(_DUPLICATES_DDL.format(c=collate))
         if repeats.height:
@@ -422,7 +407,7 @@ class Stage:
                FROM import_rows r JOIN import_duplicates d ON d.nik = r.nik
                WHERE r.line > d.first GROUP BY r.iddtks"""
         )
-        await self._group_households()
+        await self._group_households(split, partials=partials)
         if self.dialect == "postgresql":
             # Its size (the aggregate's estimate is a twentieth of it), so that the joins
             # of a next month hash it rather than sort it with the households.
@@ -532,7 +517,7 @@ class Stage:
         if self.dialect == "postgresql":
             await run("ANALYZE import_households")
 
-    async def _group_households(self) -> None:
+    async def _group_households(self, split: Any, *, partials: int) -> None:
         """`import_groups`: one row per household, the least and greatest of each value its
         rows must share (they differ exactly when the rows disagree) and its first line,
         from those of each batch (`import_partials`: a row per household and batch, where
@@ -541,13 +526,13 @@ class Stage:
         A household whose rows all came in one batch has one partial row, already its
         group: only those met in more than one batch (a few at each batch's edge, in a
         file listed household by household) are grouped again, in place. Grouping all
-        805,000 households took 4.6-5.3 s of a 2.6-million-row import."""
-        from hub.imports.columnar import GROUP_COLUMNS, repeated_households
+        805,000 households took 4.6-5.3 s of a 2.6-million-row import.
+
+        `split`: the DTKS ids met in more than one batch; `partials`: the partial rows."""
+        from hub.imports.columnar import GROUP_COLUMNS
 
         run = self._run
-        split = repeated_households(self._households)
-        self._households, self._households_kept = [], 0
-        if split.len() > _SPLIT_SHARE * self._partials:
+        if split.len() > _SPLIT_SHARE * partials:
             await run("CREATE TEMPORARY TABLE import_groups AS " + _GROUPED.format(where=""))
             await run("DROP TABLE import_partials")
             return
