@@ -179,14 +179,16 @@ def _phases(
     return out
 
 
-async def _wal_position(url: str) -> int:
-    """The server's current WAL position, in bytes."""
+async def _wal_position(url: str) -> tuple[int, str]:
+    """The server's current WAL position, in bytes, and its `wal_level`."""
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            return int(
-                await connection.scalar(text("SELECT pg_current_wal_lsn() - CAST('0/0' AS pg_lsn)"))
+            position = await connection.scalar(
+                text("SELECT pg_current_wal_lsn() - CAST('0/0' AS pg_lsn)")
             )
+            level = await connection.scalar(text("SELECT current_setting('wal_level')"))
+            return int(position), str(level)
     finally:
         await engine.dispose()
 
@@ -199,7 +201,7 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
         update={"database_url": url}
     )
     before = _peak_rss_mb()
-    wal_before = asyncio.run(_wal_position(url))
+    wal_before, wal_level = asyncio.run(_wal_position(url))
     cpu = CpuSamples()
     cpu.start()
     started = time.perf_counter()
@@ -210,7 +212,7 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
     wall = ended - started
     cpu.stop()
     first, last = cpu.samples[0], cpu.samples[-1]
-    wal_bytes = asyncio.run(_wal_position(url)) - wal_before
+    wal_bytes = asyncio.run(_wal_position(url))[0] - wal_before
     return {
         "rows": summary.rows_read,
         "rejected": summary.rows_rejected,
@@ -230,6 +232,7 @@ def _step_import(url: str, path: Path, var_dir: Path) -> dict[str, Any]:
         # WAL the server wrote meanwhile (all of it the import's on an otherwise idle server).
         "wal_mb": round(wal_bytes / 2**20),
         "rebuilt_tables": summary.rebuilt,
+        "wal_level": wal_level,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "rss_before_import_mb": round(before, 1),
         "households": summary.households.as_dict(),
