@@ -486,3 +486,20 @@ async def test_a_columnar_import_stages_what_a_row_by_row_one_does(
             await engine.dispose()
     assert staged[True] == staged[False]
     assert len(staged[True]) > 700
+
+
+@pytest.mark.parametrize("height", [1, 3, 4, 5, 1_001])
+async def test_a_frame_encoded_in_slices_is_the_frame_encoded_whole(height: int) -> None:
+    import polars as pl
+
+    from hub.imports.merge import staged_csv, staged_csv_slices
+
+    frame = pl.DataFrame(
+        {
+            "line": list(range(height)),
+            "ppks_code": [None if i % 3 else f"P{i}" for i in range(height)],
+        }
+    )
+    parts = [part async for part in staged_csv_slices(frame)]
+    assert len(parts) == {1: 1, 3: 3, 4: 4, 5: 3, 1_001: 4}[height]  # slices of ⌈height / 4⌉
+    assert b"".join(parts) == staged_csv(frame)
