@@ -3,15 +3,15 @@
 --   psql -U postgres -h 127.0.0.1 main_bench -f bench/copy_round_trip.sql
 -- as a superuser (server-side COPY writes /tmp/hub_copy_round_trip.*). Each load goes into
 -- a bare copy of `citizens` after a CHECKPOINT; the copies are dropped at the end.
+\set ON_ERROR_STOP on
 \timing on
 SET jit = off;
 SET work_mem = '256MB';
 DROP TABLE IF EXISTS bench_citizens_insert, bench_citizens_copy;
 CREATE TABLE bench_citizens_insert (LIKE citizens INCLUDING DEFAULTS);
 CREATE TABLE bench_citizens_copy (LIKE citizens INCLUDING DEFAULTS);
-
-\echo INSERT ... SELECT, id from the sequence, no key
-CHECKPOINT;
+-- The insert both INSERT loads run (replanned after the key is added).
+PREPARE insert_citizens AS
 INSERT INTO bench_citizens_insert (nik, full_name, birth_date, sex, household_id,
     relationship, has_disability, has_chronic_illness, ppks_code, household_since,
     created_at, updated_at, version, changed_via, changed_by_import_id, dtks_listed)
@@ -19,18 +19,16 @@ INSERT INTO bench_citizens_insert (nik, full_name, birth_date, sex, household_id
     has_chronic_illness, ppks_code, household_since, created_at, updated_at, version,
     changed_via, changed_by_import_id, dtks_listed
   FROM citizens;
+
+\echo INSERT ... SELECT, id from the sequence, no key
+CHECKPOINT;
+EXECUTE insert_citizens;
 
 \echo the same with the primary key
 TRUNCATE bench_citizens_insert;
 ALTER TABLE bench_citizens_insert ADD PRIMARY KEY (id);
 CHECKPOINT;
-INSERT INTO bench_citizens_insert (nik, full_name, birth_date, sex, household_id,
-    relationship, has_disability, has_chronic_illness, ppks_code, household_since,
-    created_at, updated_at, version, changed_via, changed_by_import_id, dtks_listed)
-  SELECT nik, full_name, birth_date, sex, household_id, relationship, has_disability,
-    has_chronic_illness, ppks_code, household_since, created_at, updated_at, version,
-    changed_via, changed_by_import_id, dtks_listed
-  FROM citizens;
+EXECUTE insert_citizens;
 
 \echo COPY out to a binary file, then COPY it in (no key)
 CHECKPOINT;
